@@ -1,0 +1,1 @@
+"""The patient's record as a read model, built from stored resources."""

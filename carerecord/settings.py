@@ -1,0 +1,71 @@
+"""Settings: one frozen object, read once from the environment, passed explicitly."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+
+from carerecord.errors import ConfigurationError
+
+ENV_PREFIX = "CARERECORD_"
+
+
+def _setting(default: Any, help: str) -> Any:
+    return field(default=default, metadata={"help": help})
+
+
+@dataclass(frozen=True)
+class Settings:
+    db: str = _setting(
+        "sqlite:///carerecord.db",
+        "Database URL: sqlite:///PATH for the embedded store, postgresql://... for PostgreSQL.",
+    )
+    host: str = _setting("127.0.0.1", "Address the web server listens on.")
+    port: int = _setting(8000, "Port the web server listens on.")
+    stale_feed_hours: int = _setting(
+        24, "A source whose newest data is older than this many hours is shown as stale."
+    )
+    ingest_batch_size: int = _setting(
+        1000, "Resources written per database transaction while ingesting files."
+    )
+    static_dir: str = _setting(
+        "",
+        "Folder holding the nhsuk-frontend assets; empty means the copy inside the package.",
+    )
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
+        """Defaults, then CARERECORD_* variables, then explicit overrides (command-line flags)."""
+        env = os.environ if env is None else env
+        values: dict[str, Any] = {}
+        for f in fields(cls):
+            raw = env.get(ENV_PREFIX + f.name.upper())
+            if raw is not None:
+                values[f.name] = _convert(f.name, raw, type(f.default))
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        return replace(cls(), **values)
+
+    @property
+    def static_path(self) -> Path:
+        if self.static_dir:
+            return Path(self.static_dir)
+        return Path(__file__).parent / "web" / "static"
+
+
+def _convert(name: str, raw: str, kind: type) -> Any:
+    if kind is int:
+        try:
+            return int(raw)
+        except ValueError:
+            raise ConfigurationError(
+                f"{ENV_PREFIX}{name.upper()} must be a whole number, not {raw!r}"
+            ) from None
+    return raw
+
+
+def documented() -> dict[str, str]:
+    """Every setting's environment variable and help text (the docs are checked against this)."""
+    return {ENV_PREFIX + f.name.upper(): f.metadata["help"] for f in fields(Settings)}

@@ -1,0 +1,171 @@
+"""The tables. Migrations in migrations/ are the source of truth for the database;
+this module mirrors them for queries, and a test checks the two agree."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    false,
+    text,
+)
+
+from carerecord.store.types import UTCDateTime, json_type
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+        "ck": "ck_%(table_name)s_%(constraint_name)s",
+    }
+)
+
+# SQLite only auto-increments INTEGER PRIMARY KEY; PostgreSQL gets 64-bit ids.
+BigId = BigInteger().with_variant(Integer(), "sqlite")
+
+organisations = Table(
+    "organisations",
+    metadata,
+    Column("ods_code", String(12), primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("org_type", String(20), nullable=False),
+    Column("region", String(60), nullable=False),
+    Column("status", String(12), nullable=False),
+    Column("sections", json_type(), nullable=False),
+    Column("registered_at", UTCDateTime(), nullable=False),
+)
+
+patients = Table(
+    "patients",
+    metadata,
+    Column("id", String(32), primary_key=True),  # opaque, safe to put in URLs
+    Column("nhs_number", String(10), nullable=False, unique=True),
+    Column("created_at", UTCDateTime(), nullable=False),
+)
+
+patient_links = Table(
+    "patient_links",
+    metadata,
+    Column("source_ods", String(12), ForeignKey("organisations.ods_code"), primary_key=True),
+    Column("local_id", String(64), primary_key=True),
+    Column("patient_id", String(32), ForeignKey("patients.id"), nullable=False, index=True),
+    Column("linked_at", UTCDateTime(), nullable=False),
+)
+
+resources = Table(
+    "resources",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("source_ods", String(12), ForeignKey("organisations.ods_code"), nullable=False),
+    Column("resource_type", String(40), nullable=False),
+    Column("source_id", String(64), nullable=False),
+    Column("patient_id", String(32), ForeignKey("patients.id"), nullable=True),
+    Column("section", String(20), nullable=False),
+    Column("version", Integer, nullable=False),  # carerecord's count of versions received
+    Column("source_version", String(64), nullable=True),  # meta.versionId, when sent
+    Column("last_updated_at_source", UTCDateTime(), nullable=True),
+    Column("received_at", UTCDateTime(), nullable=False),
+    Column("clinical_date", UTCDateTime(), nullable=True),
+    Column("code_system", String(100), nullable=True),
+    Column("code", String(64), nullable=True),
+    Column("status", String(40), nullable=True),
+    Column("hidden", Boolean, nullable=False, server_default=false()),
+    Column("codes", json_type(), nullable=False),  # every system|code in the resource
+    Column("body", Text, nullable=False),  # the FHIR JSON as received, returned verbatim
+    Column("content_hash", String(64), nullable=False),
+    UniqueConstraint("source_ods", "resource_type", "source_id"),
+    # "All current resources of patient P in section S, newest first" is one range scan.
+    Index(
+        "ix_resources_patient_section_date",
+        "patient_id",
+        "section",
+        "clinical_date",
+        sqlite_where=text("NOT hidden"),
+        postgresql_where=text("NOT hidden"),
+    ),
+    Index("ix_resources_patient_source", "patient_id", "source_ods"),
+)
+
+resource_versions = Table(
+    "resource_versions",
+    metadata,
+    Column("resource_id", BigId, ForeignKey("resources.id"), primary_key=True),
+    Column("version", Integer, primary_key=True),
+    Column("source_version", String(64), nullable=True),
+    Column("last_updated_at_source", UTCDateTime(), nullable=True),
+    Column("received_at", UTCDateTime(), nullable=False),
+    Column("status", String(40), nullable=True),
+    Column("hidden", Boolean, nullable=False),
+    Column("body", Text, nullable=False),
+    Column("content_hash", String(64), nullable=False),
+)
+
+quarantine = Table(
+    "quarantine",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("first_seen_at", UTCDateTime(), nullable=False),
+    Column("last_seen_at", UTCDateTime(), nullable=False),
+    Column("times_seen", Integer, nullable=False),
+    Column("source_ods", String(12), nullable=True),  # may be an unregistered code
+    Column("input_format", String(20), nullable=False),
+    Column("location", String(500), nullable=False),  # file and line, or the sender
+    Column("reason_code", String(40), nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("resource_type", String(40), nullable=True),
+    Column("source_id", String(64), nullable=True),
+    Column("raw", Text, nullable=False),
+    Column("raw_hash", String(64), nullable=False, unique=True),
+    Column("status", String(12), nullable=False),  # open, resolved
+    Column("resolved_at", UTCDateTime(), nullable=True),
+)
+
+users = Table(
+    "users",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("username", String(100), nullable=False, unique=True),
+    Column("org_ods", String(12), ForeignKey("organisations.ods_code"), nullable=False),
+    Column("role", String(30), nullable=False),
+    Column("password_hash", String(200), nullable=False),
+    Column("trained_at", UTCDateTime(), nullable=True),
+    Column("disabled", Boolean, nullable=False, server_default=false()),
+    Column("created_at", UTCDateTime(), nullable=False),
+)
+
+objections = Table(
+    "objections",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("patient_id", String(32), ForeignKey("patients.id"), nullable=False, index=True),
+    Column("recorded_at", UTCDateTime(), nullable=False),
+    Column("recorded_by", String(100), nullable=False),  # ODS code or predecessor system
+    Column("basis", Text, nullable=False),
+    Column("withdrawn_at", UTCDateTime(), nullable=True),
+)
+
+# Append-only: triggers created by the migration refuse UPDATE and DELETE.
+audit_events = Table(
+    "audit_events",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("occurred_at", UTCDateTime(), nullable=False),
+    Column("actor", String(100), nullable=False),
+    Column("action", String(60), nullable=False),
+    Column("patient_id", String(32), nullable=True, index=True),
+    Column("outcome", String(20), nullable=False),
+    Column("detail", json_type(), nullable=False),
+    Column("prev_hash", String(64), nullable=False),
+    Column("hash", String(64), nullable=False, unique=True),
+)
