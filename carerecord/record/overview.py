@@ -2,8 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import Any
+
+import orjson
+
+from carerecord import nhs_number
+from carerecord.fhir.extract import identifier_value, parse_fhir_datetime
+from carerecord.fhir.sections import SECTIONS
+from carerecord.store.records import Organisation, SectionTally, StoredResource
 
 
 @dataclass(frozen=True)
@@ -55,3 +64,164 @@ class SourceHolding:
 class PatientOverview:
     demographics: Demographics
     holdings: tuple[SourceHolding, ...]
+
+
+def build_overview(
+    patient_id: str,
+    people: Sequence[StoredResource],
+    tallies: Sequence[SectionTally],
+    organisations: Sequence[Organisation],
+) -> PatientOverview:
+    """Who the person is (from the best Patient resource held) and what each source holds."""
+    registry = {org.ods_code: org for org in organisations}
+    return PatientOverview(
+        demographics=demographics(patient_id, people, registry),
+        holdings=holdings(tallies, registry),
+    )
+
+
+def holdings(
+    tallies: Sequence[SectionTally], registry: dict[str, Organisation]
+) -> tuple[SourceHolding, ...]:
+    by_source: dict[str, list[SectionTally]] = {}
+    for tally in tallies:
+        by_source.setdefault(tally.source_ods, []).append(tally)
+    result = []
+    for ods, rows in by_source.items():
+        org = registry.get(ods)
+        counts = {r.section: r.count for r in sorted(rows, key=lambda r: SECTIONS.index(r.section))}
+        updated = [r.last_updated_at_source for r in rows if r.last_updated_at_source]
+        result.append(
+            SourceHolding(
+                ods_code=ods,
+                name=org.name if org else ods,
+                org_type=org.org_type if org else "unknown",
+                region=org.region if org else "Not Known",
+                section_counts=counts,
+                last_updated_at_source=max(updated) if updated else None,
+                last_received_at=max(r.last_received_at for r in rows),
+            )
+        )
+    return tuple(sorted(result, key=lambda h: (_TYPE_ORDER.get(h.org_type, 99), h.name)))
+
+
+_TYPE_ORDER = {
+    t: i
+    for i, t in enumerate(
+        (
+            "gp",
+            "acute",
+            "mental-health",
+            "community",
+            "social-care",
+            "ambulance",
+            "111",
+            "care-home",
+        )
+    )
+}
+
+
+def demographics(
+    patient_id: str, people: Sequence[StoredResource], registry: dict[str, Organisation]
+) -> Demographics:
+    """The registered GP's details win; otherwise the most recently updated source's.
+
+    Restricted and deceased are taken from any source: one source knowing is enough.
+    """
+    bodies = [(row, orjson.loads(row.body)) for row in people]
+    row, patient = min(bodies, key=lambda pair: _preference(pair[0], registry))
+    official, preferred = _names(patient)
+    gp_ods, gp_name = _gp(patient, registry)
+    deceased_at = [parse_fhir_datetime(body.get("deceasedDateTime")) for _, body in bodies]
+    return Demographics(
+        patient_id=patient_id,
+        nhs_number=identifier_value(patient, nhs_number.SYSTEM) or "",
+        family=official.get("family"),
+        given=tuple(official.get("given") or ()),
+        prefix=(official.get("prefix") or [None])[0],
+        preferred_name=preferred,
+        birth_date=_date(patient.get("birthDate")),
+        gender=patient.get("gender"),
+        deceased=any(
+            body.get("deceasedBoolean") is True or "deceasedDateTime" in body for _, body in bodies
+        ),
+        deceased_at=next((d.date() for d in deceased_at if d is not None), None),
+        address=_address(patient),
+        telecom=tuple(
+            Telecom(t.get("system", "other"), t["value"], t.get("use"))
+            for t in patient.get("telecom") or ()
+            if isinstance(t, dict) and t.get("value")
+        ),
+        gp_practice=gp_name,
+        gp_practice_ods=gp_ods,
+        restricted=any(_is_restricted(body) for _, body in bodies),
+        source_ods=row.source_ods,
+        source_updated_at=row.last_updated_at_source,
+    )
+
+
+def _preference(row: StoredResource, registry: dict[str, Organisation]) -> tuple[int, float]:
+    org = registry.get(row.source_ods)
+    is_gp = org is not None and org.org_type == "gp"
+    updated = row.last_updated_at_source or row.received_at
+    return (0 if is_gp else 1, -updated.timestamp())
+
+
+def _names(patient: dict[str, Any]) -> tuple[dict[str, Any], str | None]:
+    names = [n for n in patient.get("name") or () if isinstance(n, dict)]
+    official = next((n for n in names if n.get("use") == "official"), names[0] if names else {})
+    usual = next(
+        (n for n in names if n.get("use") in ("usual", "nickname") and n is not official), None
+    )
+    preferred = " ".join(usual.get("given") or ()) if usual else None
+    return official, preferred or None
+
+
+def _gp(
+    patient: dict[str, Any], registry: dict[str, Organisation]
+) -> tuple[str | None, str | None]:
+    for reference in patient.get("generalPractitioner") or ():
+        identifier = reference.get("identifier") if isinstance(reference, dict) else None
+        ods = identifier.get("value") if isinstance(identifier, dict) else None
+        if ods:
+            org = registry.get(ods)
+            return ods, org.name if org else reference.get("display")
+        if isinstance(reference, dict) and reference.get("display"):
+            return None, reference["display"]
+    return None, None
+
+
+def _address(patient: dict[str, Any]) -> tuple[str, ...]:
+    addresses = [a for a in patient.get("address") or () if isinstance(a, dict)]
+    home = next(
+        (a for a in addresses if a.get("use") == "home"), addresses[0] if addresses else None
+    )
+    if home is None:
+        return ()
+    parts = [
+        *(home.get("line") or ()),
+        home.get("city"),
+        home.get("district"),
+        home.get("postalCode"),
+    ]
+    return tuple(p for p in parts if isinstance(p, str) and p)
+
+
+def _is_restricted(patient: dict[str, Any]) -> bool:
+    return any(
+        isinstance(label, dict) and label.get("code") in ("R", "V")
+        for label in extract_security(patient)
+    )
+
+
+def extract_security(resource: dict[str, Any]) -> list[Any]:
+    meta = resource.get("meta")
+    return list(meta.get("security") or ()) if isinstance(meta, dict) else []
+
+
+def _date(value: Any) -> date | None:
+    try:
+        return date.fromisoformat(value) if isinstance(value, str) and len(value) == 10 else None
+    except ValueError:
+        return None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 
 from carerecord.errors import ConfigurationError
@@ -15,8 +15,7 @@ def create_engine_for(url: str) -> Engine:
     if parsed.get_backend_name() == "sqlite":
         engine = create_engine(parsed)
         event.listen(engine, "connect", _sqlite_pragmas)
-        # pysqlite's own transaction handling defers BEGIN; let SQLAlchemy emit it.
-        event.listen(engine, "begin", lambda conn: conn.exec_driver_sql("BEGIN"))
+        event.listen(engine, "begin", _sqlite_begin)
         return engine
     if parsed.get_backend_name() == "postgresql":
         if parsed.drivername in ("postgresql", "postgres"):
@@ -27,8 +26,15 @@ def create_engine_for(url: str) -> Engine:
     )
 
 
+def _sqlite_begin(conn: Connection) -> None:
+    """Writers take SQLite's write lock up front (BEGIN IMMEDIATE), so a second writer waits
+    for busy_timeout instead of failing when its read lock cannot be upgraded."""
+    writing = conn.get_execution_options().get("carerecord_write", False)
+    conn.exec_driver_sql("BEGIN IMMEDIATE" if writing else "BEGIN")
+
+
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
-    dbapi_connection.isolation_level = None
+    dbapi_connection.isolation_level = None  # transactions are begun by _sqlite_begin
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")

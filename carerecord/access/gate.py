@@ -1,0 +1,35 @@
+"""RecordAccess: the only way pages and APIs read patient data. Built per request for one actor;
+the policy decides before anything clinical is loaded, so a forgotten check cannot leak."""
+
+from __future__ import annotations
+
+from carerecord import nhs_number
+from carerecord.access.actors import Actor
+from carerecord.access.policy import decide
+from carerecord.errors import PatientNotFound
+from carerecord.record.overview import PatientOverview, build_overview
+from carerecord.store import Store
+
+
+class RecordAccess:
+    def __init__(self, store: Store, actor: Actor) -> None:
+        self._store = store
+        self.actor = actor
+
+    def find_by_nhs_number(self, number: str) -> str | None:
+        """The opaque id of the patient with this NHS number, if the actor may know of them."""
+        digits = nhs_number.normalise(number)
+        if not nhs_number.is_valid(digits) or not decide(self.actor, "find").allowed:
+            return None
+        return self._store.patient_id_for_nhs_number(digits)
+
+    def overview(self, patient_id: str) -> PatientOverview:
+        grant = decide(self.actor, "view")
+        if not grant.allowed:
+            raise PatientNotFound(patient_id)
+        sections = sorted(grant.sections)
+        people = self._store.patient_resources(patient_id, ["demographics"])
+        if not people:
+            raise PatientNotFound(patient_id)
+        tallies = self._store.section_tallies(patient_id, sections)
+        return build_overview(patient_id, people, tallies, self._store.organisations())

@@ -1,0 +1,45 @@
+"""The `carerecord` command: composition root for everything run from a terminal.
+
+Exit codes are stable: 0 done; 1 done, but something was quarantined; 2 bad usage or input;
+3 the database or a file could not be used.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+
+from rich.console import Console
+
+from carerecord import commands
+from carerecord.errors import CareRecordError, ConfigurationError, UnsupportedFormat
+
+EXIT_OK, EXIT_QUARANTINED, EXIT_USAGE, EXIT_UNUSABLE = 0, 1, 2, 3
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = commands.build_parser()
+    args = parser.parse_args(argv)
+    if not hasattr(args, "run"):
+        parser.print_help()
+        return EXIT_USAGE
+    console, errors = Console(), Console(stderr=True)
+    try:
+        return int(args.run(args, console))
+    except (ConfigurationError, UnsupportedFormat, OSError) as error:
+        errors.print(f"[bold red]error:[/] {error}", highlight=False)
+        return EXIT_UNUSABLE
+    except CareRecordError as error:
+        errors.print(f"[bold red]error:[/] {error}", highlight=False)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        errors.print("interrupted: every batch written before this point is committed")
+        return 130
+
+
+def run() -> None:
+    sys.exit(main())
+
+
+if __name__ == "__main__":
+    run()

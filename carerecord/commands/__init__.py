@@ -1,0 +1,18 @@
+"""Sub-commands of `carerecord`, one module per noun; each registers itself on the parser."""
+
+from __future__ import annotations
+
+import argparse
+
+from carerecord.commands import db, demo, ingest, org, serve, synth
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="carerecord",
+        description="A read-only, joined-up view of a person's health and care record.",
+    )
+    sub = parser.add_subparsers(title="commands", metavar="COMMAND")
+    for module in (demo, serve, db, org, ingest, synth):
+        module.register(sub)
+    return parser

@@ -1,0 +1,74 @@
+"""`carerecord demo`: seed a demo database with synthetic London (if empty), then serve it."""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import orjson
+from rich.console import Console
+
+from carerecord import nhs_number
+from carerecord.commands.ingest import summary_table
+from carerecord.commands.options import open_store, settings_from
+from carerecord.commands.org import _from_json
+from carerecord.commands.progress import progress_bar
+from carerecord.commands.serve import add_server_options, serve
+from carerecord.ingest.pipeline import ingest_paths
+from carerecord.settings import Settings
+from carerecord.store import Store
+from carerecord.store.migrate import upgrade
+from carerecord.synth import generate
+
+
+def register(sub: Any) -> None:
+    cmd = sub.add_parser("demo", help="seed a demo database if it is empty, then serve it")
+    add_server_options(cmd)
+    cmd.add_argument("--patients", type=int, default=300, help="synthetic patients to seed")
+    cmd.add_argument("--seed", type=int, default=1)
+    cmd.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace, console: Console) -> int:
+    settings = settings_from(args, host=args.host, port=args.port)
+    store = open_store(settings, require_schema=False)
+    try:
+        upgrade(store.engine)
+        if store.organisations():
+            console.print(f"using the existing demo database at {settings.db}")
+        else:
+            seed(store, settings, args.patients, args.seed, console)
+        _print_examples(store, console)
+        serve(settings, store, console)
+    finally:
+        store.close()
+    return 0
+
+
+def seed(
+    store: Store, settings: Settings, patients: int, seed_value: int, console: Console
+) -> None:
+    """Synthesises data current to today, registers its organisations and ingests it."""
+    with tempfile.TemporaryDirectory(prefix="carerecord-demo-") as folder:
+        out = Path(folder)
+        with progress_bar("synthesising", patients, unit="patients") as advance:
+            generate(patients, out, seed=seed_value, as_of=date.today(), progress=advance)
+        entries = orjson.loads((out / "organisations.json").read_bytes())
+        for index, entry in enumerate(entries):
+            store.save_organisation(_from_json(entry, index))
+        fhir = out / "fhir"
+        size = 2 * sum(p.stat().st_size for p in fhir.iterdir())
+        with progress_bar("ingesting", size, unit="bytes") as advance:
+            counts = ingest_paths(store, [fhir], None, settings.ingest_batch_size, advance)
+    console.print(summary_table(counts))
+
+
+def _print_examples(store: Store, console: Console) -> None:
+    examples = store.sample_nhs_numbers(3)
+    if examples:
+        shown = ", ".join(nhs_number.formatted(n) for n in examples)
+        console.print(f"synthetic NHS numbers to try: {shown}", highlight=False)
+    console.print("there is no sign-in yet: anyone who can reach this address can search")

@@ -1,0 +1,33 @@
+"""Options shared by several commands, and turning them into Settings and a Store."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from carerecord.errors import ConfigurationError
+from carerecord.settings import Settings
+from carerecord.store import Store
+from carerecord.store.migrate import current_revision, head_revision
+
+
+def add_db_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--db", help="database URL (default: $CARERECORD_DB, else sqlite:///carerecord.db)"
+    )
+
+
+def settings_from(args: argparse.Namespace, **extra: Any) -> Settings:
+    return Settings.from_env(db=getattr(args, "db", None), **extra)
+
+
+def open_store(settings: Settings, *, require_schema: bool = True) -> Store:
+    """The composition root's Store; refuses a database whose schema is not migrated."""
+    store = Store.open(settings.db)
+    if require_schema and current_revision(store.engine) != head_revision():
+        store.close()
+        raise ConfigurationError(
+            f"the database at {settings.db} is not at the current schema: "
+            "run `carerecord db upgrade` first"
+        )
+    return store

@@ -1,0 +1,108 @@
+"""Reading input files: detect the format, then yield one raw item per resource."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from carerecord.errors import UnsupportedFormat
+
+
+@dataclass(frozen=True)
+class RawItem:
+    """One resource's worth of input: parsed when it could be, the raw text always."""
+
+    location: str
+    raw: str
+    resource: dict[str, Any] | None  # None when the text is not a JSON object
+    problem: str | None = None  # why it could not be parsed
+    bundle_ids: dict[str, str] | None = None  # urn:uuid fullUrls → ids, for bundle entries
+    end_offset: int = 0  # bytes of the file read so far, for progress
+    full_url: str | None = None  # the bundle entry's fullUrl
+
+
+def detect_format(path: Path) -> str:
+    """'ndjson', 'json' or 'hl7v2', from the file's first bytes (extensions lie)."""
+    with path.open("rb") as handle:
+        head = handle.read(4096).lstrip(b"\xef\xbb\xbf \t\r\n")
+    if head.startswith(b"MSH") or head.startswith(b"\x0bMSH"):
+        return "hl7v2"
+    if head.startswith(b"<"):
+        raise UnsupportedFormat(f"{path}: FHIR XML is not accepted; send FHIR JSON or NDJSON")
+    if not head.startswith(b"{"):
+        raise UnsupportedFormat(f"{path}: not FHIR JSON, FHIR NDJSON or HL7 v2")
+    if path.suffix.lower() == ".ndjson":
+        return "ndjson"
+    first_line = head.split(b"\n", 1)[0].strip()
+    try:
+        orjson.loads(first_line)
+    except orjson.JSONDecodeError:
+        return "json"  # a pretty-printed document spans lines
+    return "ndjson" if b"\n" in head.strip() else "json"
+
+
+def read_items(path: Path) -> Iterator[RawItem]:
+    kind = detect_format(path)
+    if kind == "hl7v2":
+        raise UnsupportedFormat(
+            f"{path}: HL7 v2 files are not read by this version of carerecord; "
+            "send FHIR JSON or NDJSON"
+        )
+    yield from (_ndjson(path) if kind == "ndjson" else _json_document(path))
+
+
+def _ndjson(path: Path) -> Iterator[RawItem]:
+    offset = 0
+    with path.open("rb") as handle:
+        for number, line in enumerate(handle, start=1):
+            offset += len(line)
+            text = line.strip()
+            if not text:
+                continue
+            yield _parsed(f"{path}:{number}", text, offset)
+
+
+def _parsed(location: str, text: bytes, offset: int) -> RawItem:
+    raw = text.decode("utf-8", errors="replace")
+    try:
+        value = orjson.loads(text)
+    except orjson.JSONDecodeError as error:
+        return RawItem(location, raw, None, f"not valid JSON ({error})", end_offset=offset)
+    if not isinstance(value, dict):
+        return RawItem(location, raw, None, "not a JSON object", end_offset=offset)
+    return RawItem(location, raw, value, end_offset=offset)
+
+
+def _json_document(path: Path) -> Iterator[RawItem]:
+    data = path.read_bytes()
+    item = _parsed(str(path), data, len(data))
+    resource = item.resource
+    if resource is None or resource.get("resourceType") != "Bundle":
+        yield item
+        return
+    entries = [e for e in resource.get("entry") or () if isinstance(e, dict)]
+    ids = _bundle_ids(entries)
+    for index, entry in enumerate(entries):
+        inner = entry.get("resource")
+        location = f"{path}#entry[{index}]"
+        if not isinstance(inner, dict):
+            raw = orjson.dumps(entry).decode()
+            yield RawItem(location, raw, None, "bundle entry has no resource", ids, len(data))
+            continue
+        raw = orjson.dumps(inner).decode()
+        full_url = entry.get("fullUrl") if isinstance(entry.get("fullUrl"), str) else None
+        yield RawItem(location, raw, inner, None, ids, len(data), full_url)
+
+
+def _bundle_ids(entries: list[dict[str, Any]]) -> dict[str, str]:
+    """Resources in a bundle may point at each other by fullUrl (urn:uuid:...)."""
+    ids = {}
+    for entry in entries:
+        full_url, inner = entry.get("fullUrl"), entry.get("resource")
+        if isinstance(full_url, str) and isinstance(inner, dict):
+            ids[full_url] = str(inner.get("id") or full_url.rsplit(":", 1)[-1].rsplit("/", 1)[-1])
+    return ids

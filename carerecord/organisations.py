@@ -1,0 +1,62 @@
+"""What an organisation in the registry may be: its type, region, rollout status and sections."""
+
+from __future__ import annotations
+
+import re
+
+from carerecord.errors import InvalidOrganisation
+from carerecord.fhir.sections import SECTIONS
+from carerecord.store.records import Organisation
+
+ORG_TYPES: dict[str, str] = {
+    "gp": "GP practice",
+    "acute": "Hospital",
+    "mental-health": "Mental health",
+    "community": "Community health",
+    "social-care": "Social care",
+    "ambulance": "Ambulance service",
+    "111": "NHS 111",
+    "care-home": "Care home",
+}
+
+REGIONS: tuple[str, ...] = (
+    "North Central London",
+    "North East London",
+    "North West London",
+    "South East London",
+    "South West London",
+    "Hertfordshire and West Essex",
+    "Milton Keynes",
+)
+
+STATUSES: tuple[str, ...] = ("onboarding", "pilot", "live")
+
+_ODS_CODE = re.compile(r"^[A-Z0-9]{3,12}$")
+
+
+def organisation(
+    ods_code: str,
+    name: str,
+    org_type: str,
+    region: str,
+    status: str = "live",
+    sections: tuple[str, ...] | None = None,
+) -> Organisation:
+    """A validated organisation; sections default to every section of the record."""
+    ods_code = ods_code.strip().upper()
+    if not _ODS_CODE.match(ods_code):
+        raise InvalidOrganisation(f"ODS code {ods_code!r} must be 3 to 12 letters and digits")
+    if not name.strip():
+        raise InvalidOrganisation("an organisation needs a name")
+    _one_of("type", org_type, tuple(ORG_TYPES))
+    _one_of("region", region, REGIONS)
+    _one_of("status", status, STATUSES)
+    chosen = SECTIONS if sections is None else sections
+    for section in chosen:
+        _one_of("section", section, SECTIONS)
+    return Organisation(ods_code, name.strip(), org_type, region, status, tuple(chosen))
+
+
+def _one_of(what: str, value: str, allowed: tuple[str, ...]) -> None:
+    if value not in allowed:
+        raise InvalidOrganisation(f"{what} {value!r} is not one of: {', '.join(allowed)}")

@@ -1,0 +1,83 @@
+"""Reading from the store: one patient's current resources, lookups, and operator counts."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import Connection, func, not_, select
+
+from carerecord.store.records import QuarantineItem, SectionTally, StoredResource
+from carerecord.store.schema import metadata, patients, quarantine, resources
+
+_STORED_COLUMNS = [resources.c[name] for name in StoredResource.__dataclass_fields__]
+
+
+def patient_id_for_nhs_number(conn: Connection, nhs_number: str) -> str | None:
+    return conn.execute(
+        select(patients.c.id).where(patients.c.nhs_number == nhs_number)
+    ).scalar_one_or_none()
+
+
+def patient_resources(
+    conn: Connection, patient_id: str, sections: Sequence[str] | None
+) -> list[StoredResource]:
+    """Current, visible resources of one patient, newest clinical date first."""
+    query = select(*_STORED_COLUMNS).where(
+        resources.c.patient_id == patient_id, not_(resources.c.hidden)
+    )
+    if sections is not None:
+        query = query.where(resources.c.section.in_(sections))
+    query = query.order_by(resources.c.section, resources.c.clinical_date.desc())
+    return [StoredResource(**row._mapping) for row in conn.execute(query)]
+
+
+def quarantined(conn: Connection, limit: int) -> list[QuarantineItem]:
+    rows = conn.execute(
+        select(
+            quarantine.c.input_format,
+            quarantine.c.location,
+            quarantine.c.reason_code,
+            quarantine.c.reason,
+            quarantine.c.raw,
+            quarantine.c.source_ods,
+            quarantine.c.resource_type,
+            quarantine.c.source_id,
+        )
+        .order_by(quarantine.c.id)
+        .limit(limit)
+    )
+    return [QuarantineItem(**row._mapping) for row in rows]
+
+
+def table_counts(conn: Connection) -> dict[str, int]:
+    return {
+        name: conn.execute(select(func.count()).select_from(table)).scalar_one()
+        for name, table in metadata.tables.items()
+    }
+
+
+def section_tallies(
+    conn: Connection, patient_id: str, sections: Sequence[str]
+) -> list[SectionTally]:
+    query = (
+        select(
+            resources.c.source_ods,
+            resources.c.section,
+            func.count().label("count"),
+            func.max(resources.c.last_updated_at_source).label("last_updated_at_source"),
+            func.max(resources.c.received_at).label("last_received_at"),
+        )
+        .where(
+            resources.c.patient_id == patient_id,
+            not_(resources.c.hidden),
+            resources.c.section.in_(sections),
+        )
+        .group_by(resources.c.source_ods, resources.c.section)
+    )
+    return [SectionTally(**row._mapping) for row in conn.execute(query)]
+
+
+def sample_nhs_numbers(conn: Connection, limit: int) -> list[str]:
+    """A few NHS numbers held, for the demo's welcome message."""
+    query = select(patients.c.nhs_number).order_by(patients.c.nhs_number).limit(limit)
+    return list(conn.execute(query).scalars())
