@@ -20,7 +20,6 @@ from carerecord.store.records import (
     WriteCounts,
 )
 
-
 _WRITE_ATTEMPTS = 3
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import glob
 import os
 import shutil
 import socket
@@ -18,7 +17,7 @@ def find_bin_dir() -> Path | None:
     initdb = shutil.which("initdb")
     if initdb:
         return Path(initdb).resolve().parent
-    found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"), reverse=True)
+    found = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"), reverse=True)
     return Path(found[0]).parent if found else None
 
 
@@ -36,8 +35,11 @@ def _as_server_user(argv: list[str]) -> list[str]:
 
 
 @contextmanager
-def temporary_cluster(bin_dir: Path) -> Iterator[str]:
-    """Yields a superuser URL for a fresh cluster on a free loopback port; removes it after."""
+def temporary_cluster(bin_dir: Path, durable: bool = False) -> Iterator[str]:
+    """Yields a superuser URL for a fresh cluster on a free loopback port; removes it after.
+
+    Tests run without fsync (nothing survives them anyway); benchmarks ask for durable=True.
+    """
     root = Path(tempfile.mkdtemp(prefix="carerecord-pg-"))
     data, sockets = root / "data", root / "sockets"
     sockets.mkdir()
@@ -59,10 +61,9 @@ def temporary_cluster(bin_dir: Path) -> Iterator[str]:
             "--no-sync",
         ]
     )
-    options = (
-        f"-p {port} -k {sockets} -c listen_addresses=127.0.0.1 -c fsync=off "
-        "-c synchronous_commit=off -c full_page_writes=off -c max_connections=200"
-    )
+    options = f"-p {port} -k {sockets} -c listen_addresses=127.0.0.1 -c max_connections=200"
+    if not durable:
+        options += " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
     run(
         [
             str(bin_dir / "pg_ctl"),

@@ -1,0 +1,51 @@
+# One entry point for developers. `make demo` and `make test` work on a fresh clone.
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+INSTALLED := $(VENV)/.installed
+ASSETS := carerecord/web/static/nhsuk/.copied
+DEMO_DB ?= sqlite:///carerecord-demo.db
+
+.PHONY: demo serve test lint fix bench clean
+
+$(INSTALLED): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[dev]'
+	touch $@
+
+node_modules/.package-lock.json: package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+$(ASSETS): $(INSTALLED) node_modules/.package-lock.json
+	$(BIN)/python -m carerecord.web.assets
+	touch $@
+
+## demo: seed a synthetic demo database (first run only) and serve it on 127.0.0.1:8000
+demo: $(INSTALLED) $(ASSETS)
+	$(BIN)/carerecord demo --db $(DEMO_DB)
+
+## serve: serve the database named by CARERECORD_DB (default sqlite:///carerecord.db)
+serve: $(INSTALLED) $(ASSETS)
+	$(BIN)/carerecord serve
+
+## test: lint, type-check and run the whole suite (SQLite, PostgreSQL, browser)
+test: lint $(ASSETS)
+	$(BIN)/pytest
+
+lint: $(INSTALLED)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+	$(BIN)/lint-imports
+
+fix: $(INSTALLED)
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+## bench: ingest benchmark on SQLite and PostgreSQL (prints figures and a JSON line)
+bench: $(INSTALLED)
+	$(BIN)/python bench/ingest.py
+
+clean:
+	rm -rf $(VENV) node_modules carerecord/web/static/nhsuk test-artifacts

@@ -1,0 +1,31 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from carerecord.errors import ConfigurationError
+from carerecord.settings import Settings, documented
+
+DOCS = Path(__file__).resolve().parent.parent / "docs" / "configuration.md"
+
+
+def test_every_setting_is_documented() -> None:
+    page = DOCS.read_text()
+    missing = [name for name in documented() if f"`{name}`" not in page]
+    assert missing == []
+
+
+def test_flags_beat_environment_beats_defaults() -> None:
+    env = {"CARERECORD_DB": "sqlite:///from-env.db", "CARERECORD_PORT": "9000"}
+
+    settings = Settings.from_env(env, db="sqlite:///from-flag.db", port=None)
+
+    assert settings.db == "sqlite:///from-flag.db"
+    assert settings.port == 9000
+    assert settings.host == "127.0.0.1"
+
+
+def test_a_setting_that_is_not_a_number_is_refused_by_name() -> None:
+    with pytest.raises(ConfigurationError, match="CARERECORD_PORT must be a whole number"):
+        Settings.from_env({"CARERECORD_PORT": "eighty"})
