@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -133,17 +132,20 @@ def is_entered_in_error(resource: Resource) -> bool:
     )
 
 
-def all_codes(resource: Any) -> Iterator[str]:
+def all_codes(resource: Any) -> list[str]:
     """Every system|code pair anywhere in the resource (for exclusions and token search)."""
-    if isinstance(resource, dict):
-        if isinstance(resource.get("code"), str) and isinstance(resource.get("system"), str):
-            yield f"{resource['system']}|{resource['code']}"
-        for value in resource.values():
-            if isinstance(value, dict | list):
-                yield from all_codes(value)
-    elif isinstance(resource, list):
-        for item in resource:
-            yield from all_codes(item)
+    found: list[str] = []
+    stack = [resource]
+    while stack:  # iterative: this runs on every resource ingested
+        value = stack.pop()
+        if isinstance(value, dict):
+            code, system = value.get("code"), value.get("system")
+            if isinstance(code, str) and isinstance(system, str):
+                found.append(f"{system}|{code}")
+            stack.extend(v for v in value.values() if isinstance(v, dict | list))
+        elif isinstance(value, list):
+            stack.extend(v for v in value if isinstance(v, dict | list))
+    return found
 
 
 def identifier_value(resource: Resource, system: str) -> str | None:

@@ -11,10 +11,10 @@ from typing import Any
 
 import orjson
 
-from carerecord import nhs_number
 from carerecord.fhir import extract
 from carerecord.fhir.references import patient_reference
 from carerecord.fhir.sections import section_of
+from carerecord.identity.patients import IdentityProblem, patient_identity
 from carerecord.ingest.reader import RawItem
 from carerecord.store.records import IncomingResource, QuarantineItem
 
@@ -62,20 +62,10 @@ def _incoming(
     local_id: str | None = None
     number: str | None = None
     if resource_type == "Patient":
-        number = extract.identifier_value(resource, nhs_number.SYSTEM)
-        if number is None:
-            return _reject(
-                item, source, "no-nhs-number", f"Patient/{resource_id} has no NHS number"
-            )
-        number = nhs_number.normalise(number)
-        if not nhs_number.is_valid(number):
-            return _reject(
-                item,
-                source,
-                "invalid-nhs-number",
-                f"Patient/{resource_id} has an NHS number that fails the modulus-11 check",
-            )
-        local_id = resource_id
+        identity = patient_identity(resource, resource_id)
+        if isinstance(identity, IdentityProblem):
+            return _reject(item, source, identity.code, identity.reason)
+        local_id, number = identity.local_id, identity.nhs_number
     else:
         reference = patient_reference(resource)
         if reference is not None:

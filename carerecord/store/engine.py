@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import orjson
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 
@@ -13,17 +14,23 @@ from carerecord.errors import ConfigurationError
 def create_engine_for(url: str) -> Engine:
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
-        engine = create_engine(parsed)
+        engine = create_engine(parsed, json_serializer=_json_text, json_deserializer=orjson.loads)
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin)
         return engine
     if parsed.get_backend_name() == "postgresql":
         if parsed.drivername in ("postgresql", "postgres"):
             parsed = parsed.set(drivername="postgresql+psycopg")
-        return create_engine(parsed, pool_pre_ping=True)
+        return create_engine(
+            parsed, pool_pre_ping=True, json_serializer=_json_text, json_deserializer=orjson.loads
+        )
     raise ConfigurationError(
         f"unsupported database URL scheme {parsed.drivername!r}: use sqlite:/// or postgresql://"
     )
+
+
+def _json_text(value: Any) -> str:
+    return orjson.dumps(value).decode()
 
 
 def _sqlite_begin(conn: Connection) -> None:

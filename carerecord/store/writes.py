@@ -177,26 +177,30 @@ _IDENTITY = frozenset({"source_ods", "resource_type", "source_id"})
 def _current_versions(
     conn: Connection, keys: list[tuple[str, str, str]]
 ) -> dict[tuple[str, str, str], _Current]:
-    if not keys:
-        return {}
-    column = tuple_(resources.c.source_ods, resources.c.resource_type, resources.c.source_id)
-    rows = conn.execute(
-        select(
-            resources.c.source_ods,
-            resources.c.resource_type,
-            resources.c.source_id,
-            resources.c.id,
-            resources.c.version,
-            resources.c.content_hash,
-            resources.c.last_updated_at_source,
-        ).where(column.in_(keys))
-    )
-    return {
-        (r.source_ods, r.resource_type, r.source_id): _Current(
-            r.id, r.version, r.content_hash, r.last_updated_at_source
+    """One index lookup per (source, type) in the batch: cheaper than a row-value IN list."""
+    groups: dict[tuple[str, str], list[str]] = {}
+    for source, resource_type, source_id in keys:
+        groups.setdefault((source, resource_type), []).append(source_id)
+    found: dict[tuple[str, str, str], _Current] = {}
+    for (source, resource_type), ids in groups.items():
+        rows = conn.execute(
+            select(
+                resources.c.source_id,
+                resources.c.id,
+                resources.c.version,
+                resources.c.content_hash,
+                resources.c.last_updated_at_source,
+            ).where(
+                resources.c.source_ods == source,
+                resources.c.resource_type == resource_type,
+                resources.c.source_id.in_(ids),
+            )
         )
-        for r in rows
-    }
+        for r in rows:
+            found[(source, resource_type, r.source_id)] = _Current(
+                r.id, r.version, r.content_hash, r.last_updated_at_source
+            )
+    return found
 
 
 def _is_older(item: IncomingResource, held: _Current) -> bool:

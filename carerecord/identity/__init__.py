@@ -1,0 +1,1 @@
+"""Identity: who a record is about. Joins by NHS number only; never guesses."""
