@@ -49,8 +49,19 @@ def test_ingest_prints_the_summary_and_exits_by_outcome(
     db: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     main(["db", "upgrade"])
-    main(["org", "add", "F83004", "--name", "Camden Road Surgery", "--type", "gp",
-          "--region", "North Central London"])
+    main(
+        [
+            "org",
+            "add",
+            "F83004",
+            "--name",
+            "Camden Road Surgery",
+            "--type",
+            "gp",
+            "--region",
+            "North Central London",
+        ]
+    )
     clean = write_ndjson(tmp_path / "clean.ndjson", make_patient(), make_allergy())
     orphan = write_ndjson(tmp_path / "orphan.ndjson", make_allergy(patient="nobody"))
     capsys.readouterr()

@@ -86,12 +86,13 @@ resources = Table(
     Column("content_hash", String(64), nullable=False),
     UniqueConstraint("source_ods", "resource_type", "source_id"),
     # "All current resources of patient P in section S, newest first" is one range scan.
+    # The predicates are spelled as each engine renders NOT hidden, so the planner matches them.
     Index(
         "ix_resources_patient_section_date",
         "patient_id",
         "section",
         "clinical_date",
-        sqlite_where=text("NOT hidden"),
+        sqlite_where=text("hidden = 0"),
         postgresql_where=text("NOT hidden"),
     ),
     Index("ix_resources_patient_source", "patient_id", "source_ods"),

@@ -188,7 +188,7 @@ def upgrade() -> None:
             "ix_resources_patient_section_date",
             ["patient_id", "section", "clinical_date"],
             unique=False,
-            sqlite_where=sa.text("NOT hidden"),
+            sqlite_where=sa.text("hidden = 0"),
             postgresql_where=sa.text("NOT hidden"),
         )
         batch_op.create_index(
@@ -268,7 +268,7 @@ def downgrade() -> None:
         batch_op.drop_index("ix_resources_patient_source")
         batch_op.drop_index(
             "ix_resources_patient_section_date",
-            sqlite_where=sa.text("NOT hidden"),
+            sqlite_where=sa.text("hidden = 0"),
             postgresql_where=sa.text("NOT hidden"),
         )
 

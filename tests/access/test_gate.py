@@ -1,0 +1,100 @@
+"""RecordAccess: the reader every page uses, on both databases."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from carerecord.access.actors import ANONYMOUS, SYSTEM, Actor
+from carerecord.access.gate import RecordAccess
+from carerecord.access.policy import decide
+from carerecord.errors import PatientNotFound
+from carerecord.fhir.sections import SECTIONS
+from carerecord.ingest.pipeline import ingest_paths
+from carerecord.store import Store
+from tests.factories import (
+    make_allergy,
+    make_condition,
+    make_org,
+    make_patient,
+    register,
+    write_ndjson,
+)
+
+
+@pytest.fixture
+def loaded(store: Store, tmp_path: Path) -> Store:
+    register(store, make_org("F83004", "gp"), make_org("RAL", "acute"))
+    gp = write_ndjson(
+        tmp_path / "gp.ndjson",
+        make_patient(family="SMITH", last_updated="2026-01-01T00:00:00+00:00"),
+        make_allergy(),
+        make_condition(),
+    )
+    hospital = write_ndjson(
+        tmp_path / "ral.ndjson",
+        make_patient(
+            local_id="MRN1",
+            source="RAL",
+            family="SMYTHE",
+            restricted=True,
+            last_updated="2026-11-01T00:00:00+00:00",
+        ),
+        make_allergy(patient="MRN1", source="RAL"),
+        make_condition(patient="MRN1", source="RAL", status="entered-in-error"),
+    )
+    ingest_paths(store, [gp, hospital])
+    return store
+
+
+def test_a_valid_nhs_number_typed_with_spaces_finds_the_patient(loaded: Store) -> None:
+    access = RecordAccess(loaded, ANONYMOUS)
+
+    assert access.find_by_nhs_number("943 476 5919") is not None
+    assert access.find_by_nhs_number("943-476-5918") is None  # fails the check digit
+    assert access.find_by_nhs_number("9000000009") is None  # valid but not held
+
+
+def test_the_overview_prefers_the_gps_details_and_any_restriction(loaded: Store) -> None:
+    access = RecordAccess(loaded, ANONYMOUS)
+    patient_id = access.find_by_nhs_number("9434765919") or ""
+
+    overview = access.overview(patient_id)
+
+    who = overview.demographics
+    assert (who.family, who.nhs_number, who.source_ods) == ("SMITH", "9434765919", "F83004")
+    assert who.gp_practice == "Camden Road Surgery" and who.gp_practice_ods == "F83004"
+    assert who.restricted  # the hospital knows, so the record is restricted
+    held = {h.ods_code: h.section_counts for h in overview.holdings}
+    assert held == {
+        "F83004": {"demographics": 1, "allergies": 1, "problems": 1},
+        "RAL": {"demographics": 1, "allergies": 1},  # the entered-in-error item is hidden
+    }
+    assert [h.org_type for h in overview.holdings] == ["gp", "acute"]
+
+
+def test_an_unknown_id_is_not_found(loaded: Store) -> None:
+    with pytest.raises(PatientNotFound):
+        RecordAccess(loaded, ANONYMOUS).overview("0" * 32)
+
+
+@pytest.mark.parametrize(
+    ("actor", "allowed"),
+    [(SYSTEM, True), (ANONYMOUS, True), (Actor(kind="robot", id="r2"), False)],
+)
+def test_policy_table(actor: Actor, allowed: bool) -> None:
+    grant = decide(actor, "view")
+
+    assert grant.allowed is allowed
+    assert grant.sections == (frozenset(SECTIONS) if allowed else frozenset())
+    assert grant.reason  # every decision says why
+
+
+def test_an_actor_the_policy_refuses_sees_no_patient(loaded: Store) -> None:
+    stranger = RecordAccess(loaded, Actor(kind="robot", id="r2"))
+    patient_id = RecordAccess(loaded, SYSTEM).find_by_nhs_number("9434765919") or ""
+
+    assert stranger.find_by_nhs_number("9434765919") is None
+    with pytest.raises(PatientNotFound):
+        stranger.overview(patient_id)
