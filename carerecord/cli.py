@@ -23,7 +23,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not hasattr(args, "run"):
         parser.print_help()
         return EXIT_USAGE
-    console, errors = Console(), Console(stderr=True)
+    # soft_wrap: messages stay whole on one line, whatever the terminal width, for grep and logs
+    console, errors = Console(soft_wrap=True), Console(stderr=True, soft_wrap=True)
     try:
         return int(args.run(args, console))
     except (ConfigurationError, UnsupportedFormat, OSError) as error:

@@ -29,3 +29,7 @@ class UnsupportedFormat(CareRecordError):
 
 class PatientNotFound(CareRecordError):
     """No patient the caller may see has this id; existence is never revealed."""
+
+
+class UsageError(CareRecordError):
+    """A command was asked for something it cannot do as asked."""

@@ -103,3 +103,10 @@ def test_synth_then_ingest_round_trip(db: str, tmp_path: Path) -> None:
 
     # Synthetic London includes records without an NHS number: those are quarantined.
     assert status in (EXIT_OK, EXIT_QUARANTINED)
+
+
+def test_synth_refuses_an_impossible_size(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["synth", "--patients", "0", "--out", str(tmp_path)]) == EXIT_USAGE
+    assert "--patients must be between 1 and 500,000" in capsys.readouterr().err

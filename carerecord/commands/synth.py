@@ -10,8 +10,9 @@ from typing import Any
 from rich.console import Console
 
 from carerecord.commands.progress import progress_bar
-from carerecord.errors import ConfigurationError
+from carerecord.errors import UsageError
 from carerecord.synth import DEFAULT_AS_OF, generate
+from carerecord.synth.people import MAX_PATIENTS
 
 
 def register(sub: Any) -> None:
@@ -30,8 +31,8 @@ def register(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace, console: Console) -> int:
-    if args.patients < 1:
-        raise ConfigurationError("--patients must be at least 1")
+    if not 1 <= args.patients <= MAX_PATIENTS:
+        raise UsageError(f"--patients must be between 1 and {MAX_PATIENTS:,}")
     with progress_bar("synthesising", args.patients, unit="patients") as advance:
         summary = generate(
             args.patients, args.out, seed=args.seed, as_of=args.as_of, progress=advance
