@@ -135,17 +135,25 @@ def is_entered_in_error(resource: Resource) -> bool:
 def all_codes(resource: Any) -> list[str]:
     """Every system|code pair anywhere in the resource (for exclusions and token search)."""
     found: list[str] = []
-    stack = [resource]
-    while stack:  # iterative: this runs on every resource ingested
-        value = stack.pop()
-        if isinstance(value, dict):
-            code, system = value.get("code"), value.get("system")
-            if isinstance(code, str) and isinstance(system, str):
-                found.append(f"{system}|{code}")
-            stack.extend(v for v in value.values() if isinstance(v, dict | list))
-        elif isinstance(value, list):
-            stack.extend(v for v in value if isinstance(v, dict | list))
+    _collect_codes(resource, found)
     return found
+
+
+def _collect_codes(value: Any, found: list[str]) -> None:
+    # Runs on every resource ingested: exact type checks and no generators keep it cheap.
+    if type(value) is dict:
+        code = value.get("code")
+        if type(code) is str:
+            system = value.get("system")
+            if type(system) is str:
+                found.append(f"{system}|{code}")
+        children: Any = value.values()
+    else:
+        children = value
+    for child in children:
+        kind = type(child)
+        if kind is dict or kind is list:
+            _collect_codes(child, found)
 
 
 def identifier_value(resource: Resource, system: str) -> str | None:

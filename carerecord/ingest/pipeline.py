@@ -6,12 +6,12 @@ that comes later in the same files, as in bulk exports written one type per file
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from carerecord.errors import UnsupportedFormat
 from carerecord.ingest.fhir_json import prepare
-from carerecord.ingest.reader import RawItem, detect_format, read_items
+from carerecord.ingest.reader import detect_format, read_items
 from carerecord.store import Store
 from carerecord.store.records import IncomingResource, QuarantineItem, WriteCounts
 
@@ -50,9 +50,7 @@ def ingest_paths(
     counts = WriteCounts()
     for patients_pass in (True, False):
         batcher = _Batcher(store, counts, batch_size)
-        for item in _items(files, progress):
-            if _is_patient(item) != patients_pass:
-                continue
+        for item in (i for f in files for i in read_items(f, patients_pass, progress)):
             prepared = prepare(item, source, registered)
             if isinstance(prepared, QuarantineItem):
                 batcher.reject(prepared)
@@ -65,22 +63,6 @@ def ingest_paths(
 def total_bytes(paths: Iterable[Path]) -> int:
     """What progress callbacks will add up to: every file is read once per pass."""
     return 2 * sum(path.stat().st_size for path in input_files(paths))
-
-
-def _is_patient(item: RawItem) -> bool:
-    return item.resource is not None and item.resource.get("resourceType") == "Patient"
-
-
-def _items(files: list[Path], progress: Progress | None) -> Iterator[RawItem]:
-    for path in files:
-        done = 0
-        for item in read_items(path):
-            yield item
-            if progress is not None and item.end_offset > done:
-                progress(item.end_offset - done)
-                done = item.end_offset
-        if progress is not None and path.stat().st_size > done:
-            progress(path.stat().st_size - done)
 
 
 class _Batcher:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import re
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -45,23 +46,52 @@ def detect_format(path: Path) -> str:
     return "ndjson" if b"\n" in head.strip() else "json"
 
 
-def read_items(path: Path) -> Iterator[RawItem]:
+def read_items(
+    path: Path, patients: bool, progress: Callable[[int], None] | None = None
+) -> Iterator[RawItem]:
+    """The Patient resources in a file (patients=True), or everything else (False).
+
+    Between the two calls every item is yielded exactly once. Lines of NDJSON that cannot
+    hold a Patient are not even parsed when only patients are wanted.
+    """
     kind = detect_format(path)
     if kind == "hl7v2":
         raise UnsupportedFormat(
             f"{path}: HL7 v2 files are not read by this version of carerecord; "
             "send FHIR JSON or NDJSON"
         )
-    yield from (_ndjson(path) if kind == "ndjson" else _json_document(path))
+    items = _ndjson(path, patients) if kind == "ndjson" else _json_document(path)
+    done = 0
+    for item in items:
+        if progress is not None and item.end_offset > done:
+            progress(item.end_offset - done)
+            done = item.end_offset
+        if item.problem != _SKIPPED and is_patient(item) == patients:
+            yield item
+    if progress is not None and path.stat().st_size > done:
+        progress(path.stat().st_size - done)
 
 
-def _ndjson(path: Path) -> Iterator[RawItem]:
+def is_patient(item: RawItem) -> bool:
+    return item.resource is not None and item.resource.get("resourceType") == "Patient"
+
+
+_SKIPPED = "not read in this pass"
+
+# A Patient's NDJSON line says so; other lines are parsed only in the second pass.
+_PATIENT_TYPE = re.compile(rb'"resourceType"\s*:\s*"Patient"')
+
+
+def _ndjson(path: Path, patients: bool) -> Iterator[RawItem]:
     offset = 0
     with path.open("rb") as handle:
         for number, line in enumerate(handle, start=1):
             offset += len(line)
             text = line.strip()
             if not text:
+                continue
+            if patients and not (b'"Patient"' in text and _PATIENT_TYPE.search(text)):
+                yield RawItem(f"{path}:{number}", "", None, _SKIPPED, end_offset=offset)
                 continue
             yield _parsed(f"{path}:{number}", text, offset)
 
