@@ -1,0 +1,39 @@
+"""Server-rendered pages. Renders only: access is decided in carerecord.access."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+
+from carerecord.settings import Settings
+from carerecord.web import assets
+from carerecord.web.error_pages import install_error_pages
+from carerecord.web.routes import router, utc_now
+from carerecord.web.templating import PageChrome, environment
+
+logger = logging.getLogger(__name__)
+
+OWN_STATIC = Path(__file__).parent / "static"
+
+
+def install(app: FastAPI, settings: Settings) -> None:
+    """Adds the pages and static assets to the app (being built)."""
+    nhsuk = assets.nhsuk_dir(settings)
+    found = assets.present(nhsuk)
+    if not found:
+        logger.warning(
+            "nhsuk-frontend assets not found in %s: pages render without NHS styles; "
+            "run `npm ci && python -m carerecord.web.assets`",
+            nhsuk,
+        )
+    app.state.web_templates = environment()
+    app.state.web_chrome = PageChrome(nhsuk_assets=found)
+    app.state.web_clock = utc_now
+    if found:
+        app.mount("/static/nhsuk", StaticFiles(directory=nhsuk), name="nhsuk")
+    app.mount("/static", StaticFiles(directory=OWN_STATIC), name="static")
+    app.include_router(router)
+    install_error_pages(app)

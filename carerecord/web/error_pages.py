@@ -1,0 +1,47 @@
+"""The one place errors become pages: NHS-styled, saying what happened and nothing more."""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import FastAPI, Request
+from fastapi.responses import Response
+from starlette.exceptions import HTTPException
+
+from carerecord.errors import PatientNotFound
+from carerecord.web.templating import render
+
+logger = logging.getLogger(__name__)
+
+_TITLES = {
+    404: "Page not found",
+    405: "Page not found",
+    500: "Sorry, there is a problem with the service",
+}
+
+
+def install_error_pages(app: FastAPI) -> None:
+    app.add_exception_handler(PatientNotFound, _not_found)
+    app.add_exception_handler(HTTPException, _http_error)
+    app.add_exception_handler(Exception, _server_error)
+
+
+def _page(request: Request, status: int) -> Response:
+    title = _TITLES.get(status, "Sorry, there is a problem with the service")
+    return render(request, "error.jinja", {"status": status, "title": title}, status)
+
+
+async def _not_found(request: Request, exc: Exception) -> Response:
+    # Unknown, or not to be seen: both are "not found" so existence is never revealed.
+    return _page(request, 404)
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    status = exc.status_code if isinstance(exc, HTTPException) else 500
+    return _page(request, status)
+
+
+async def _server_error(request: Request, exc: Exception) -> Response:
+    # The exception type only: messages and tracebacks may hold personal data.
+    logger.error("unhandled %s on %s %s", type(exc).__name__, request.method, request.url.path)
+    return _page(request, 500)

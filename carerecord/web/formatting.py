@@ -1,0 +1,176 @@
+"""The one place that turns values into the text clinicians read (UI.md, after the NHS CUI).
+
+Pure functions, no I/O: every example on UI.md has a unit test in tests/web/test_formatting.py.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from carerecord import nhs_number
+
+NOT_KNOWN = "Not Known"
+UK = ZoneInfo("Europe/London")
+
+_GENDERS = {"male": "Male", "female": "Female", "other": "Other", "unknown": NOT_KNOWN}
+
+
+def local(moment: datetime) -> datetime:
+    """The moment in UK local time; a naive datetime is taken to be UTC, as the store keeps it."""
+    aware = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    return aware.astimezone(UK)
+
+
+def day(value: date | datetime | None, weekday: bool = False) -> str:
+    """`05-Jan-2009` (or `Tue 05-Jan-2009`); a datetime is first put into UK local time."""
+    if value is None:
+        return NOT_KNOWN
+    if isinstance(value, datetime):
+        value = local(value).date()
+    text = value.strftime("%d-%b-%Y")
+    return f"{value.strftime('%a')} {text}" if weekday else text
+
+
+def long_day(value: date | None) -> str:
+    """`5 January 2009`: only for prose addressed to the public."""
+    if value is None:
+        return NOT_KNOWN
+    return f"{value.day} {value.strftime('%B %Y')}"
+
+
+def clock_time(value: datetime | None) -> str:
+    """24-hour `09:05`, UK local time."""
+    return local(value).strftime("%H:%M") if value else NOT_KNOWN
+
+
+def day_time(value: datetime | None) -> str:
+    """`05-Jan-2009 09:43`, UK local time."""
+    return f"{day(value)} {clock_time(value)}" if value else NOT_KNOWN
+
+
+def nhs_no(digits: str | None) -> str:
+    """`943 476 5919`, whole; anything that is not ten digits is shown as it was given."""
+    if not digits:
+        return NOT_KNOWN
+    return nhs_number.formatted(digits) if len(digits) == 10 and digits.isdigit() else digits
+
+
+def gender(code: str | None) -> str:
+    """FHIR administrative gender in words, never a code."""
+    return _GENDERS.get((code or "").lower(), NOT_KNOWN)
+
+
+def person_name(family: str | None, given: Sequence[str], prefix: str | None) -> str:
+    """`SMITH, Jane (Mrs)`: family name in capitals, given names, title in brackets."""
+    parts = [p for p in ((family or "").strip().upper(), " ".join(given).strip()) if p]
+    if not parts:
+        return NOT_KNOWN
+    name = ", ".join(parts)
+    return f"{name} ({prefix.strip()})" if prefix and prefix.strip() else name
+
+
+def text_or_not_known(value: str | None) -> str:
+    return value.strip() if value and value.strip() else NOT_KNOWN
+
+
+def age(born: date | datetime, at: date | datetime) -> str:
+    """Age by the CUI bands, at most two units: 90min, 26hrs, 27d, 4w 1d, 13m 8d, 4y 1m, 67y.
+
+    The minute and hour bands need a time of birth; with a date alone, days are the finest unit.
+    """
+    if isinstance(born, datetime) and isinstance(at, datetime):
+        elapsed = at - born
+        if elapsed < timedelta(hours=2):
+            return f"{max(int(elapsed.total_seconds() // 60), 0)}min"
+        if elapsed < timedelta(days=2):
+            return f"{int(elapsed.total_seconds() // 3600)}hrs"
+    start, end = _as_date(born), _as_date(at)
+    months = _whole_months(start, end)
+    if months < 12:
+        return _age_in_days(start, end)
+    if months < 24:
+        return _two_units(months, "m", (end - _add_months(start, months)).days, "d")
+    years = months // 12
+    return _two_units(years, "y", months % 12, "m") if years < 18 else f"{years}y"
+
+
+def _age_in_days(start: date, end: date) -> str:
+    days = max((end - start).days, 0)
+    if days < 28:
+        return f"{days}d"
+    return _two_units(days // 7, "w", days % 7, "d")
+
+
+def _whole_months(start: date, end: date) -> int:
+    months = (end.year - start.year) * 12 + end.month - start.month
+    return months - 1 if end.day < start.day else months
+
+
+def _two_units(first: int, first_unit: str, second: int, second_unit: str) -> str:
+    """`4w 1d`; a second unit of zero is left out (`4w`)."""
+    text = f"{first}{first_unit}"
+    return f"{text} {second}{second_unit}" if second else text
+
+
+def _add_months(start: date, months: int) -> date:
+    year, month = divmod(start.month - 1 + months, 12)
+    target_year, target_month = start.year + year, month + 1
+    for day_of_month in (start.day, 30, 29, 28):
+        try:
+            return date(target_year, target_month, day_of_month)
+        except ValueError:
+            continue
+    raise AssertionError("every month has a 28th")
+
+
+def _as_date(value: date | datetime) -> date:
+    return local(value).date() if isinstance(value, datetime) else value
+
+
+def duration(elapsed: timedelta) -> str:
+    """`4hr 32min`; under an hour `32min`."""
+    minutes = max(int(elapsed.total_seconds() // 60), 0)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}hr {minutes}min" if hours else f"{minutes}min"
+
+
+def number(value: int | float | Decimal) -> str:
+    """`5,000`, `0.5`, `2` (not `2.0`): thousands comma, leading zero, no trailing zero."""
+    exact = Decimal(str(value)) if isinstance(value, float) else Decimal(value)
+    if exact == exact.to_integral_value():
+        return f"{int(exact):,}"
+    text = f"{exact.normalize():,f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+def quantity(value: int | float | Decimal, unit: str) -> str:
+    """A number with a space before its unit: `400 mg`, `5,000 units`."""
+    return f"{number(value)} {unit}"
+
+
+def updated_ago(moment: datetime | None, now: datetime) -> str:
+    """How old data is, in words: `updated 14 hr ago`."""
+    if moment is None:
+        return f"last update {NOT_KNOWN}"
+    return f"updated {ago(moment, now)}"
+
+
+def ago(moment: datetime, now: datetime) -> str:
+    """`14 hr ago`, `3 days ago`: coarse on purpose, exact time is shown beside it."""
+    elapsed = now - moment
+    minutes = int(elapsed.total_seconds() // 60)
+    if minutes < 1:
+        return "just now"
+    if minutes < 60:
+        return f"{minutes} min ago"
+    if minutes < 48 * 60:
+        return f"{minutes // 60} hr ago"
+    days = elapsed.days
+    if days < 60:
+        return f"{days} days ago"
+    if days < 730:
+        return f"{days // 30} months ago"
+    return f"{number(days // 365)} years ago"

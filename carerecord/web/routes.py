@@ -1,0 +1,78 @@
+"""The pages. Thin: read through RecordAccess, shape with banner/sources, render a template.
+
+There is no sign-in yet, so every page reads as the ANONYMOUS actor, named as such.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from carerecord import nhs_number
+from carerecord.access.actors import ANONYMOUS
+from carerecord.access.gate import RecordAccess
+from carerecord.settings import Settings
+from carerecord.web.banner import banner
+from carerecord.web.formatting import local
+from carerecord.web.sources import source_rows
+from carerecord.web.templating import render
+
+router = APIRouter(include_in_schema=False)
+
+# Form errors are returned with 422 Unprocessable Content: the browser shows the page as usual,
+# and tests, logs and monitoring can tell a refused search from a successful page.
+FORM_ERROR = 422
+
+
+def _reader(request: Request) -> RecordAccess:
+    open_record: Callable[..., RecordAccess] = request.app.state.open_record
+    return open_record(ANONYMOUS)
+
+
+def _now(request: Request) -> datetime:
+    clock: Callable[[], datetime] = request.app.state.web_clock
+    return clock()
+
+
+@router.get("/", response_class=HTMLResponse)
+def find_page(request: Request) -> Response:
+    return render(request, "find.jinja", {"value": ""})
+
+
+@router.get("/find")
+def find_without_form() -> Response:
+    """A bookmarked or reloaded /find has nothing to search for: back to the form."""
+    return RedirectResponse("/", status_code=303)
+
+
+@router.post("/find")
+def find(request: Request, nhs_no: Annotated[str, Form()] = "") -> Response:
+    problem = nhs_number.problem(nhs_no)
+    if problem:
+        return render(request, "find.jinja", {"value": nhs_no, "error": problem}, FORM_ERROR)
+    patient_id = _reader(request).find_by_nhs_number(nhs_no)
+    if patient_id is None:
+        digits = nhs_number.normalise(nhs_no)
+        context = {"value": nhs_number.formatted(digits), "not_found": digits}
+        return render(request, "find.jinja", context)
+    return RedirectResponse(f"/patients/{patient_id}", status_code=303)
+
+
+@router.get("/patients/{patient_id}", response_class=HTMLResponse)
+def patient(request: Request, patient_id: str) -> Response:
+    overview = _reader(request).overview(patient_id)  # PatientNotFound becomes the 404 page
+    now = _now(request)
+    settings: Settings = request.app.state.settings
+    context = {
+        "banner": banner(overview.demographics, local(now).date()),
+        "sources": source_rows(overview.holdings, now, timedelta(hours=settings.stale_feed_hours)),
+    }
+    return render(request, "patient.jinja", context)
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)

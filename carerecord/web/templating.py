@@ -1,0 +1,64 @@
+"""The Jinja2 environment: our templates first, then the NHS design system's macros."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse
+from jinja2 import (
+    ChainableUndefined,
+    ChoiceLoader,
+    Environment,
+    FileSystemLoader,
+    PackageLoader,
+    select_autoescape,
+)
+
+from carerecord.web import formatting
+
+TEMPLATES = Path(__file__).parent / "templates"
+SERVICE_NAME = "carerecord"
+
+# Pages show personal data: never cached, never sent on in a Referer header.
+_HEADERS = {
+    "Cache-Control": "no-store",
+    "Referrer-Policy": "no-referrer",
+    "X-Content-Type-Options": "nosniff",
+}
+
+
+@dataclass(frozen=True)
+class PageChrome:
+    """What every page needs beyond its own content."""
+
+    nhsuk_assets: bool  # False when the nhsuk-frontend copy is missing: pages still render
+
+
+@cache
+def environment() -> Environment:
+    """One per process: compiling the NHS macros is slow, and nothing in here varies by app."""
+    env = Environment(
+        loader=ChoiceLoader([FileSystemLoader(TEMPLATES), PackageLoader("nhsuk_frontend_jinja")]),
+        undefined=ChainableUndefined,
+        autoescape=select_autoescape(default=True, default_for_string=True),
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.globals["service_name"] = SERVICE_NAME
+    env.globals["NOT_KNOWN"] = formatting.NOT_KNOWN
+    return env
+
+
+def render(
+    request: Request, template: str, context: Mapping[str, Any], status_code: int = 200
+) -> HTMLResponse:
+    """One page, rendered with the app's environment and the headers every page carries."""
+    env: Environment = request.app.state.web_templates
+    chrome: PageChrome = request.app.state.web_chrome
+    html = env.get_template(template).render(chrome=chrome, **context)
+    return HTMLResponse(html, status_code=status_code, headers=_HEADERS)

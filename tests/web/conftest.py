@@ -1,0 +1,40 @@
+"""Page tests: the real app over a seeded database, on SQLite and PostgreSQL alike."""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from starlette.exceptions import StarletteDeprecationWarning
+
+from carerecord.app import create_app
+from carerecord.settings import Settings
+from carerecord.store import Store
+from tests.web.seed import seed
+
+with warnings.catch_warnings():
+    # starlette asks for httpx2; the project pins httpx, which still works (import-time only).
+    warnings.simplefilter("ignore", StarletteDeprecationWarning)
+    from fastapi.testclient import TestClient
+
+# A fixed clock: Jane (born 14-Mar-1957) is 69y, and sources updated 01-Oct-2026 are 14 hr old.
+NOW = datetime(2026, 10, 1, 23, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def client(store: Store, tmp_path: Path) -> Iterator[TestClient]:
+    seed(store, tmp_path)
+    app = create_app(Settings(db="unused://"), store)
+    app.state.web_clock = lambda: NOW
+    with TestClient(app, raise_server_exceptions=False) as test_client:
+        yield test_client
+
+
+def patient_url(client: TestClient, nhs_number: str) -> str:
+    """The opaque record address, found the way a user finds it: through the search form."""
+    response = client.post("/find", data={"nhs_no": nhs_number}, follow_redirects=False)
+    assert response.status_code == 303, response.text
+    return str(response.headers["location"])
