@@ -68,8 +68,10 @@ def main() -> None:
         started = time.perf_counter()
         summary = generate(args.patients, data, seed=1)
         synth_s = time.perf_counter() - started
-        print(f"synthesised {summary.patients:,} patients, {summary.resources:,} resources "
-              f"in {synth_s:.1f} s")
+        print(
+            f"synthesised {summary.patients:,} patients, {summary.resources:,} resources "
+            f"in {synth_s:.1f} s"
+        )
         results: dict[str, object] = {"patients": args.patients, "synth_seconds": round(synth_s, 1)}
         for engine in args.engines.split(","):
             results[engine] = _in_child(engine, data, Path(folder))
@@ -92,12 +94,16 @@ def _in_child(engine: str, data: Path, folder: Path) -> dict[str, float]:
 def _child(url: str, data: Path, engine: str) -> dict[str, float]:
     output = subprocess.run(
         [sys.executable, __file__, "--child", url, str(data)],
-        capture_output=True, text=True, check=True,
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout
     figures: dict[str, float] = json.loads(output.strip().splitlines()[-1])
-    print(f"{engine}: {figures['resources']:,} resources in {figures['seconds']} s = "
-          f"{figures['resources_per_s']:,} resources/s (re-ingest, all unchanged: "
-          f"{figures['reingest_resources_per_s']:,}/s); peak memory {figures['peak_rss_mb']} MB")
+    print(
+        f"{engine}: {figures['resources']:,} resources in {figures['seconds']} s = "
+        f"{figures['resources_per_s']:,} resources/s (re-ingest, all unchanged: "
+        f"{figures['reingest_resources_per_s']:,}/s); peak memory {figures['peak_rss_mb']} MB"
+    )
     return figures
 
 
