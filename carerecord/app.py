@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import orjson
 from fastapi import FastAPI
-from fastapi.responses import ORJSONResponse
+from fastapi.responses import Response
 
 from carerecord import __version__, web
 from carerecord.access.actors import Actor
@@ -23,10 +24,14 @@ def create_app(settings: Settings, store: Store) -> FastAPI:
     app.state.open_record = open_record
 
     @app.get("/health", include_in_schema=False)
-    def health() -> ORJSONResponse:
-        if not store.ping():
-            return ORJSONResponse({"status": "unavailable", "database": store.dialect}, 503)
-        return ORJSONResponse({"status": "ok", "database": store.dialect, "version": __version__})
+    def health() -> Response:
+        up = store.ping()
+        body = {"status": "ok" if up else "unavailable", "database": store.dialect}
+        return Response(
+            orjson.dumps({**body, "version": __version__}),
+            status_code=200 if up else 503,
+            media_type="application/json",
+        )
 
     web.install(app, settings)
     return app

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 
 from fastapi import FastAPI, Request
 from fastapi.responses import Response
@@ -23,7 +24,7 @@ _TITLES = {
 def install_error_pages(app: FastAPI) -> None:
     app.add_exception_handler(PatientNotFound, _not_found)
     app.add_exception_handler(HTTPException, _http_error)
-    app.add_exception_handler(Exception, _server_error)
+    app.middleware("http")(_contain_failures)
 
 
 def _page(request: Request, status: int) -> Response:
@@ -41,7 +42,13 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     return _page(request, status)
 
 
-async def _server_error(request: Request, exc: Exception) -> Response:
-    # The exception type only: messages and tracebacks may hold personal data.
-    logger.error("unhandled %s on %s %s", type(exc).__name__, request.method, request.url.path)
-    return _page(request, 500)
+async def _contain_failures(
+    request: Request, call_next: Callable[[Request], Awaitable[Response]]
+) -> Response:
+    """Unexpected failures end here, inside the app, so no outer layer logs a traceback:
+    exception messages (a database error quoting its parameters) may hold personal data."""
+    try:
+        return await call_next(request)
+    except Exception as exc:
+        logger.error("unhandled %s on %s %s", type(exc).__name__, request.method, request.url.path)
+        return _page(request, 500)

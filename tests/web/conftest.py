@@ -2,23 +2,17 @@
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from starlette.exceptions import StarletteDeprecationWarning
+from fastapi.testclient import TestClient
 
 from carerecord.app import create_app
 from carerecord.settings import Settings
 from carerecord.store import Store
 from tests.web.seed import seed
-
-with warnings.catch_warnings():
-    # starlette asks for httpx2; the project pins httpx, which still works (import-time only).
-    warnings.simplefilter("ignore", StarletteDeprecationWarning)
-    from fastapi.testclient import TestClient
 
 # A fixed clock: Jane (born 14-Mar-1957) is 69y, and sources updated 01-Oct-2026 are 14 hr old.
 NOW = datetime(2026, 10, 1, 23, 0, tzinfo=UTC)

@@ -197,12 +197,17 @@ def test_an_unknown_address_is_the_same_404_page(client: TestClient) -> None:
     assert "<h1>Page not found</h1>" in page.text
 
 
-def test_a_failure_is_an_nhs_styled_500_page(client: TestClient) -> None:
+def test_a_failure_is_an_nhs_styled_500_page(
+    client: TestClient, caplog: pytest.LogCaptureFixture
+) -> None:
     def broken(actor: object) -> object:
-        raise RuntimeError("database went away")
+        raise RuntimeError("database went away for 943 476 5919")
 
     client.app.state.open_record = broken  # type: ignore[attr-defined]
     page = client.post("/find", data={"nhs_no": JANE})
     assert page.status_code == 500
     assert "Sorry, there is a problem with the service" in page.text
     assert "database went away" not in page.text
+    logged = "\n".join(r.getMessage() + str(r.exc_info) for r in caplog.records)
+    assert "RuntimeError" in logged
+    assert "943 476 5919" not in logged and "went away" not in logged
