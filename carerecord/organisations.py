@@ -3,11 +3,25 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
+from datetime import datetime
 
 from carerecord.errors import InvalidOrganisation
 from carerecord.fhir.sections import SECTIONS
-from carerecord.store.records import Organisation
 
+
+@dataclass(frozen=True)
+class Organisation:
+    ods_code: str
+    name: str
+    org_type: str
+    region: str
+    status: str
+    sections: tuple[str, ...]
+    registered_at: datetime | None = None
+
+
+# Organisation types, in the order a clinician reads a record's sources.
 ORG_TYPES: dict[str, str] = {
     "gp": "GP practice",
     "acute": "Hospital",

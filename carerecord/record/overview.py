@@ -12,6 +12,7 @@ import orjson
 from carerecord import nhs_number
 from carerecord.fhir.extract import identifier_value, parse_fhir_datetime
 from carerecord.fhir.sections import SECTIONS
+from carerecord.organisations import ORG_TYPES
 from carerecord.store.records import Organisation, SectionTally, StoredResource
 
 
@@ -105,21 +106,7 @@ def holdings(
     return tuple(sorted(result, key=lambda h: (_TYPE_ORDER.get(h.org_type, 99), h.name)))
 
 
-_TYPE_ORDER = {
-    t: i
-    for i, t in enumerate(
-        (
-            "gp",
-            "acute",
-            "mental-health",
-            "community",
-            "social-care",
-            "ambulance",
-            "111",
-            "care-home",
-        )
-    )
-}
+_TYPE_ORDER = {org_type: i for i, org_type in enumerate(ORG_TYPES)}
 
 
 def demographics(

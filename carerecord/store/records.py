@@ -5,16 +5,16 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from carerecord.organisations import Organisation
 
-@dataclass(frozen=True)
-class Organisation:
-    ods_code: str
-    name: str
-    org_type: str
-    region: str
-    status: str
-    sections: tuple[str, ...]
-    registered_at: datetime | None = None
+__all__ = [
+    "IncomingResource",
+    "Organisation",
+    "QuarantineItem",
+    "SectionTally",
+    "StoredResource",
+    "WriteCounts",
+]
 
 
 @dataclass(frozen=True)

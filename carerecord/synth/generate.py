@@ -16,9 +16,10 @@ from typing import Any
 
 import orjson
 
+from carerecord.organisations import REGIONS
 from carerecord.synth import gp, hl7v2, hospital, services, urgent
 from carerecord.synth.hospital import HospitalEvents
-from carerecord.synth.organisations import REGIONS, SynthOrganisation, as_json, organisations
+from carerecord.synth.organisations import SynthOrganisation, as_json, organisations
 from carerecord.synth.people import make_person
 from carerecord.synth.source import Source
 from carerecord.synth.story import Story, make_story

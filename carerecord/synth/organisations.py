@@ -12,27 +12,9 @@ import random
 from dataclasses import dataclass
 
 from carerecord.fhir.sections import SECTIONS
+from carerecord.organisations import ORG_TYPES, REGIONS
 
-REGIONS: tuple[str, ...] = (
-    "North Central London",
-    "North East London",
-    "North West London",
-    "South East London",
-    "South West London",
-    "Hertfordshire and West Essex",
-    "Milton Keynes",
-)
-
-TYPES: tuple[str, ...] = (
-    "gp",
-    "acute",
-    "mental-health",
-    "community",
-    "social-care",
-    "ambulance",
-    "111",
-    "care-home",
-)
+TYPES: tuple[str, ...] = tuple(ORG_TYPES)
 
 # What each type of organisation shares; it writes data only for these sections.
 _SECTIONS_BY_TYPE: dict[str, tuple[str, ...]] = {
