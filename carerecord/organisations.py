@@ -19,6 +19,7 @@ class Organisation:
     status: str
     sections: tuple[str, ...]
     registered_at: datetime | None = None
+    last_received_at: datetime | None = None  # when its feed last delivered anything
 
 
 # Organisation types, in the order a clinician reads a record's sources.

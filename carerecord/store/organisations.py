@@ -50,4 +50,5 @@ def _organisation(row: Any) -> Organisation:
         status=row["status"],
         sections=tuple(row["sections"]),
         registered_at=row["registered_at"],
+        last_received_at=row["last_received_at"],
     )

@@ -44,6 +44,7 @@ organisations = Table(
     Column("status", String(12), nullable=False),
     Column("sections", json_type(), nullable=False),
     Column("registered_at", UTCDateTime(), nullable=False),
+    Column("last_received_at", UTCDateTime(), nullable=True),  # the feed's freshness
 )
 
 patients = Table(

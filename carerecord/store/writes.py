@@ -16,7 +16,13 @@ from sqlalchemy import Connection, bindparam, insert, select, tuple_, update
 
 from carerecord.store.quarantine import quarantine_items
 from carerecord.store.records import IncomingResource, QuarantineItem, WriteCounts
-from carerecord.store.schema import patient_links, patients, resource_versions, resources
+from carerecord.store.schema import (
+    organisations,
+    patient_links,
+    patients,
+    resource_versions,
+    resources,
+)
 from carerecord.store.upsert import insert_for
 
 
@@ -50,12 +56,23 @@ def write_batch(
         resolvable.append((item, patient_of.get(_patient_key(item))))
 
     counts = _upsert(conn, resolvable, now)
+    _mark_feeds_fresh(conn, {item.source_ods for item in batch}, now)
     quarantine_items(conn, rejected, now)
     counts.quarantined = len(rejected)
     for rejection in rejected:
         reasons = counts.quarantine_reasons
         reasons[rejection.reason_code] = reasons.get(rejection.reason_code, 0) + 1
     return counts
+
+
+def _mark_feeds_fresh(conn: Connection, sources: set[str], now: datetime) -> None:
+    """Each source's feed is as fresh as the last batch it delivered (stored or unchanged)."""
+    if sources:
+        conn.execute(
+            update(organisations)
+            .where(organisations.c.ods_code.in_(sorted(sources)))
+            .values(last_received_at=now)
+        )
 
 
 def _names_a_patient(item: IncomingResource) -> bool:

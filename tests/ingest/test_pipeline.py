@@ -257,3 +257,12 @@ def test_parallel_writers_of_the_same_records_leave_exactly_one_row(
     assert sum(r.stored for r in results) == 51
     assert gp_store.counts()["resources"] == 51
     assert gp_store.counts()["patients"] == 1
+
+
+def test_each_batch_marks_its_sources_feed_as_fresh(gp_store: Store, tmp_path: Path) -> None:
+    assert gp_store.organisation("F83004").last_received_at is None  # type: ignore[union-attr]
+
+    ingest_paths(gp_store, [write_ndjson(tmp_path / "gp.ndjson", make_patient())])
+
+    assert gp_store.organisation("F83004").last_received_at is not None  # type: ignore[union-attr]
+    assert gp_store.organisation("RAL").last_received_at is None  # type: ignore[union-attr]

@@ -61,6 +61,7 @@ def upgrade() -> None:
             nullable=False,
         ),
         sa.Column("registered_at", UTCDateTime(), nullable=False),
+        sa.Column("last_received_at", UTCDateTime(), nullable=True),
         sa.PrimaryKeyConstraint("ods_code", name=op.f("pk_organisations")),
     )
     op.create_table(
