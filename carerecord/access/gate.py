@@ -3,11 +3,14 @@ the policy decides before anything clinical is loaded, so a forgotten check cann
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from carerecord import nhs_number
 from carerecord.access.actors import Actor
 from carerecord.access.policy import decide
 from carerecord.errors import PatientNotFound
 from carerecord.record.overview import PatientOverview, build_overview
+from carerecord.record.sections import RecordView, build_sections
 from carerecord.store import Store
 
 
@@ -33,3 +36,21 @@ class RecordAccess:
             raise PatientNotFound(patient_id)
         tallies = self._store.section_tallies(patient_id, sections)
         return build_overview(patient_id, people, tallies, self._store.organisations())
+
+    def view(self, patient_id: str, wanted: Sequence[str]) -> RecordView:
+        """Who the person is, and the wanted sections the grant allows (others are simply
+        absent), in one read of the store."""
+        grant = decide(self.actor, "view")
+        if not grant.allowed:
+            raise PatientNotFound(patient_id)
+        allowed = [section for section in wanted if section in grant.sections]
+        rows = self._store.patient_resources(patient_id, sorted({*allowed, "demographics"}))
+        people = [row for row in rows if row.section == "demographics"]
+        if not people:
+            raise PatientNotFound(patient_id)
+        tallies = self._store.section_tallies(patient_id, sorted(grant.sections))
+        organisations = self._store.organisations()
+        return RecordView(
+            overview=build_overview(patient_id, people, tallies, organisations),
+            sections=build_sections(allowed, rows, tallies, organisations),
+        )

@@ -15,9 +15,12 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from carerecord import nhs_number
 from carerecord.access.actors import ANONYMOUS
 from carerecord.access.gate import RecordAccess
+from carerecord.errors import PatientNotFound
+from carerecord.fhir.sections import SECTION_TITLES, SECTIONS
 from carerecord.settings import Settings
 from carerecord.web.banner import banner
 from carerecord.web.formatting import local
+from carerecord.web.sections import page_for
 from carerecord.web.sources import source_rows
 from carerecord.web.templating import render
 
@@ -70,8 +73,40 @@ def patient(request: Request, patient_id: str) -> Response:
     context = {
         "banner": banner(overview.demographics, local(now).date()),
         "sources": source_rows(overview.holdings, now, timedelta(hours=settings.stale_feed_hours)),
+        "patient_id": patient_id,
+        "current": "overview",
+        "section_links": section_links(),
     }
     return render(request, "patient.jinja", context)
+
+
+@router.get("/patients/{patient_id}/{section}", response_class=HTMLResponse)
+def section_page(request: Request, patient_id: str, section: str) -> Response:
+    if section not in SECTION_TITLES or section == "demographics":
+        raise PatientNotFound(patient_id)  # an unknown section is as absent as an unknown person
+    record = _reader(request).view(patient_id, [section])
+    view = record.sections.get(section)
+    if view is None:
+        raise PatientNotFound(patient_id)  # a section the grant leaves out is not found
+    now = _now(request)
+    page = page_for(section)
+    context = {
+        "banner": banner(record.overview.demographics, local(now).date()),
+        "title": SECTION_TITLES[section],
+        "patient_id": patient_id,
+        "current": section,
+        "section_links": section_links(),
+        **page.shape(view, now),
+    }
+    return render(request, page.template, context)
+
+
+def section_links() -> list[dict[str, str]]:
+    return [
+        {"section": section, "title": SECTION_TITLES[section]}
+        for section in SECTIONS
+        if section != "demographics"
+    ]
 
 
 def utc_now() -> datetime:

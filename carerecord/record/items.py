@@ -1,0 +1,105 @@
+"""One clinical item as the record shows it: the resource, and where and when it came from."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import orjson
+
+from carerecord.organisations import Organisation
+from carerecord.store.records import StoredResource
+
+
+@dataclass(frozen=True)
+class Provenance:
+    """Shown as visible text on every clinical row."""
+
+    ods_code: str
+    name: str
+    org_type: str
+    recorded_at: datetime | None  # the clinical date the source gave the item
+    last_updated_at_source: datetime | None
+    received_at: datetime  # when carerecord received this version
+
+
+@dataclass(frozen=True)
+class Item:
+    id: int  # carerecord's id for the item: opaque, safe in URLs
+    resource_type: str
+    section: str
+    clinical_date: datetime | None
+    status: str | None
+    code_system: str | None
+    code: str | None
+    resource: dict[str, Any]
+    provenance: Provenance
+
+    @property
+    def text(self) -> str | None:
+        """What the item is, in the source's words."""
+        return concept_text(self.resource)
+
+
+def item_from(row: StoredResource, registry: dict[str, Organisation]) -> Item:
+    org = registry.get(row.source_ods)
+    return Item(
+        id=row.id,
+        resource_type=row.resource_type,
+        section=row.section,
+        clinical_date=row.clinical_date,
+        status=row.status,
+        code_system=row.code_system,
+        code=row.code,
+        resource=orjson.loads(row.body),
+        provenance=Provenance(
+            ods_code=row.source_ods,
+            name=org.name if org else row.source_ods,
+            org_type=org.org_type if org else "unknown",
+            recorded_at=row.clinical_date,
+            last_updated_at_source=row.last_updated_at_source,
+            received_at=row.received_at,
+        ),
+    )
+
+
+# The field that names what each type of resource is about, in order of preference.
+_NAMING_FIELDS = (
+    "code",
+    "medicationCodeableConcept",
+    "vaccineCode",
+    "type",
+    "serviceType",
+    "category",
+    "description",
+    "relationship",
+    "title",
+    "name",
+)
+
+
+def concept_text(resource: dict[str, Any]) -> str | None:
+    for field_name in _NAMING_FIELDS:
+        value = resource.get(field_name)
+        if isinstance(value, list):
+            value = value[0] if value else None
+        text = _text_of(value)
+        if text:
+            return text
+    return None
+
+
+def _text_of(value: Any) -> str | None:
+    if isinstance(value, str):
+        return value or None
+    if not isinstance(value, dict):
+        return None
+    if isinstance(value.get("text"), str) and value["text"]:
+        return str(value["text"])
+    for coding in value.get("coding") or ():
+        if isinstance(coding, dict) and isinstance(coding.get("display"), str):
+            return str(coding["display"])
+    if isinstance(value.get("display"), str):
+        return str(value["display"])
+    return None

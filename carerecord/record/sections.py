@@ -1,0 +1,106 @@
+"""A section of one person's record: its items, and which sources it is complete for."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from carerecord.organisations import ORG_TYPES, Organisation
+from carerecord.record.items import Item, item_from
+from carerecord.record.overview import PatientOverview
+from carerecord.store.records import SectionTally, StoredResource
+
+# How a source stands towards a section of this person's record.
+CONTRIBUTED = "contributed"  # it shares the section and holds items in it
+NOTHING_HELD = "nothing-held"  # it shares the section, but has nothing in it for this person
+NOT_SHARED = "not-shared"  # it holds data about the person but does not share this section
+
+
+@dataclass(frozen=True)
+class SourceCoverage:
+    ods_code: str
+    name: str
+    org_type: str
+    state: str
+    count: int
+    as_at: datetime | None  # when its feed last delivered anything
+
+
+@dataclass(frozen=True)
+class SectionView:
+    section: str
+    items: tuple[Item, ...]
+    coverage: tuple[SourceCoverage, ...]
+
+    @property
+    def contributors(self) -> tuple[SourceCoverage, ...]:
+        return tuple(c for c in self.coverage if c.state == CONTRIBUTED)
+
+
+@dataclass(frozen=True)
+class RecordView:
+    """One page's worth of a person's record: who they are, and the sections it shows."""
+
+    overview: PatientOverview
+    sections: dict[str, SectionView]
+
+
+_TYPE_ORDER = {org_type: i for i, org_type in enumerate(ORG_TYPES)}
+
+
+def build_sections(
+    sections: Sequence[str],
+    rows: Sequence[StoredResource],
+    tallies: Sequence[SectionTally],
+    organisations: Sequence[Organisation],
+) -> dict[str, SectionView]:
+    """Every requested section, newest items first, with each known source's standing."""
+    registry = {org.ods_code: org for org in organisations}
+    by_section: dict[str, list[Item]] = {section: [] for section in sections}
+    for row in rows:
+        if row.section in by_section:
+            by_section[row.section].append(item_from(row, registry))
+    holders = sorted(
+        {t.source_ods for t in tallies},
+        key=lambda ods: (_TYPE_ORDER.get(_org_type(registry, ods), 99), ods),
+    )
+    counts = {(t.source_ods, t.section): t.count for t in tallies}
+    return {
+        section: SectionView(
+            section=section,
+            items=tuple(items),
+            coverage=tuple(_coverage(registry, ods, section, counts) for ods in holders),
+        )
+        for section, items in by_section.items()
+    }
+
+
+def _org_type(registry: dict[str, Organisation], ods: str) -> str:
+    org = registry.get(ods)
+    return org.org_type if org else "unknown"
+
+
+def _coverage(
+    registry: dict[str, Organisation],
+    ods: str,
+    section: str,
+    counts: dict[tuple[str, str], int],
+) -> SourceCoverage:
+    org = registry.get(ods)
+    count = counts.get((ods, section), 0)
+    shares = org is not None and section in org.sections
+    if count:
+        state = CONTRIBUTED
+    elif shares:
+        state = NOTHING_HELD
+    else:
+        state = NOT_SHARED
+    return SourceCoverage(
+        ods_code=ods,
+        name=org.name if org else ods,
+        org_type=org.org_type if org else "unknown",
+        state=state,
+        count=count,
+        as_at=org.last_received_at if org else None,
+    )
