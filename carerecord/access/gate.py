@@ -9,6 +9,7 @@ from carerecord import nhs_number
 from carerecord.access.actors import Actor
 from carerecord.access.policy import decide
 from carerecord.errors import PatientNotFound
+from carerecord.record.items import Item, item_from
 from carerecord.record.overview import PatientOverview, build_overview
 from carerecord.record.sections import RecordView, build_sections
 from carerecord.store import Store
@@ -54,3 +55,12 @@ class RecordAccess:
             overview=build_overview(patient_id, people, tallies, organisations),
             sections=build_sections(allowed, rows, tallies, organisations),
         )
+
+    def item(self, patient_id: str, item_id: int) -> Item:
+        """One item of the person's record (a document to open, say), if the grant allows
+        its section; anything else, including another person's item, is not found."""
+        grant = decide(self.actor, "view")
+        row = self._store.patient_resource(patient_id, item_id) if grant.allowed else None
+        if row is None or row.section not in grant.sections:
+            raise PatientNotFound(patient_id)
+        return item_from(row, {org.ods_code: org for org in self._store.organisations()})

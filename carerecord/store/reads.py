@@ -31,6 +31,18 @@ def patient_resources(
     return [StoredResource(**row._mapping) for row in conn.execute(query)]
 
 
+def patient_resource(conn: Connection, patient_id: str, resource_id: int) -> StoredResource | None:
+    """One current, visible resource, only if it belongs to this patient."""
+    row = conn.execute(
+        select(*_STORED_COLUMNS).where(
+            resources.c.id == resource_id,
+            resources.c.patient_id == patient_id,
+            not_(resources.c.hidden),
+        )
+    ).first()
+    return None if row is None else StoredResource(**row._mapping)
+
+
 def quarantined(conn: Connection, limit: int) -> list[QuarantineItem]:
     rows = conn.execute(
         select(

@@ -99,6 +99,10 @@ class Store:
         with self.engine.connect() as conn:
             return reads.patient_id_for_nhs_number(conn, nhs_number)
 
+    def patient_resource(self, patient_id: str, resource_id: int) -> StoredResource | None:
+        with self.engine.connect() as conn:
+            return reads.patient_resource(conn, patient_id, resource_id)
+
     def patient_resources(
         self, patient_id: str, sections: Sequence[str] | None = None
     ) -> list[StoredResource]:

@@ -35,5 +35,6 @@ def install(app: FastAPI, settings: Settings) -> None:
     if found:
         app.mount("/static/nhsuk", StaticFiles(directory=nhsuk), name="nhsuk")
     app.mount("/static", StaticFiles(directory=OWN_STATIC), name="static")
-    app.include_router(router)
+    for pages in (router,):  # each module of pages brings its own router
+        app.include_router(pages)
     install_error_pages(app)

@@ -98,3 +98,27 @@ def test_an_actor_the_policy_refuses_sees_no_patient(loaded: Store) -> None:
     assert stranger.find_by_nhs_number("9434765919") is None
     with pytest.raises(PatientNotFound):
         stranger.overview(patient_id)
+
+
+def test_one_item_is_found_only_within_its_own_patients_record(loaded: Store) -> None:
+    access = RecordAccess(loaded, ANONYMOUS)
+    patient_id = access.find_by_nhs_number("9434765919") or ""
+    allergy = access.view(patient_id, ["allergies"]).sections["allergies"].items[0]
+
+    assert access.item(patient_id, allergy.id).provenance.name in (
+        "Camden Road Surgery",
+        "Royal Free London",
+    )
+    with pytest.raises(PatientNotFound):
+        access.item("0" * 32, allergy.id)
+
+
+def test_a_view_carries_provenance_and_each_sources_standing(loaded: Store) -> None:
+    access = RecordAccess(loaded, ANONYMOUS)
+    patient_id = access.find_by_nhs_number("9434765919") or ""
+
+    view = access.view(patient_id, ["problems"]).sections["problems"]
+
+    assert [i.provenance.ods_code for i in view.items] == ["F83004"]  # RAL's is hidden
+    states = {c.ods_code: c.state for c in view.coverage}
+    assert states == {"F83004": "contributed", "RAL": "nothing-held"}

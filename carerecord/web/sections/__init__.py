@@ -8,7 +8,11 @@ from __future__ import annotations
 
 from carerecord.web.sections.generic import GENERIC, SectionPage
 
-PAGES: dict[str, SectionPage] = {}
+PAGES: dict[str, SectionPage] = {
+    # medicines and allergies:
+    # results and documents:
+    # the other sections:
+}
 
 
 def page_for(section: str) -> SectionPage:
