@@ -4,15 +4,20 @@ the policy decides before anything clinical is loaded, so a forgotten check cann
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import date
 
 from carerecord import nhs_number
 from carerecord.access.actors import Actor
 from carerecord.access.policy import decide
 from carerecord.errors import PatientNotFound
+from carerecord.identity.patients import normalise_name, normalise_postcode
 from carerecord.record.items import Item, item_from
-from carerecord.record.overview import PatientOverview, build_overview
+from carerecord.record.overview import Demographics, PatientOverview, build_overview
 from carerecord.record.sections import RecordView, build_sections
 from carerecord.store import Store
+
+# More matches than this and the search must be narrowed: a long list invites the wrong pick.
+MAX_MATCHES = 10
 
 
 class RecordAccess:
@@ -26,6 +31,21 @@ class RecordAccess:
         if not nhs_number.is_valid(digits) or not decide(self.actor, "find").allowed:
             return None
         return self._store.patient_id_for_nhs_number(digits)
+
+    def find_by_details(
+        self, family: str, birth_date: date, postcode: str | None = None
+    ) -> list[Demographics]:
+        """People any source knows by this surname and date of birth (narrowed by the start of
+        a postcode when given), for the user to choose from; at most MAX_MATCHES of them."""
+        if not decide(self.actor, "find").allowed:
+            return []
+        key = normalise_name(family)
+        if key is None:
+            return []
+        ids = self._store.find_by_details(
+            key, birth_date, normalise_postcode(postcode), MAX_MATCHES + 1
+        )
+        return [self.overview(patient_id).demographics for patient_id in ids]
 
     def overview(self, patient_id: str) -> PatientOverview:
         grant = decide(self.actor, "view")

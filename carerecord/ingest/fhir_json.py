@@ -61,11 +61,12 @@ def _incoming(
 ) -> IncomingResource | QuarantineItem:
     local_id: str | None = None
     number: str | None = None
+    search = None
     if resource_type == "Patient":
         identity = patient_identity(resource, resource_id)
         if isinstance(identity, IdentityProblem):
             return _reject(item, source, identity.code, identity.reason)
-        local_id, number = identity.local_id, identity.nhs_number
+        local_id, number, search = identity.local_id, identity.nhs_number, identity.search
     else:
         reference = patient_reference(resource)
         if reference is not None:
@@ -92,6 +93,7 @@ def _incoming(
         code=code[:64] if code else None,
         status=(extract.status(resource) or "")[:40] or None,
         hidden=extract.is_entered_in_error(resource),
+        search=search,
     )
 
 

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import date
 
 from sqlalchemy import Connection, func, not_, select
 
 from carerecord.store.records import QuarantineItem, SectionTally, StoredResource
-from carerecord.store.schema import metadata, patients, quarantine, resources
+from carerecord.store.schema import metadata, patient_search, patients, quarantine, resources
 
 _STORED_COLUMNS = [resources.c[name] for name in StoredResource.__dataclass_fields__]
 
@@ -16,6 +17,20 @@ def patient_id_for_nhs_number(conn: Connection, nhs_number: str) -> str | None:
     return conn.execute(
         select(patients.c.id).where(patients.c.nhs_number == nhs_number)
     ).scalar_one_or_none()
+
+
+def find_by_details(
+    conn: Connection, family: str, birth_date: date, postcode: str | None, limit: int
+) -> list[str]:
+    """Ids of patients any source knows by this surname and date of birth (and postcode
+    start, when given), at most limit of them."""
+    query = select(patient_search.c.patient_id).where(
+        patient_search.c.family == family, patient_search.c.birth_date == birth_date
+    )
+    if postcode:
+        query = query.where(patient_search.c.postcode.startswith(postcode, autoescape=True))
+    query = query.distinct().order_by(patient_search.c.patient_id).limit(limit)
+    return list(conn.execute(query).scalars())
 
 
 def patient_resources(

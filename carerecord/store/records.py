@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from carerecord.identity.patients import SearchKeys
 from carerecord.organisations import Organisation
 
 __all__ = [
@@ -38,6 +39,7 @@ class IncomingResource:
     code: str | None = None
     status: str | None = None
     hidden: bool = False
+    search: SearchKeys | None = None  # for a Patient: what it can be looked up by
 
     @property
     def key(self) -> tuple[str, str, str]:

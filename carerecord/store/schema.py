@@ -7,6 +7,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     Column,
+    Date,
     ForeignKey,
     Index,
     Integer,
@@ -62,6 +63,19 @@ patient_links = Table(
     Column("local_id", String(64), primary_key=True),
     Column("patient_id", String(32), ForeignKey("patients.id"), nullable=False, index=True),
     Column("linked_at", UTCDateTime(), nullable=False),
+)
+
+# What each source says a person can be looked up by (surname, date of birth, postcode).
+patient_search = Table(
+    "patient_search",
+    metadata,
+    Column("source_ods", String(12), primary_key=True),
+    Column("local_id", String(64), primary_key=True),
+    Column("patient_id", String(32), ForeignKey("patients.id"), nullable=False),
+    Column("family", String(100), nullable=True),
+    Column("birth_date", Date, nullable=True),
+    Column("postcode", String(10), nullable=True),
+    Index("ix_patient_search_family_birth_date", "family", "birth_date"),
 )
 
 resources = Table(

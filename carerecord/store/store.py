@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
@@ -98,6 +98,12 @@ class Store:
     def patient_id_for_nhs_number(self, nhs_number: str) -> str | None:
         with self.engine.connect() as conn:
             return reads.patient_id_for_nhs_number(conn, nhs_number)
+
+    def find_by_details(
+        self, family: str, birth_date: date, postcode: str | None, limit: int
+    ) -> list[str]:
+        with self.engine.connect() as conn:
+            return reads.find_by_details(conn, family, birth_date, postcode, limit)
 
     def patient_resource(self, patient_id: str, resource_id: int) -> StoredResource | None:
         with self.engine.connect() as conn:

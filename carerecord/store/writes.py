@@ -19,6 +19,7 @@ from carerecord.store.records import IncomingResource, QuarantineItem, WriteCoun
 from carerecord.store.schema import (
     organisations,
     patient_links,
+    patient_search,
     patients,
     resource_versions,
     resources,
@@ -112,6 +113,7 @@ def _link_patients(
     )
     linked = _links(conn, wanted.keys())
     found: dict[tuple[str, str], str] = {}
+    accepted: list[IncomingResource] = []
     for item in items:
         key = (item.source_ods, item.patient_local_id or "")
         if linked.get(key) != wanted[key]:
@@ -119,7 +121,41 @@ def _link_patients(
             continue
         found[("local:" + item.source_ods, key[1])] = wanted[key]
         found[("nhs", item.patient_nhs_number or "")] = wanted[key]
+        accepted.append(item)
+    _index_for_search(conn, accepted, wanted)
     return found
+
+
+def _index_for_search(
+    conn: Connection, items: list[IncomingResource], patient_of: dict[tuple[str, str], str]
+) -> None:
+    """Keeps each source's lookup keys for the person current (the newest Patient wins)."""
+    rows = {
+        (item.source_ods, item.patient_local_id or ""): {
+            "source_ods": item.source_ods,
+            "local_id": item.patient_local_id or "",
+            "patient_id": patient_of[(item.source_ods, item.patient_local_id or "")],
+            "family": item.search.family[:100] if item.search.family else None,
+            "birth_date": item.search.birth_date,
+            "postcode": item.search.postcode[:10] if item.search.postcode else None,
+        }
+        for item in items
+        if item.search is not None
+    }
+    if not rows:
+        return
+    statement = insert_for(conn, patient_search)
+    conn.execute(
+        statement.on_conflict_do_update(
+            index_elements=["source_ods", "local_id"],
+            set_={
+                "family": statement.excluded.family,
+                "birth_date": statement.excluded.birth_date,
+                "postcode": statement.excluded.postcode,
+            },
+        ),
+        list(rows.values()),
+    )
 
 
 def _resolve_references(

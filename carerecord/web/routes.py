@@ -14,11 +14,12 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from carerecord import nhs_number
 from carerecord.access.actors import ANONYMOUS
-from carerecord.access.gate import RecordAccess
+from carerecord.access.gate import MAX_MATCHES, RecordAccess
 from carerecord.errors import PatientNotFound
 from carerecord.fhir.sections import SECTION_TITLES, SECTIONS
 from carerecord.settings import Settings
 from carerecord.web.banner import banner
+from carerecord.web.details_form import validate
 from carerecord.web.formatting import local
 from carerecord.web.sections import page_for
 from carerecord.web.sources import source_rows
@@ -63,6 +64,36 @@ def find(request: Request, nhs_no: Annotated[str, Form()] = "") -> Response:
         context = {"value": nhs_number.formatted(digits), "not_found": digits}
         return render(request, "find.jinja", context)
     return RedirectResponse(f"/patients/{patient_id}", status_code=303)
+
+
+@router.post("/find/details")
+def find_by_details(
+    request: Request,
+    family: Annotated[str, Form()] = "",
+    dob_day: Annotated[str, Form(alias="dob[day]")] = "",
+    dob_month: Annotated[str, Form(alias="dob[month]")] = "",
+    dob_year: Annotated[str, Form(alias="dob[year]")] = "",
+    postcode: Annotated[str, Form()] = "",
+) -> Response:
+    today = local(_now(request)).date()
+    form = validate(family, dob_day, dob_month, dob_year, postcode, today)
+    if form.birth_date is None:
+        return render(request, "find.jinja", {"value": "", "details": form}, FORM_ERROR)
+    people = _reader(request).find_by_details(family, form.birth_date, postcode or None)
+    if len(people) == 1:
+        return RedirectResponse(f"/patients/{people[0].patient_id}", status_code=303)
+    context = {
+        "value": "",
+        "details": form,
+        "matches": [
+            {"id": person.patient_id, "who": banner(person, today)}
+            for person in people[:MAX_MATCHES]
+        ],
+        "too_many": len(people) > MAX_MATCHES,
+        "max_matches": MAX_MATCHES,
+        "searched": True,
+    }
+    return render(request, "find.jinja", context)
 
 
 @router.get("/patients/{patient_id}", response_class=HTMLResponse)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -122,3 +123,30 @@ def test_a_view_carries_provenance_and_each_sources_standing(loaded: Store) -> N
     assert [i.provenance.ods_code for i in view.items] == ["F83004"]  # RAL's is hidden
     states = {c.ods_code: c.state for c in view.coverage}
     assert states == {"F83004": "contributed", "RAL": "nothing-held"}
+
+
+def test_people_are_found_by_surname_and_date_of_birth(store: Store, tmp_path: Path) -> None:
+    register(store, make_org("F83004", "gp"))
+    people = write_ndjson(
+        tmp_path / "gp.ndjson",
+        make_patient("a", "9434765919", family="O'Brien", birth_date="1957-03-14"),
+        make_patient(
+            "b",
+            "9990000018",
+            family="OBRIEN",
+            birth_date="1957-03-14",
+            address=[{"use": "home", "postalCode": "SE1 7EH"}],
+        ),
+        make_patient("c", "9000000009", family="O'Brien", birth_date="1960-01-01"),
+    )
+    ingest_paths(store, [people])
+    access = RecordAccess(store, ANONYMOUS)
+    born = date(1957, 3, 14)
+
+    both = access.find_by_details("o brien", born)
+    narrowed = access.find_by_details("OBrien", born, postcode="se1")
+
+    assert sorted(p.nhs_number for p in both) == ["9434765919", "9990000018"]
+    assert [p.nhs_number for p in narrowed] == ["9990000018"]
+    assert access.find_by_details("Smith", born) == []
+    assert access.find_by_details("'", born) == []

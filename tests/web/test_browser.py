@@ -138,7 +138,33 @@ def test_the_restricted_state_is_shown_in_words(page: Page) -> None:
     expect(page.get_by_test_id("banner-zone2")).to_have_count(0)
 
 
+def find_by_details(page: Page, family: str, day: str, month: str, year: str) -> None:
+    page.goto("/")
+    page.get_by_label("Surname").fill(family)
+    page.get_by_label("Day").fill(day)
+    page.get_by_label("Month").fill(month)
+    page.get_by_label("Year").fill(year)
+    page.get_by_role("button", name="Find by details").click()
+    page.wait_for_load_state("load")
+
+
+def test_surname_and_date_of_birth_open_the_only_match(page: Page) -> None:
+    find_by_details(page, "smith", "14", "3", "1957")
+    expect(page).to_have_url(re.compile(r"/patients/[0-9a-f]{32}$"))
+    expect(page.get_by_test_id("banner-zone1")).to_contain_text("SMITH, Jane (Mrs)")
+
+
+def test_details_errors_link_to_their_fields(page: Page) -> None:
+    find_by_details(page, "", "", "", "")
+    summary = page.locator(".nhsuk-error-summary")
+    expect(summary).to_contain_text("Enter the person's surname")
+    summary.get_by_role("link", name="Enter the person's date of birth").click()
+    expect(page.locator("#dob-day")).to_be_focused()
+
+
 PAGES: dict[str, Callable[[Page], object]] = {
+    "details error": lambda page: find_by_details(page, "", "", "", ""),
+    "details no match": lambda page: find_by_details(page, "Nobody", "1", "1", "1990"),
     "search": lambda page: page.goto("/"),
     "error": lambda page: find(page, "12345"),
     "record": lambda page: find(page, JANE),

@@ -140,6 +140,22 @@ def upgrade() -> None:
         )
 
     op.create_table(
+        "patient_search",
+        sa.Column("source_ods", sa.String(length=12), nullable=False),
+        sa.Column("local_id", sa.String(length=64), nullable=False),
+        sa.Column("patient_id", sa.String(length=32), nullable=False),
+        sa.Column("family", sa.String(length=100), nullable=True),
+        sa.Column("birth_date", sa.Date(), nullable=True),
+        sa.Column("postcode", sa.String(length=10), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["patient_id"], ["patients.id"], name=op.f("fk_patient_search_patient_id_patients")
+        ),
+        sa.PrimaryKeyConstraint("source_ods", "local_id", name=op.f("pk_patient_search")),
+    )
+    op.create_index(
+        "ix_patient_search_family_birth_date", "patient_search", ["family", "birth_date"]
+    )
+    op.create_table(
         "resources",
         sa.Column(
             "id",
@@ -274,6 +290,8 @@ def downgrade() -> None:
         )
 
     op.drop_table("resources")
+    op.drop_index("ix_patient_search_family_birth_date", table_name="patient_search")
+    op.drop_table("patient_search")
     with op.batch_alter_table("patient_links", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_patient_links_patient_id"))
 
