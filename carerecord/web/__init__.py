@@ -9,7 +9,7 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from carerecord.settings import Settings
-from carerecord.web import assets
+from carerecord.web import assets, document_pages, timeline_pages
 from carerecord.web.error_pages import install_error_pages
 from carerecord.web.routes import router, utc_now
 from carerecord.web.templating import PageChrome, environment
@@ -35,6 +35,8 @@ def install(app: FastAPI, settings: Settings) -> None:
     if found:
         app.mount("/static/nhsuk", StaticFiles(directory=nhsuk), name="nhsuk")
     app.mount("/static", StaticFiles(directory=OWN_STATIC), name="static")
-    for pages in (router,):  # each module of pages brings its own router
+    # each module of pages brings its own router; timeline_pages before routes, whose
+    # /patients/{id}/{section} would otherwise answer its addresses
+    for pages in (document_pages.router, timeline_pages.router, router):
         app.include_router(pages)
     install_error_pages(app)

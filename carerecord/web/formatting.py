@@ -8,9 +8,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from carerecord import nhs_number
+from carerecord.fhir.extract import parse_fhir_datetime
 
 NOT_KNOWN = "Not Known"
 UK = ZoneInfo("Europe/London")
@@ -174,3 +176,33 @@ def ago(moment: datetime, now: datetime) -> str:
     if days < 730:
         return f"{days // 30} months ago"
     return f"{number(days // 365)} years ago"
+
+
+def strength(
+    amounts: Sequence[Decimal], unit: str, per_amount: Decimal | None, per_unit: str | None
+) -> str:
+    """A medicine's strength: `400 mg in 5 mL`, `5,000 units per mL`, `8 and 500 mg`."""
+    text = f"{' and '.join(number(a) for a in amounts)} {unit}"
+    if per_unit is None:
+        return text
+    if per_amount is None:
+        return f"{text} per {per_unit}"
+    return f"{text} in {quantity(per_amount, per_unit)}"
+
+
+def period(start: date | datetime | None, end: date | datetime | None) -> str:
+    """A span of days: `01-Jan-2026 to 03-Jan-2026`, `From 01-Jan-2026`, `Until 03-Jan-2026`."""
+    if start and end:
+        return f"{day(start)} to {day(end)}"
+    if start:
+        return f"From {day(start)}"
+    if end:
+        return f"Until {day(end)}"
+    return NOT_KNOWN
+
+
+def fhir_period(value: Any) -> str:
+    """A FHIR Period (`{"start": ..., "end": ...}`) as `period` writes it."""
+    if not isinstance(value, dict):
+        return NOT_KNOWN
+    return period(parse_fhir_datetime(value.get("start")), parse_fhir_datetime(value.get("end")))

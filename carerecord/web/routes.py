@@ -127,7 +127,7 @@ def section_page(request: Request, patient_id: str, section: str) -> Response:
         "patient_id": patient_id,
         "current": section,
         "section_links": section_links(),
-        **page.shape(view, now),
+        **page.shape(view, now, dict(request.query_params)),
     }
     return render(request, page.template, context)
 

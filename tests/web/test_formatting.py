@@ -200,3 +200,49 @@ def test_updated_ago_bands(elapsed: timedelta, text: str) -> None:
 
 def test_an_unknown_update_time_says_so() -> None:
     assert fmt.updated_ago(None, NOW) == "last update Not Known"
+
+
+# -- Periods (the other sections) ------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("start", "end", "text"),
+    [
+        (date(2026, 1, 1), date(2026, 1, 3), "01-Jan-2026 to 03-Jan-2026"),
+        (date(2026, 1, 1), None, "From 01-Jan-2026"),
+        (None, date(2026, 1, 3), "Until 03-Jan-2026"),
+        (None, None, "Not Known"),
+    ],
+)
+def test_a_period_is_written_in_days(start: date | None, end: date | None, text: str) -> None:
+    assert fmt.period(start, end) == text
+
+
+def test_a_fhir_period_is_written_in_uk_days() -> None:
+    value = {"start": "2026-01-01T23:30:00+00:00", "end": "2026-06-03"}
+    assert fmt.fhir_period(value) == "01-Jan-2026 to 03-Jun-2026"
+    assert fmt.fhir_period({"start": "2026-07-01T23:30:00+00:00"}) == "From 02-Jul-2026"
+    assert fmt.fhir_period(None) == "Not Known"
+
+
+# -- Medicine strength (UI.md "Medicines") ---------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("amounts", "unit", "per_amount", "per_unit", "text"),
+    [
+        ((Decimal(400),), "mg", Decimal(5), "mL", "400 mg in 5 mL"),
+        ((Decimal(5000),), "units", None, "mL", "5,000 units per mL"),
+        ((Decimal(8), Decimal(500)), "mg", None, None, "8 and 500 mg"),
+        ((Decimal("2.5"),), "mg", None, None, "2.5 mg"),
+        ((Decimal("0.5"),), "mg", None, None, "0.5 mg"),
+    ],
+)
+def test_strength_follows_the_cui(
+    amounts: tuple[Decimal, ...],
+    unit: str,
+    per_amount: Decimal | None,
+    per_unit: str | None,
+    text: str,
+) -> None:
+    assert fmt.strength(amounts, unit, per_amount, per_unit) == text

@@ -10,9 +10,11 @@ from typing import Any
 from carerecord.organisations import ORG_TYPES
 from carerecord.record.items import Item
 from carerecord.record.sections import CONTRIBUTED, NOT_SHARED, SectionView
-from carerecord.web import formatting
+from carerecord.web import formatting, listing
 
-Shaper = Callable[[SectionView, datetime], Mapping[str, Any]]
+# Shapes a section for its template, given the time and the request's query parameters
+# (filters, sort and page: see carerecord.web.listing).
+Shaper = Callable[[SectionView, datetime, Mapping[str, str]], Mapping[str, Any]]
 
 
 @dataclass(frozen=True)
@@ -77,7 +79,8 @@ class GenericRow:
     provenance: ProvenanceText
 
 
-def shape_generic(view: SectionView, now: datetime) -> Mapping[str, Any]:
+def shape_generic(view: SectionView, now: datetime, params: Mapping[str, str]) -> Mapping[str, Any]:
+    listed = listing.of_items(view, params)
     rows = [
         GenericRow(
             what=item.text or formatting.NOT_KNOWN,
@@ -86,9 +89,9 @@ def shape_generic(view: SectionView, now: datetime) -> Mapping[str, Any]:
             kind=item.resource_type,
             provenance=provenance(item),
         )
-        for item in view.items
+        for item in listed.rows
     ]
-    return {"rows": rows, "coverage": coverage(view, now)}
+    return {"rows": rows, "listing": listed.form, "coverage": coverage(view, now)}
 
 
 GENERIC = SectionPage("sections/generic.jinja", shape_generic)

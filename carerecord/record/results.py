@@ -1,0 +1,212 @@
+"""Results as a clinician reads them: grouped by test, newest first, each value with its range
+and flags; and one test's numeric values over time, for its trend.
+
+Pure functions over Items: no I/O, tested as tables in tests/record/test_results.py.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from carerecord.record.items import Item, concept_text
+
+RESULT_TYPES = ("Observation", "DiagnosticReport")
+
+# A LOINC code (`2951-2`) or a SNOMED CT concept id: what a trend address may name.
+CODE_PATTERN = re.compile(r"^[0-9]{1,18}(-[0-9])?$")
+
+# HL7 v3 ObservationInterpretation codes, in words.
+INTERPRETATION_WORDS = {
+    "H": "High",
+    "HH": "Critically high",
+    "HU": "Significantly high",
+    "L": "Low",
+    "LL": "Critically low",
+    "LU": "Significantly low",
+    "A": "Abnormal",
+    "AA": "Critically abnormal",
+    "N": "Normal",
+    "POS": "Positive",
+    "NEG": "Negative",
+}
+NORMAL = "N"
+
+
+@dataclass(frozen=True)
+class Flag:
+    code: str  # `H`, `L`, ... or empty when the source gave words only
+    words: str
+    from_range: bool = False  # worked out here from the reference range, not sent by the source
+
+    @property
+    def abnormal(self) -> bool:
+        return self.code not in (NORMAL, "NEG")
+
+
+@dataclass(frozen=True)
+class Result:
+    item: Item
+    value: Decimal | None  # the number, when the result is a quantity
+    unit: str | None
+    value_text: str | None  # a coded or text value, when the result is not a number
+    low: Decimal | None
+    high: Decimal | None
+    range_text: str | None  # the source's own words for the range
+    flags: tuple[Flag, ...]
+    conclusion: str | None  # an imaging (or other) report's conclusion
+    result_count: int  # how many results a report groups (each is shown under its own test)
+
+    @property
+    def when(self) -> datetime | None:
+        return self.item.clinical_date
+
+
+@dataclass(frozen=True)
+class TestGroup:
+    key: str  # the test's code, or its name when it has no code
+    code: str | None
+    name: str
+    results: tuple[Result, ...]  # newest first
+
+    @property
+    def numeric(self) -> tuple[Result, ...]:
+        return tuple(r for r in self.results if r.value is not None)
+
+    @property
+    def has_trend(self) -> bool:
+        return self.code is not None and len(self.numeric) >= 2
+
+
+def result_of(item: Item) -> Result:
+    resource = item.resource
+    quantity = resource.get("valueQuantity")
+    if not isinstance(quantity, dict):
+        quantity = {}
+    value = _decimal(quantity.get("value"))
+    low, high, range_text = _range(resource.get("referenceRange"))
+    return Result(
+        item=item,
+        value=value,
+        unit=_unit(quantity) if value is not None else None,
+        value_text=_value_text(resource),
+        low=low,
+        high=high,
+        range_text=range_text,
+        flags=flags(resource.get("interpretation"), value, low, high),
+        conclusion=_text(resource.get("conclusion")),
+        result_count=len(_list(resource.get("result"))),
+    )
+
+
+def group_by_test(items: Iterable[Item]) -> tuple[TestGroup, ...]:
+    """Observations and reports grouped by test code; groups ordered by their newest result."""
+    grouped: dict[str, list[Result]] = {}
+    for item in items:
+        if item.resource_type in RESULT_TYPES:
+            grouped.setdefault(_key(item), []).append(result_of(item))
+    groups = [_group(key, results) for key, results in grouped.items()]
+    return tuple(sorted(groups, key=lambda g: _newest_first(g.results[0].when)))
+
+
+def trend(items: Iterable[Item], code: str) -> tuple[Result, ...]:
+    """Every numeric value of the test with this code, oldest first (the order of a chart)."""
+    if not CODE_PATTERN.match(code):
+        return ()
+    numeric = [
+        result_of(item)
+        for item in items
+        if item.resource_type in RESULT_TYPES and item.code == code
+    ]
+    points = [r for r in numeric if r.value is not None and r.when is not None]
+    return tuple(sorted(points, key=lambda r: r.when or datetime.min))
+
+
+def flags(
+    interpretation: Any, value: Decimal | None, low: Decimal | None, high: Decimal | None
+) -> tuple[Flag, ...]:
+    """The source's interpretation in code and words; if it sent none, H or L from the range."""
+    given = tuple(f for f in map(_flag, _list(interpretation)) if f is not None)
+    if given or value is None:
+        return given
+    if high is not None and value > high:
+        return (Flag("H", "Above range", from_range=True),)
+    if low is not None and value < low:
+        return (Flag("L", "Below range", from_range=True),)
+    return ()
+
+
+def _flag(concept: Any) -> Flag | None:
+    if not isinstance(concept, dict):
+        return None
+    for coding in _list(concept.get("coding")):
+        code = coding.get("code") if isinstance(coding, dict) else None
+        if isinstance(code, str) and code:
+            words = _text(concept.get("text")) or _text(coding.get("display"))
+            return Flag(code, words or INTERPRETATION_WORDS.get(code, code))
+    words = _text(concept.get("text"))
+    return Flag("", words) if words else None
+
+
+def _group(key: str, results: Sequence[Result]) -> TestGroup:
+    ordered = tuple(sorted(results, key=lambda r: _newest_first(r.when)))
+    first = ordered[0].item
+    return TestGroup(key, first.code, first.text or key, ordered)
+
+
+def _key(item: Item) -> str:
+    return item.code or f"name:{(item.text or '').strip().lower()}"
+
+
+def _newest_first(when: datetime | None) -> tuple[int, float]:
+    return (1, 0.0) if when is None else (0, -when.timestamp())
+
+
+def _range(ranges: Any) -> tuple[Decimal | None, Decimal | None, str | None]:
+    for entry in _list(ranges):
+        if isinstance(entry, dict):
+            low, high = entry.get("low"), entry.get("high")
+            return (
+                _decimal(low.get("value")) if isinstance(low, dict) else None,
+                _decimal(high.get("value")) if isinstance(high, dict) else None,
+                _text(entry.get("text")),
+            )
+    return None, None, None
+
+
+def _value_text(resource: dict[str, Any]) -> str | None:
+    for field_name in ("valueString", "valueCodeableConcept", "valueBoolean", "valueInteger"):
+        value = resource.get(field_name)
+        if isinstance(value, bool):
+            return "Yes" if value else "No"
+        if isinstance(value, str | int):
+            return _text(str(value))
+        if isinstance(value, dict):
+            return concept_text({"code": value})
+    return None
+
+
+def _unit(quantity: dict[str, Any]) -> str | None:
+    return _text(quantity.get("unit")) or _text(quantity.get("code"))
+
+
+def _decimal(value: Any) -> Decimal | None:
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        return None
+    try:
+        number = Decimal(str(value))
+    except InvalidOperation:
+        return None
+    return number if number.is_finite() else None
+
+
+def _text(value: Any) -> str | None:
+    return value.strip() if isinstance(value, str) and value.strip() else None
+
+
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []

@@ -1,0 +1,133 @@
+"""Pages beyond a section's list: a result's trend, the filtered documents list, one document
+and a PDF's bytes. Thin: read through RecordAccess, shape, render.
+
+This router is included before the section pages so that `/patients/{id}/documents` can read
+its filter parameters (a section shaper sees only the section).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from datetime import datetime
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, Response
+
+from carerecord.access.actors import ANONYMOUS
+from carerecord.access.gate import RecordAccess
+from carerecord.errors import PatientNotFound
+from carerecord.record import documents, results
+from carerecord.record.items import Item
+from carerecord.record.overview import PatientOverview
+from carerecord.web import sanitise, trend
+from carerecord.web.banner import banner
+from carerecord.web.formatting import local
+from carerecord.web.routes import section_links
+from carerecord.web.sections.documents import row_of
+from carerecord.web.templating import render
+
+router = APIRouter(include_in_schema=False)
+
+PDF_HEADERS = {
+    "Content-Disposition": "inline",
+    "Content-Security-Policy": "sandbox; default-src 'none'",
+    "X-Content-Type-Options": "nosniff",
+    "Cache-Control": "no-store",
+    "Referrer-Policy": "no-referrer",
+}
+
+MESSAGES = {
+    documents.LINK_ONLY: "Not available in this record. The source keeps this document "
+    "elsewhere, and carerecord does not fetch documents from other systems.",
+    documents.UNREADABLE: "This document cannot be shown: the source sent content that is "
+    "damaged or not in the form it says. Ask the source organisation for a copy.",
+    documents.UNSUPPORTED: "This document is in a format the viewer cannot show. "
+    "Ask the source organisation for a copy.",
+    documents.EMPTY: "The source sent no content for this document.",
+}
+
+
+@router.get("/patients/{patient_id}/results/trend/{code}", response_class=HTMLResponse)
+def trend_page(request: Request, patient_id: str, code: str) -> Response:
+    record = _reader(request).view(patient_id, ["results"])
+    view = record.sections.get("results")
+    points = results.trend(view.items, code) if view else ()
+    if not points:
+        raise PatientNotFound(patient_id)  # an unknown code is as absent as an unknown person
+    name = points[-1].item.text or code
+    context = {
+        "name": name,
+        "chart": trend.chart(name, points),
+        "rows": trend.table(points),
+        "current": "results",
+    }
+    return _render(request, record.overview, patient_id, "trend.jinja", context)
+
+
+@router.get("/patients/{patient_id}/documents/{item_id}", response_class=HTMLResponse)
+def document_page(request: Request, patient_id: str, item_id: str) -> Response:
+    reader = _reader(request)
+    item = _document(reader, patient_id, item_id)
+    content = documents.content_of(item.resource)
+    context = {
+        "row": row_of(documents.document_of(item)),
+        "content": content,
+        "parts": _html_parts(content),
+        "message": MESSAGES.get(content.kind, MESSAGES[documents.UNSUPPORTED]),
+        "current": "documents",
+    }
+    return _render(request, reader.overview(patient_id), patient_id, "document.jinja", context)
+
+
+@router.get("/patients/{patient_id}/documents/{item_id}/content")
+def document_content(request: Request, patient_id: str, item_id: str) -> Response:
+    """A PDF's bytes, sandboxed: nothing in it may run, load or be sniffed as something else."""
+    item = _document(_reader(request), patient_id, item_id)
+    content = documents.content_of(item.resource)
+    if content.kind != documents.PDF:
+        raise PatientNotFound(patient_id)
+    return Response(content.data, media_type="application/pdf", headers=PDF_HEADERS)
+
+
+def _document(reader: RecordAccess, patient_id: str, item_id: str) -> Item:
+    """The item, if it is one of this person's documents; anything else is not found."""
+    if not item_id.isascii() or not item_id.isdigit() or len(item_id) > 18:
+        raise PatientNotFound(patient_id)
+    item = reader.item(patient_id, int(item_id))
+    if item.section != "documents" or item.resource_type not in documents.DOCUMENT_TYPES:
+        raise PatientNotFound(patient_id)
+    return item
+
+
+def _html_parts(content: documents.Content) -> list[dict[str, str]]:
+    if content.kind != documents.HTML:
+        return []
+    parts = content.parts or (("", content.text),)
+    return [{"title": title, "html": sanitise.clean(html)} for title, html in parts]
+
+
+def _render(
+    request: Request,
+    overview: PatientOverview,
+    patient_id: str,
+    template: str,
+    context: Mapping[str, Any],
+) -> Response:
+    page = {
+        "banner": banner(overview.demographics, local(_now(request)).date()),
+        "patient_id": patient_id,
+        "section_links": section_links(),
+        **context,
+    }
+    return render(request, template, page)
+
+
+def _reader(request: Request) -> RecordAccess:
+    open_record: Callable[..., RecordAccess] = request.app.state.open_record
+    return open_record(ANONYMOUS)
+
+
+def _now(request: Request) -> datetime:
+    clock: Callable[[], datetime] = request.app.state.web_clock
+    return clock()

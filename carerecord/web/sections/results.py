@@ -1,0 +1,103 @@
+"""The Results page: one table per test, newest first, each row with its flags and provenance."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from carerecord.record.results import Result, TestGroup, group_by_test
+from carerecord.record.sections import SectionView
+from carerecord.web import formatting
+from carerecord.web.sections.generic import ProvenanceText, SectionPage, coverage, provenance
+
+
+@dataclass(frozen=True)
+class ResultRow:
+    date: str
+    value: str
+    range: str
+    flag: str  # `H High`, `L Below range`; empty when the value is within range
+    abnormal: bool
+    status: str
+    provenance: ProvenanceText
+
+
+@dataclass(frozen=True)
+class TestTable:
+    name: str
+    code: str | None
+    has_trend: bool
+    rows: tuple[ResultRow, ...]
+
+
+def shape_results(view: SectionView, now: datetime, params: Mapping[str, str]) -> Mapping[str, Any]:
+    # No listing filters here: results are grouped by test; each test's history is shown whole.
+    tests = tuple(_table(group) for group in group_by_test(view.items))
+    return {"tests": tests, "coverage": coverage(view, now)}
+
+
+def _table(group: TestGroup) -> TestTable:
+    return TestTable(group.name, group.code, group.has_trend, tuple(map(row_of, group.results)))
+
+
+def row_of(result: Result) -> ResultRow:
+    return ResultRow(
+        date=formatting.day_time(result.when),
+        value=value_text(result),
+        range=_row_range(result),
+        flag=flag_text(result),
+        abnormal=any(f.abnormal for f in result.flags),
+        status=status_text(result.item.status),
+        provenance=provenance(result.item),
+    )
+
+
+def value_text(result: Result) -> str:
+    if result.value is not None:
+        return amount(result.value, result.unit)
+    if result.value_text or result.conclusion:
+        return result.value_text or result.conclusion or ""
+    if result.result_count:
+        plural = "s" if result.result_count != 1 else ""
+        return f"Report of {result.result_count} result{plural}, each shown under its test"
+    return formatting.NOT_KNOWN
+
+
+def amount(value: Decimal, unit: str | None) -> str:
+    return formatting.quantity(value, unit) if unit else formatting.number(value)
+
+
+def range_text(
+    low: Decimal | None, high: Decimal | None, unit: str | None, words: str | None
+) -> str:
+    """`133 to 146 mmol/L`, `Up to 5 mg/L`, `60 or more mL/min`; the source's words otherwise."""
+    suffix = f" {unit}" if unit else ""
+    if low is not None and high is not None:
+        return f"{formatting.number(low)} to {formatting.number(high)}{suffix}"
+    if high is not None:
+        return f"Up to {formatting.number(high)}{suffix}"
+    if low is not None:
+        return f"{formatting.number(low)} or more{suffix}"
+    return words or formatting.NOT_KNOWN
+
+
+def _row_range(result: Result) -> str:
+    if result.value is None and result.low is None and result.high is None:
+        return result.range_text or "Not applicable"
+    return range_text(result.low, result.high, result.unit, result.range_text)
+
+
+def flag_text(result: Result) -> str:
+    """Text, never colour alone: `H High`; never a blank."""
+    parts = [f"{f.code} {f.words}".strip() if f.code != f.words else f.code for f in result.flags]
+    return ", ".join(parts) or "None given"
+
+
+def status_text(status: str | None) -> str:
+    return (status or "").replace("-", " ").capitalize() or formatting.NOT_KNOWN
+
+
+RESULTS = SectionPage("sections/results.jinja", shape_results)

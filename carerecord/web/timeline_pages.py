@@ -1,0 +1,132 @@
+"""The timeline: everything in the person's record in date order, with the listing's filters.
+
+This router is included before carerecord.web.routes, whose /patients/{id}/{section} would
+otherwise answer /patients/{id}/timeline.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, Response
+
+from carerecord.access.actors import ANONYMOUS
+from carerecord.access.gate import RecordAccess
+from carerecord.fhir.sections import SECTION_TITLES, SECTIONS
+from carerecord.organisations import ORG_TYPES
+from carerecord.record import timeline
+from carerecord.record.sections import RecordView, SectionView, SourceCoverage
+from carerecord.web import formatting, listing
+from carerecord.web.banner import banner
+from carerecord.web.routes import section_links
+from carerecord.web.sections.generic import (
+    CoverageRow,
+    ProvenanceText,
+    provenance,
+)
+from carerecord.web.templating import render
+
+router = APIRouter(include_in_schema=False)
+
+RECORD_SECTIONS = tuple(section for section in SECTIONS if section != "demographics")
+
+
+def _reader(request: Request) -> RecordAccess:
+    open_record: Callable[..., RecordAccess] = request.app.state.open_record
+    return open_record(ANONYMOUS)
+
+
+def _now(request: Request) -> datetime:
+    clock: Callable[[], datetime] = request.app.state.web_clock
+    return clock()
+
+
+def _page_context(
+    record: RecordView, patient_id: str, current: str, now: datetime
+) -> dict[str, Any]:
+    return {
+        "banner": banner(record.overview.demographics, formatting.local(now).date()),
+        "title": SECTION_TITLES.get(current, "Timeline"),
+        "patient_id": patient_id,
+        "current": current,
+        "section_links": section_links(),
+    }
+
+
+@router.get("/patients/{patient_id}/timeline", response_class=HTMLResponse)
+def timeline_page(request: Request, patient_id: str) -> Response:
+    record = _reader(request).view(patient_id, RECORD_SECTIONS)
+    now = _now(request)
+    context = {
+        **_page_context(record, patient_id, "timeline", now),
+        **shape_timeline(list(record.sections.values()), dict(request.query_params)),
+        "coverage": timeline_coverage(list(record.sections.values()), now),
+    }
+    return render(request, "timeline.jinja", context)
+
+
+@dataclass(frozen=True)
+class TimelineRow:
+    section: str
+    section_title: str
+    kind: str
+    what: str
+    date: str
+    provenance: ProvenanceText
+
+
+def shape_timeline(views: Sequence[SectionView], params: Mapping[str, str]) -> dict[str, Any]:
+    sources = _sources(views)
+    listed = listing.apply(
+        timeline.timeline(views),
+        listing.parse(params, [ods for ods, _ in sources]),
+        sources,
+        lambda entry: entry.when,
+        lambda entry: (entry.item.provenance.ods_code,),
+    )
+    rows = [
+        TimelineRow(
+            section=entry.section,
+            section_title=SECTION_TITLES.get(entry.section, entry.section),
+            kind=entry.kind,
+            what=entry.item.text or entry.kind,
+            date=formatting.day(entry.when),
+            provenance=provenance(entry.item),
+        )
+        for entry in listed.rows
+    ]
+    return {"rows": rows, "listing": listed.form}
+
+
+def _sources(views: Sequence[SectionView]) -> tuple[tuple[str, str], ...]:
+    """Every source that contributed to any section, in the record's source order."""
+    found: dict[str, str] = {}
+    for view in views:
+        for ods, name in listing.sources_of(view):
+            found.setdefault(ods, name)
+    return tuple(found.items())
+
+
+def timeline_coverage(views: Sequence[SectionView], now: datetime) -> tuple[CoverageRow, ...]:
+    """Each source holding data about the person: how many items it gave, and as at when."""
+    totals: dict[str, int] = {}
+    first: dict[str, SourceCoverage] = {}
+    for view in views:
+        for c in view.coverage:
+            totals[c.ods_code] = totals.get(c.ods_code, 0) + c.count
+            first.setdefault(c.ods_code, c)
+    return tuple(
+        CoverageRow(
+            c.name,
+            ORG_TYPES.get(c.org_type, formatting.NOT_KNOWN),
+            f"{totals[ods]} item{'s' if totals[ods] != 1 else ''} across the record",
+            f"{formatting.day_time(c.as_at)} ({formatting.updated_ago(c.as_at, now)})"
+            if c.as_at
+            else formatting.NOT_KNOWN,
+        )
+        for ods, c in first.items()
+    )

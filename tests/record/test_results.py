@@ -1,0 +1,118 @@
+"""Results grouped by test, their ranges and flags, and a test's trend: pure, no database."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+
+from carerecord.record.results import Flag, flags, group_by_test, result_of, trend
+from tests.record.factories_results import (
+    POTASSIUM,
+    SODIUM,
+    imaging_report,
+    item_of,
+    observation,
+)
+
+
+def test_results_are_grouped_by_test_code_newest_group_and_value_first() -> None:
+    items = [
+        item_of(observation(4.1, "2024-01-05T09:00:00")),
+        item_of(observation(140, "2025-03-01T09:00:00", test=SODIUM, low=133, high=146)),
+        item_of(observation(5.9, "2026-02-01T09:00:00", source="RAL01")),
+    ]
+    groups = group_by_test(items)
+    assert [g.code for g in groups] == [POTASSIUM[0], SODIUM[0]]
+    assert [r.value for r in groups[0].results] == [Decimal("5.9"), Decimal("4.1")]
+    assert groups[0].name == POTASSIUM[1]
+
+
+def test_a_test_with_two_numeric_values_has_a_trend_and_one_value_does_not() -> None:
+    groups = group_by_test(
+        [
+            item_of(observation(4.1, "2024-01-05T09:00:00")),
+            item_of(observation(4.4, "2025-01-05T09:00:00")),
+            item_of(observation(140, "2025-03-01T09:00:00", test=SODIUM)),
+        ]
+    )
+    assert {g.code: g.has_trend for g in groups} == {POTASSIUM[0]: True, SODIUM[0]: False}
+
+
+def test_an_imaging_report_keeps_its_conclusion_and_has_no_trend() -> None:
+    report = item_of(imaging_report("No consolidation.", "2026-01-02T10:00:00"), "RAL01")
+    (group,) = group_by_test([report])
+    assert group.results[0].conclusion == "No consolidation."
+    assert group.results[0].value is None
+    assert not group.has_trend
+
+
+def test_value_unit_and_range_are_read_as_exact_decimals() -> None:
+    result = result_of(item_of(observation(0.5, "2026-01-01T09:00:00", unit="mg/L", low=None)))
+    assert (result.value, result.unit, result.low, result.high) == (
+        Decimal("0.5"),
+        "mg/L",
+        None,
+        Decimal("5.3"),
+    )
+
+
+@pytest.mark.parametrize(
+    ("interpretation", "value", "expected"),
+    [
+        # the source's own flag, in code and words
+        ([{"coding": [{"code": "H"}]}], "6", (Flag("H", "High"),)),
+        ([{"coding": [{"code": "LL"}]}], "2", (Flag("LL", "Critically low"),)),
+        ([{"coding": [{"code": "N"}]}], "4", (Flag("N", "Normal"),)),
+        (
+            [{"coding": [{"code": "H", "display": "Above high normal"}]}],
+            "6",
+            (Flag("H", "Above high normal"),),
+        ),
+        ([{"text": "Raised"}], "6", (Flag("", "Raised"),)),
+        # no flag sent: H or L from the range, marked as worked out here
+        (None, "6", (Flag("H", "Above range", from_range=True),)),
+        (None, "3", (Flag("L", "Below range", from_range=True),)),
+        (None, "4", ()),
+        (None, None, ()),
+        ("not a list", "4", ()),
+    ],
+)
+def test_flags(interpretation: object, value: str | None, expected: tuple[Flag, ...]) -> None:
+    number = Decimal(value) if value is not None else None
+    assert flags(interpretation, number, Decimal("3.5"), Decimal("5.3")) == expected
+
+
+def test_normal_is_not_abnormal_and_high_is() -> None:
+    assert not Flag("N", "Normal").abnormal
+    assert Flag("H", "High").abnormal
+
+
+def test_trend_is_oldest_first_numeric_values_of_that_code_only() -> None:
+    items = [
+        item_of(observation(4.4, "2025-01-05T09:00:00")),
+        item_of(observation(4.1, "2024-01-05T09:00:00")),
+        item_of(observation(None, "2024-06-05T09:00:00", valueString="Haemolysed")),
+        item_of(observation(140, "2025-03-01T09:00:00", test=SODIUM)),
+    ]
+    assert [r.value for r in trend(items, POTASSIUM[0])] == [Decimal("4.1"), Decimal("4.4")]
+
+
+@pytest.mark.parametrize("code", ["", "2823-3x", "../etc", "1" * 30, "2823-3' or 1=1", "9999-9"])
+def test_trend_of_a_malformed_or_unknown_code_is_empty(code: str) -> None:
+    items = [item_of(observation(4.4, "2025-01-05T09:00:00"))]
+    assert trend(items, code) == ()
+
+
+def test_a_text_value_is_kept_as_words() -> None:
+    result = result_of(item_of(observation(None, "2024-06-05T09:00:00", valueString="Haemolysed")))
+    assert result.value is None
+    assert result.value_text == "Haemolysed"
+
+
+def test_a_lab_report_counts_the_results_it_groups() -> None:
+    report = imaging_report("", "2026-01-02T10:00:00")
+    report.pop("conclusion")
+    report["result"] = [{"reference": "Observation/1"}, {"reference": "Observation/2"}]
+    result = result_of(item_of(report, "RAL01"))
+    assert (result.conclusion, result.result_count) == (None, 2)

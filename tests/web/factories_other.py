@@ -1,0 +1,106 @@
+"""The synthetic London population loaded into a store, for the other sections' page tests."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from html.parser import HTMLParser
+from pathlib import Path
+
+import orjson
+from fastapi.testclient import TestClient
+
+from carerecord.app import create_app
+from carerecord.commands.org import _from_json
+from carerecord.ingest.pipeline import ingest_paths
+from carerecord.settings import Settings
+from carerecord.store import Store
+from carerecord.synth import generate
+
+NOW = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)  # the generator's default as-of date
+NHS_SYSTEM = "https://fhir.nhs.uk/Id/nhs-number"
+DATE = re.compile(r"\d{2}-[A-Z][a-z]{2}-\d{4}")
+
+
+def load_synth(store: Store, folder: Path, patients: int = 5) -> list[str]:
+    """The synthetic population, loaded the way `carerecord demo` loads it: its NHS numbers."""
+    generate(patients, folder, seed=1)
+    for index, entry in enumerate(orjson.loads((folder / "organisations.json").read_bytes())):
+        store.save_organisation(_from_json(entry, index))
+    files = sorted((folder / "fhir").glob("*.ndjson"))
+    ingest_paths(store, files)
+    return sorted(_nhs_numbers(files))
+
+
+def _nhs_numbers(files: list[Path]) -> set[str]:
+    found = set()
+    for path in files:
+        for line in path.read_bytes().splitlines():
+            resource = orjson.loads(line)
+            for identifier in resource.get("identifier") or ():
+                if resource["resourceType"] == "Patient" and identifier["system"] == NHS_SYSTEM:
+                    found.add(identifier["value"])
+    return found
+
+
+class Rows(HTMLParser):
+    """The text of every row of every table body (the clinical rows), and every episode
+    summary, as the reader sees it."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.rows: list[str] = []
+        self._depth = 0  # inside a clinical row
+        self._in_body = False
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "tbody":
+            self._in_body = True
+        if (tag == "tr" and self._in_body) or (
+            tag == "dl" and ("data-provenance", "episode") in attrs
+        ):
+            self.rows.append("")
+            self._depth = 1
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "tbody":
+            self._in_body = False
+        if tag in ("tr", "dl"):
+            self._depth = 0
+
+    def handle_data(self, data: str) -> None:
+        if self._depth:
+            self.rows[-1] += " " + " ".join(data.split())
+
+
+def rows_of(html: str) -> list[str]:
+    parser = Rows()
+    parser.feed(html)
+    return parser.rows
+
+
+def lacks_provenance(row: str, sources: list[str]) -> bool:
+    """A row shows the source's name, its type in words and when it was last updated."""
+    named = any(name in row for name in sources)
+    return not (named and re.search(r"Updated " + DATE.pattern, row))
+
+
+@contextmanager
+def synth_client(
+    store: Store, folder: Path, now: datetime
+) -> Iterator[tuple[TestClient, list[str]]]:
+    """The app over a store holding five synthetic people, and each person's record address."""
+    numbers = load_synth(store, folder)
+    app = create_app(Settings(db="unused://"), store)
+    app.state.web_clock = lambda: now
+    with TestClient(app, raise_server_exceptions=False) as client:
+        records = [record_of(client, number) for number in numbers]
+        yield client, [record for record in records if record]
+
+
+def record_of(client: TestClient, nhs_number: str) -> str:
+    """A record's address, found through the search form ("" when nobody holds the number)."""
+    response = client.post("/find", data={"nhs_no": nhs_number}, follow_redirects=False)
+    return str(response.headers["location"]) if response.status_code == 303 else ""
