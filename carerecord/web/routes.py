@@ -23,6 +23,7 @@ from carerecord.web.details_form import validate
 from carerecord.web.formatting import local
 from carerecord.web.sections import page_for
 from carerecord.web.sources import source_rows
+from carerecord.web.summary import SECTIONS_SHOWN, shape_summary
 from carerecord.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -98,15 +99,17 @@ def find_by_details(
 
 @router.get("/patients/{patient_id}", response_class=HTMLResponse)
 def patient(request: Request, patient_id: str) -> Response:
-    overview = _reader(request).overview(patient_id)  # PatientNotFound becomes the 404 page
+    record = _reader(request).view(patient_id, SECTIONS_SHOWN)  # PatientNotFound: the 404 page
     now = _now(request)
     settings: Settings = request.app.state.settings
+    overview = record.overview
     context = {
         "banner": banner(overview.demographics, local(now).date()),
         "sources": source_rows(overview.holdings, now, timedelta(hours=settings.stale_feed_hours)),
         "patient_id": patient_id,
         "current": "overview",
         "section_links": section_links(),
+        **shape_summary(record, now),
     }
     return render(request, "patient.jinja", context)
 

@@ -1,0 +1,87 @@
+"""The summary page: the first things a clinician needs, each a link to its full section.
+
+It reuses each section page's own shaping, so a line on the summary reads exactly as it does
+on its section page, and takes only the first few of each.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from carerecord.record.sections import RecordView, SectionView
+from carerecord.web.sections import alerts, care_plans, care_team, encounters, problems
+from carerecord.web.sections.allergies import shape_allergies
+from carerecord.web.sections.documents import shape_documents
+from carerecord.web.sections.medications import shape_medications
+from carerecord.web.sections.results import shape_results
+
+SECTIONS_SHOWN = (
+    "allergies",
+    "alerts",
+    "medications",
+    "problems",
+    "results",
+    "encounters",
+    "documents",
+    "care-plans",
+    "care-team",
+)
+
+LATEST_RESULTS = 8
+RECENT_ENCOUNTERS = 3
+_NO_FILTERS: Mapping[str, str] = {}
+
+
+def shape_summary(record: RecordView, now: datetime) -> dict[str, Any]:
+    views = record.sections
+    allergy = _shaped(shape_allergies, views.get("allergies"), now)
+    medicine = _shaped(shape_medications, views.get("medications"), now)
+    result = _shaped(shape_results, views.get("results"), now)
+    encounter = _shaped(encounters.shape, views.get("encounters"), now)
+    document = _shaped(shape_documents, views.get("documents"), now)
+    plans = _shaped(care_plans.shape, views.get("care-plans"), now)
+    teams = _shaped(care_team.shape, views.get("care-team"), now)
+    groups = {group["key"]: group["rows"] for group in encounter.get("groups", ())}
+    return {
+        "allergy_status": allergy.get("status"),
+        "allergies": allergy.get("current", ()),
+        "allergies_unavailable_from": allergy.get("unavailable_from", ()),
+        "alerts": _shaped(alerts.shape, views.get("alerts"), now).get("active", ()),
+        "medicines": medicine.get("current", ()),
+        "problems": _shaped(problems.shape, views.get("problems"), now).get("active", ()),
+        "results": _latest_results(result.get("tests", ())),
+        "upcoming": groups.get("upcoming", [])[:RECENT_ENCOUNTERS],
+        "recent": _recent_encounters(views.get("encounters"), now),
+        "discharge": next(
+            (row for row in document.get("rows", ()) if "discharge" in row.kind.lower()), None
+        ),
+        "wishes": plans.get("wishes", ()),
+        "plans": plans.get("plans", ())[:1],
+        "coordinators": [
+            (member, team)
+            for team in teams.get("teams", ())
+            for member in team.members
+            if member.coordinator
+        ],
+    }
+
+
+def _shaped(shape: Any, view: SectionView | None, now: datetime) -> Mapping[str, Any]:
+    """A section the grant leaves out is simply absent from the summary."""
+    return shape(view, now, _NO_FILTERS) if view is not None else {}
+
+
+def _latest_results(tests: Any) -> list[dict[str, Any]]:
+    """Each test's newest result, tests with the newest results first."""
+    latest = [{"test": test, "row": test.rows[0]} for test in tests if test.rows]
+    return latest[:LATEST_RESULTS]
+
+
+def _recent_encounters(view: SectionView | None, now: datetime) -> list[Any]:
+    """The latest encounters that have happened (items come newest first)."""
+    if view is None:
+        return []
+    happened = [item for item in view.items if item.clinical_date and item.clinical_date <= now]
+    return [encounters.row(item) for item in happened[:RECENT_ENCOUNTERS]]
