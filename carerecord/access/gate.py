@@ -12,6 +12,7 @@ from carerecord.access.policy import decide
 from carerecord.errors import PatientNotFound
 from carerecord.identity.patients import normalise_name, normalise_postcode
 from carerecord.record.items import Item, item_from
+from carerecord.record.markers import BANNER_SECTIONS
 from carerecord.record.overview import Demographics, PatientOverview, build_overview
 from carerecord.record.sections import RecordView, build_sections
 from carerecord.store import Store
@@ -60,10 +61,12 @@ class RecordAccess:
 
     def view(self, patient_id: str, wanted: Sequence[str]) -> RecordView:
         """Who the person is, and the wanted sections the grant allows (others are simply
-        absent), in one read of the store."""
+        absent), in one read of the store. The banner's sections (allergies, alerts) always
+        come too, so every page of the record can show its markers."""
         grant = decide(self.actor, "view")
         if not grant.allowed:
             raise PatientNotFound(patient_id)
+        wanted = [*wanted, *(s for s in BANNER_SECTIONS if s not in wanted)]
         allowed = [section for section in wanted if section in grant.sections]
         rows = self._store.patient_resources(patient_id, sorted({*allowed, "demographics"}))
         people = [row for row in rows if row.section == "demographics"]

@@ -19,11 +19,9 @@ from carerecord.access.gate import RecordAccess
 from carerecord.errors import PatientNotFound
 from carerecord.record import documents, results
 from carerecord.record.items import Item
-from carerecord.record.overview import PatientOverview
+from carerecord.record.sections import RecordView
 from carerecord.web import sanitise, trend
-from carerecord.web.banner import banner
-from carerecord.web.formatting import local
-from carerecord.web.routes import section_links
+from carerecord.web.record_page import record_page
 from carerecord.web.sections.documents import row_of
 from carerecord.web.templating import render
 
@@ -62,7 +60,7 @@ def trend_page(request: Request, patient_id: str, code: str) -> Response:
         "rows": trend.table(points),
         "current": "results",
     }
-    return _render(request, record.overview, patient_id, "trend.jinja", context)
+    return _render(request, record, patient_id, "trend.jinja", context)
 
 
 @router.get("/patients/{patient_id}/documents/{item_id}", response_class=HTMLResponse)
@@ -77,7 +75,7 @@ def document_page(request: Request, patient_id: str, item_id: str) -> Response:
         "message": MESSAGES.get(content.kind, MESSAGES[documents.UNSUPPORTED]),
         "current": "documents",
     }
-    return _render(request, reader.overview(patient_id), patient_id, "document.jinja", context)
+    return _render(request, reader.view(patient_id, []), patient_id, "document.jinja", context)
 
 
 @router.get("/patients/{patient_id}/documents/{item_id}/content")
@@ -109,17 +107,12 @@ def _html_parts(content: documents.Content) -> list[dict[str, str]]:
 
 def _render(
     request: Request,
-    overview: PatientOverview,
+    record: RecordView,
     patient_id: str,
     template: str,
     context: Mapping[str, Any],
 ) -> Response:
-    page = {
-        "banner": banner(overview.demographics, local(_now(request)).date()),
-        "patient_id": patient_id,
-        "section_links": section_links(),
-        **context,
-    }
+    page = {**record_page(record, patient_id, context["current"], _now(request)), **context}
     return render(request, template, page)
 
 

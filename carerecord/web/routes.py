@@ -16,11 +16,12 @@ from carerecord import nhs_number
 from carerecord.access.actors import ANONYMOUS
 from carerecord.access.gate import MAX_MATCHES, RecordAccess
 from carerecord.errors import PatientNotFound
-from carerecord.fhir.sections import SECTION_TITLES, SECTIONS
+from carerecord.fhir.sections import SECTION_TITLES
 from carerecord.settings import Settings
 from carerecord.web.banner import banner
 from carerecord.web.details_form import validate
 from carerecord.web.formatting import local
+from carerecord.web.record_page import record_page
 from carerecord.web.sections import page_for
 from carerecord.web.sources import source_rows
 from carerecord.web.summary import SECTIONS_SHOWN, shape_summary
@@ -104,11 +105,8 @@ def patient(request: Request, patient_id: str) -> Response:
     settings: Settings = request.app.state.settings
     overview = record.overview
     context = {
-        "banner": banner(overview.demographics, local(now).date()),
+        **record_page(record, patient_id, "overview", now),
         "sources": source_rows(overview.holdings, now, timedelta(hours=settings.stale_feed_hours)),
-        "patient_id": patient_id,
-        "current": "overview",
-        "section_links": section_links(),
         **shape_summary(record, now),
     }
     return render(request, "patient.jinja", context)
@@ -125,22 +123,11 @@ def section_page(request: Request, patient_id: str, section: str) -> Response:
     now = _now(request)
     page = page_for(section)
     context = {
-        "banner": banner(record.overview.demographics, local(now).date()),
+        **record_page(record, patient_id, section, now),
         "title": SECTION_TITLES[section],
-        "patient_id": patient_id,
-        "current": section,
-        "section_links": section_links(),
         **page.shape(view, now, dict(request.query_params)),
     }
     return render(request, page.template, context)
-
-
-def section_links() -> list[dict[str, str]]:
-    return [
-        {"section": section, "title": SECTION_TITLES[section]}
-        for section in SECTIONS
-        if section != "demographics"
-    ]
 
 
 def utc_now() -> datetime:

@@ -21,8 +21,7 @@ from carerecord.organisations import ORG_TYPES
 from carerecord.record import timeline
 from carerecord.record.sections import RecordView, SectionView, SourceCoverage
 from carerecord.web import formatting, listing
-from carerecord.web.banner import banner
-from carerecord.web.routes import section_links
+from carerecord.web.record_page import record_page
 from carerecord.web.sections.generic import (
     CoverageRow,
     ProvenanceText,
@@ -49,11 +48,8 @@ def _page_context(
     record: RecordView, patient_id: str, current: str, now: datetime
 ) -> dict[str, Any]:
     return {
-        "banner": banner(record.overview.demographics, formatting.local(now).date()),
+        **record_page(record, patient_id, current, now),
         "title": SECTION_TITLES.get(current, "Timeline"),
-        "patient_id": patient_id,
-        "current": current,
-        "section_links": section_links(),
     }
 
 

@@ -176,3 +176,24 @@ def test_the_print_view_drops_navigation_and_keeps_the_record(summary_page: Page
         summary_page.pdf(path=str(ARTIFACTS / "summary-print.pdf"))
     finally:
         summary_page.emulate_media(media="screen")
+
+
+def test_every_record_page_carries_the_allergy_and_alert_markers(
+    client: TestClient, busy: str
+) -> None:
+    for path in (busy, f"{busy}/medications", f"{busy}/timeline", f"{busy}/results"):
+        page = client.get(path).text
+        markers = re.search(r'data-testid="banner-markers">(.*?)</p>', page, re.S)
+        assert markers is not None, path
+        assert "Allergies: 8" in markers.group(1) and "Active alerts: 2" in markers.group(1)
+
+
+def test_markers_say_so_when_nothing_is_known(client: TestClient) -> None:
+    from tests.web.seed import DECEASED
+
+    page = client.get(patient_url(client, DECEASED)).text
+    markers = re.search(r'data-testid="banner-markers">(.*?)</p>', page, re.S)
+
+    assert markers is not None
+    assert "No active alerts" in markers.group(1)
+    assert "Allergies: " not in markers.group(1)

@@ -1,0 +1,30 @@
+"""What every page of one person's record carries: the banner, its markers, the navigation."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from carerecord.fhir.sections import SECTION_TITLES, SECTIONS
+from carerecord.record.markers import markers
+from carerecord.record.sections import RecordView
+from carerecord.web.banner import banner
+from carerecord.web.formatting import local
+
+
+def record_page(record: RecordView, patient_id: str, current: str, now: datetime) -> dict[str, Any]:
+    return {
+        "banner": banner(record.overview.demographics, local(now).date()),
+        "markers": markers(record.sections),
+        "patient_id": patient_id,
+        "current": current,
+        "section_links": section_links(),
+    }
+
+
+def section_links() -> list[dict[str, str]]:
+    return [
+        {"section": section, "title": SECTION_TITLES[section]}
+        for section in SECTIONS
+        if section != "demographics"
+    ]
