@@ -7,21 +7,19 @@ its filter parameters (a section shaper sees only the section).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from datetime import datetime
+from collections.abc import Mapping
 from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
-from carerecord.access.actors import ANONYMOUS
 from carerecord.access.gate import RecordAccess
 from carerecord.errors import PatientNotFound
 from carerecord.record import documents, results
 from carerecord.record.items import Item
 from carerecord.record.sections import RecordView
 from carerecord.web import sanitise, trend
-from carerecord.web.record_page import record_page
+from carerecord.web.record_page import record_page, request_reader, request_time
 from carerecord.web.sections.documents import row_of
 from carerecord.web.templating import render
 
@@ -48,7 +46,7 @@ MESSAGES = {
 
 @router.get("/patients/{patient_id}/results/trend/{code}", response_class=HTMLResponse)
 def trend_page(request: Request, patient_id: str, code: str) -> Response:
-    record = _reader(request).view(patient_id, ["results"])
+    record = request_reader(request).view(patient_id, ["results"])
     view = record.sections.get("results")
     points = results.trend(view.items, code) if view else ()
     if not points:
@@ -65,7 +63,7 @@ def trend_page(request: Request, patient_id: str, code: str) -> Response:
 
 @router.get("/patients/{patient_id}/documents/{item_id}", response_class=HTMLResponse)
 def document_page(request: Request, patient_id: str, item_id: str) -> Response:
-    reader = _reader(request)
+    reader = request_reader(request)
     item = _document(reader, patient_id, item_id)
     content = documents.content_of(item.resource)
     context = {
@@ -81,7 +79,7 @@ def document_page(request: Request, patient_id: str, item_id: str) -> Response:
 @router.get("/patients/{patient_id}/documents/{item_id}/content")
 def document_content(request: Request, patient_id: str, item_id: str) -> Response:
     """A PDF's bytes, sandboxed: nothing in it may run, load or be sniffed as something else."""
-    item = _document(_reader(request), patient_id, item_id)
+    item = _document(request_reader(request), patient_id, item_id)
     content = documents.content_of(item.resource)
     if content.kind != documents.PDF:
         raise PatientNotFound(patient_id)
@@ -112,15 +110,5 @@ def _render(
     template: str,
     context: Mapping[str, Any],
 ) -> Response:
-    page = {**record_page(record, patient_id, context["current"], _now(request)), **context}
+    page = {**record_page(record, patient_id, context["current"], request_time(request)), **context}
     return render(request, template, page)
-
-
-def _reader(request: Request) -> RecordAccess:
-    open_record: Callable[..., RecordAccess] = request.app.state.open_record
-    return open_record(ANONYMOUS)
-
-
-def _now(request: Request) -> datetime:
-    clock: Callable[[], datetime] = request.app.state.web_clock
-    return clock()

@@ -5,7 +5,6 @@ There is no sign-in yet, so every page reads as the ANONYMOUS actor, named as su
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Annotated
 
@@ -13,15 +12,14 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from carerecord import nhs_number
-from carerecord.access.actors import ANONYMOUS
-from carerecord.access.gate import MAX_MATCHES, RecordAccess
+from carerecord.access.gate import MAX_MATCHES
 from carerecord.errors import PatientNotFound
 from carerecord.fhir.sections import SECTION_TITLES
 from carerecord.settings import Settings
 from carerecord.web.banner import banner
 from carerecord.web.details_form import validate
 from carerecord.web.formatting import local
-from carerecord.web.record_page import record_page
+from carerecord.web.record_page import record_page, request_reader, request_time
 from carerecord.web.sections import page_for
 from carerecord.web.sources import source_rows
 from carerecord.web.summary import SECTIONS_SHOWN, shape_summary
@@ -32,16 +30,6 @@ router = APIRouter(include_in_schema=False)
 # Form errors are returned with 422 Unprocessable Content: the browser shows the page as usual,
 # and tests, logs and monitoring can tell a refused search from a successful page.
 FORM_ERROR = 422
-
-
-def _reader(request: Request) -> RecordAccess:
-    open_record: Callable[..., RecordAccess] = request.app.state.open_record
-    return open_record(ANONYMOUS)
-
-
-def _now(request: Request) -> datetime:
-    clock: Callable[[], datetime] = request.app.state.web_clock
-    return clock()
 
 
 @router.get("/", response_class=HTMLResponse)
@@ -60,7 +48,7 @@ def find(request: Request, nhs_no: Annotated[str, Form()] = "") -> Response:
     problem = nhs_number.problem(nhs_no)
     if problem:
         return render(request, "find.jinja", {"value": nhs_no, "error": problem}, FORM_ERROR)
-    patient_id = _reader(request).find_by_nhs_number(nhs_no)
+    patient_id = request_reader(request).find_by_nhs_number(nhs_no)
     if patient_id is None:
         digits = nhs_number.normalise(nhs_no)
         context = {"value": nhs_number.formatted(digits), "not_found": digits}
@@ -77,11 +65,11 @@ def find_by_details(
     dob_year: Annotated[str, Form(alias="dob[year]")] = "",
     postcode: Annotated[str, Form()] = "",
 ) -> Response:
-    today = local(_now(request)).date()
+    today = local(request_time(request)).date()
     form = validate(family, dob_day, dob_month, dob_year, postcode, today)
     if form.birth_date is None:
         return render(request, "find.jinja", {"value": "", "details": form}, FORM_ERROR)
-    people = _reader(request).find_by_details(family, form.birth_date, postcode or None)
+    people = request_reader(request).find_by_details(family, form.birth_date, postcode or None)
     if len(people) == 1:
         return RedirectResponse(f"/patients/{people[0].patient_id}", status_code=303)
     context = {
@@ -100,8 +88,10 @@ def find_by_details(
 
 @router.get("/patients/{patient_id}", response_class=HTMLResponse)
 def patient(request: Request, patient_id: str) -> Response:
-    record = _reader(request).view(patient_id, SECTIONS_SHOWN)  # PatientNotFound: the 404 page
-    now = _now(request)
+    record = request_reader(request).view(
+        patient_id, SECTIONS_SHOWN
+    )  # PatientNotFound: the 404 page
+    now = request_time(request)
     settings: Settings = request.app.state.settings
     overview = record.overview
     context = {
@@ -116,11 +106,11 @@ def patient(request: Request, patient_id: str) -> Response:
 def section_page(request: Request, patient_id: str, section: str) -> Response:
     if section not in SECTION_TITLES or section == "demographics":
         raise PatientNotFound(patient_id)  # an unknown section is as absent as an unknown person
-    record = _reader(request).view(patient_id, [section])
+    record = request_reader(request).view(patient_id, [section])
     view = record.sections.get(section)
     if view is None:
         raise PatientNotFound(patient_id)  # a section the grant leaves out is not found
-    now = _now(request)
+    now = request_time(request)
     page = page_for(section)
     context = {
         **record_page(record, patient_id, section, now),

@@ -6,7 +6,7 @@ otherwise answer /patients/{id}/timeline.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -14,14 +14,12 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
-from carerecord.access.actors import ANONYMOUS
-from carerecord.access.gate import RecordAccess
 from carerecord.fhir.sections import SECTION_TITLES, SECTIONS
 from carerecord.organisations import ORG_TYPES
 from carerecord.record import timeline
 from carerecord.record.sections import RecordView, SectionView, SourceCoverage
 from carerecord.web import formatting, listing
-from carerecord.web.record_page import record_page
+from carerecord.web.record_page import record_page, request_reader, request_time
 from carerecord.web.sections.generic import (
     CoverageRow,
     ProvenanceText,
@@ -32,16 +30,6 @@ from carerecord.web.templating import render
 router = APIRouter(include_in_schema=False)
 
 RECORD_SECTIONS = tuple(section for section in SECTIONS if section != "demographics")
-
-
-def _reader(request: Request) -> RecordAccess:
-    open_record: Callable[..., RecordAccess] = request.app.state.open_record
-    return open_record(ANONYMOUS)
-
-
-def _now(request: Request) -> datetime:
-    clock: Callable[[], datetime] = request.app.state.web_clock
-    return clock()
 
 
 def _page_context(
@@ -55,8 +43,8 @@ def _page_context(
 
 @router.get("/patients/{patient_id}/timeline", response_class=HTMLResponse)
 def timeline_page(request: Request, patient_id: str) -> Response:
-    record = _reader(request).view(patient_id, RECORD_SECTIONS)
-    now = _now(request)
+    record = request_reader(request).view(patient_id, RECORD_SECTIONS)
+    now = request_time(request)
     context = {
         **_page_context(record, patient_id, "timeline", now),
         **shape_timeline(list(record.sections.values()), dict(request.query_params)),
