@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 
 import uvicorn
+from playwright.sync_api import Page, sync_playwright
 
 from carerecord.app import create_app
 from carerecord.settings import Settings
 from carerecord.store import Store
+from tests.conftest import require
 from tests.support.postgres import free_port
 from tests.web.seed import Seeded, seed
 
@@ -65,3 +68,27 @@ def _wait_until_started(server: uvicorn.Server, timeout: float = 10.0) -> None:
         if time.monotonic() > deadline:
             raise RuntimeError("uvicorn did not start within 10 s")
         time.sleep(0.02)
+
+
+@contextmanager
+def browsing(
+    template: Path, folder: Path, now: datetime, seed_more: Callable[[Store, Path], object]
+) -> Iterator[Page]:
+    """A real server over a copy of `template` seeded by `seed_more` (and the standard people),
+    and a Chromium page at 1366x768 that may reach nothing but that server."""
+    require(CHROMIUM.exists(), f"Chromium not found at {CHROMIUM} (Debian package chromium)")
+    seeded = folder / "seeded-template.db"
+    shutil.copy(template, seeded)
+    store = Store.open(f"sqlite:///{seeded}")
+    seed_more(store, folder)
+    with store.engine.connect() as conn:
+        conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    store.close()
+    with serving(seeded, folder, now) as (url, _), sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        context = browser.new_context(viewport={"width": 1366, "height": 768}, base_url=url)
+        context.route(re.compile(r"^(?!" + re.escape(url) + ")"), lambda route: route.abort())
+        try:
+            yield context.new_page()
+        finally:
+            browser.close()

@@ -9,17 +9,15 @@ from __future__ import annotations
 
 import itertools
 import re
-import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from playwright.sync_api import Page, sync_playwright
+from playwright.sync_api import Page
 
 from carerecord.ingest.pipeline import ingest_paths
 from carerecord.store import Store
-from tests.conftest import require
 from tests.factories import (
     make_allergy,
     make_org,
@@ -28,7 +26,7 @@ from tests.factories import (
     valid_nhs_number,
     write_ndjson,
 )
-from tests.web.browser import CHROMIUM, CHROMIUM_ARGS, serving
+from tests.web.browser import browsing as shared_browsing
 from tests.web.conftest import NOW
 from tests.web.test_pages import text_of
 
@@ -192,19 +190,5 @@ def rows(html: str) -> list[str]:
 @contextmanager
 def browsing(template: Path, folder: Path) -> Iterator[Page]:
     """A real server over a copy of `template` seeded with these records, and a Chromium page."""
-    require(CHROMIUM.exists(), f"Chromium not found at {CHROMIUM} (Debian package chromium)")
-    seeded_template = folder / "medicines-template.db"
-    shutil.copy(template, seeded_template)
-    store = Store.open(f"sqlite:///{seeded_template}")
-    seed_medicines(store, folder)
-    with store.engine.connect() as conn:
-        conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
-    store.close()
-    with serving(seeded_template, folder, NOW) as (url, _), sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        context = browser.new_context(viewport={"width": 1366, "height": 768}, base_url=url)
-        context.route(re.compile(r"^(?!" + re.escape(url) + ")"), lambda route: route.abort())
-        try:
-            yield context.new_page()
-        finally:
-            browser.close()
+    with shared_browsing(template, folder, NOW, seed_medicines) as page:
+        yield page

@@ -3,18 +3,16 @@
 from __future__ import annotations
 
 import re
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from playwright.sync_api import Page, expect, sync_playwright
+from playwright.sync_api import Page, expect
 
 from carerecord.ingest.pipeline import ingest_paths
 from carerecord.store import Store
-from tests.conftest import require
 from tests.factories import (
     make_allergy,
     make_org,
@@ -23,7 +21,7 @@ from tests.factories import (
     valid_nhs_number,
     write_ndjson,
 )
-from tests.web.browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, serving
+from tests.web.browser import ARTIFACTS, browsing
 from tests.web.conftest import NOW, patient_url
 from tests.web.test_browser import violations
 
@@ -120,28 +118,12 @@ def test_a_record_without_allergy_data_says_so(client: TestClient) -> None:
 
 @pytest.fixture(scope="module")
 def summary_page(sqlite_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Page]:
-    require(CHROMIUM.exists(), f"Chromium not found at {CHROMIUM} (Debian package chromium)")
-    folder = tmp_path_factory.mktemp("summary")
-    template = folder / "summary-template.db"
-    shutil.copy(sqlite_template, template)
-    store = Store.open(f"sqlite:///{template}")
-    seed_busy(store, folder)
-    with store.engine.connect() as conn:
-        conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
-    store.close()
-    with serving(template, folder, NOW) as (url, _), sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        context = browser.new_context(viewport={"width": 1366, "height": 768}, base_url=url)
-        context.route(re.compile(r"^(?!" + re.escape(url) + ")"), lambda route: route.abort())
-        page = context.new_page()
+    with browsing(sqlite_template, tmp_path_factory.mktemp("summary"), NOW, seed_busy) as page:
         page.goto("/")
         page.get_by_label("NHS number").fill(BUSY)
         page.get_by_role("button", name="Find record").click()
         page.wait_for_url(re.compile(r"/patients/[0-9a-f]{32}$"))
-        try:
-            yield page
-        finally:
-            browser.close()
+        yield page
 
 
 @pytest.mark.browser
