@@ -3,7 +3,7 @@ the policy decides before anything clinical is loaded, so a forgotten check cann
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import date
 
 from carerecord import nhs_number
@@ -59,16 +59,19 @@ class RecordAccess:
         tallies = self._store.section_tallies(patient_id, sections)
         return build_overview(patient_id, people, tallies, self._store.organisations())
 
-    def view(self, patient_id: str, wanted: Sequence[str]) -> RecordView:
+    def view(
+        self, patient_id: str, wanted: Sequence[str], newest: Mapping[str, int] | None = None
+    ) -> RecordView:
         """Who the person is, and the wanted sections the grant allows (others are simply
         absent), in one read of the store. The banner's sections (allergies, alerts) always
-        come too, so every page of the record can show its markers."""
+        come too, so every page of the record can show its markers. `newest` caps a section
+        at its newest dated items, for pages that show only the latest (the summary)."""
         grant = decide(self.actor, "view")
         if not grant.allowed:
             raise PatientNotFound(patient_id)
         wanted = [*wanted, *(s for s in BANNER_SECTIONS if s not in wanted)]
         allowed = [section for section in wanted if section in grant.sections]
-        rows = self._store.patient_resources(patient_id, sorted({*allowed, "demographics"}))
+        rows = self._store.patient_resources(patient_id, sorted({*allowed, "demographics"}), newest)
         people = [row for row in rows if row.section == "demographics"]
         if not people:
             raise PatientNotFound(patient_id)

@@ -113,6 +113,22 @@ def group_by_test(items: Iterable[Item]) -> tuple[TestGroup, ...]:
     return tuple(sorted(groups, key=lambda g: _newest_first(g.results[0].when)))
 
 
+def latest_by_test(items: Iterable[Item], limit: int) -> tuple[TestGroup, ...]:
+    """The newest result of each test, tests with the newest results first, for summaries:
+    only those results are read in full (a record may hold thousands). Each group carries
+    its newest result and, when there is one, the one before, so `has_trend` still works."""
+    seen: dict[str, list[Item]] = {}
+    for item in sorted(
+        (i for i in items if i.resource_type in RESULT_TYPES),
+        key=lambda i: _newest_first(i.clinical_date),
+    ):
+        kept = seen.setdefault(_key(item), [])
+        if len(kept) < 2:
+            kept.append(item)
+    groups = [_group(key, [result_of(i) for i in kept]) for key, kept in seen.items()]
+    return tuple(groups[:limit])
+
+
 def trend(items: Iterable[Item], code: str) -> tuple[Result, ...]:
     """Every numeric value of the test with this code, oldest first (the order of a chart)."""
     if not CODE_PATTERN.match(code):

@@ -66,6 +66,9 @@ def build_sections(
         key=lambda ods: (_TYPE_ORDER.get(_org_type(registry, ods), 99), ods),
     )
     counts = {(t.source_ods, t.section): t.count for t in tallies}
+    for items in by_section.values():
+        # Engines differ on where NULLs sort; undated items always go last (a stable sort).
+        items.sort(key=lambda item: item.clinical_date is None)
     return {
         section: SectionView(
             section=section,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import date
 
 from sqlalchemy import Connection, func, not_, select
@@ -34,16 +34,33 @@ def find_by_details(
 
 
 def patient_resources(
-    conn: Connection, patient_id: str, sections: Sequence[str] | None
+    conn: Connection,
+    patient_id: str,
+    sections: Sequence[str] | None,
+    newest: Mapping[str, int] | None = None,
 ) -> list[StoredResource]:
-    """Current, visible resources of one patient, newest clinical date first."""
-    query = select(*_STORED_COLUMNS).where(
+    """Current, visible resources of one patient, newest clinical date first. For a section
+    named in `newest`, only that many of its newest dated items (one index range scan each)."""
+    newest = newest or {}
+    base = select(*_STORED_COLUMNS).where(
         resources.c.patient_id == patient_id, not_(resources.c.hidden)
     )
-    if sections is not None:
-        query = query.where(resources.c.section.in_(sections))
-    query = query.order_by(resources.c.section, resources.c.clinical_date.desc())
-    return [StoredResource(**row._mapping) for row in conn.execute(query)]
+    whole = [s for s in sections if s not in newest] if sections is not None else None
+    found: list[StoredResource] = []
+    if whole is None or whole:
+        query = base if whole is None else base.where(resources.c.section.in_(whole))
+        query = query.order_by(resources.c.section, resources.c.clinical_date.desc())
+        found.extend(StoredResource(**row._mapping) for row in conn.execute(query))
+    for section, limit in newest.items():
+        if sections is not None and section not in sections:
+            continue
+        query = (
+            base.where(resources.c.section == section, resources.c.clinical_date.is_not(None))
+            .order_by(resources.c.clinical_date.desc())
+            .limit(limit)
+        )
+        found.extend(StoredResource(**row._mapping) for row in conn.execute(query))
+    return found
 
 
 def patient_resource(conn: Connection, patient_id: str, resource_id: int) -> StoredResource | None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
 
@@ -110,10 +110,13 @@ class Store:
             return reads.patient_resource(conn, patient_id, resource_id)
 
     def patient_resources(
-        self, patient_id: str, sections: Sequence[str] | None = None
+        self,
+        patient_id: str,
+        sections: Sequence[str] | None = None,
+        newest: Mapping[str, int] | None = None,
     ) -> list[StoredResource]:
         with self.engine.connect() as conn:
-            return reads.patient_resources(conn, patient_id, sections)
+            return reads.patient_resources(conn, patient_id, sections, newest)
 
     def section_tallies(self, patient_id: str, sections: Sequence[str]) -> list[SectionTally]:
         with self.engine.connect() as conn:

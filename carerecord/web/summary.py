@@ -10,12 +10,14 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
+from carerecord.record.medicines import medicine_list
+from carerecord.record.results import latest_by_test
 from carerecord.record.sections import RecordView, SectionView
 from carerecord.web.sections import alerts, care_plans, care_team, encounters, problems
 from carerecord.web.sections.allergies import shape_allergies
 from carerecord.web.sections.documents import shape_documents
-from carerecord.web.sections.medications import shape_medications
-from carerecord.web.sections.results import shape_results
+from carerecord.web.sections.medications import medicine_row
+from carerecord.web.sections.results import row_of
 
 SECTIONS_SHOWN = (
     "allergies",
@@ -31,14 +33,16 @@ SECTIONS_SHOWN = (
 
 LATEST_RESULTS = 8
 RECENT_ENCOUNTERS = 3
+# Only the newest items of these sections are read for the summary, which shows the latest.
+NEWEST: dict[str, int] = {"results": 300, "encounters": 50, "documents": 50}
 _NO_FILTERS: Mapping[str, str] = {}
 
 
 def shape_summary(record: RecordView, now: datetime) -> dict[str, Any]:
     views = record.sections
     allergy = _shaped(shape_allergies, views.get("allergies"), now)
-    medicine = _shaped(shape_medications, views.get("medications"), now)
-    result = _shaped(shape_results, views.get("results"), now)
+    medicines = views.get("medications")
+    results = views.get("results")
     encounter = _shaped(encounters.shape, views.get("encounters"), now)
     document = _shaped(shape_documents, views.get("documents"), now)
     plans = _shaped(care_plans.shape, views.get("care-plans"), now)
@@ -49,9 +53,16 @@ def shape_summary(record: RecordView, now: datetime) -> dict[str, Any]:
         "allergies": allergy.get("current", ()),
         "allergies_unavailable_from": allergy.get("unavailable_from", ()),
         "alerts": _shaped(alerts.shape, views.get("alerts"), now).get("active", ()),
-        "medicines": medicine.get("current", ()),
+        "medicines": [medicine_row(g) for g in medicine_list(medicines.items).current]
+        if medicines
+        else [],
         "problems": _shaped(problems.shape, views.get("problems"), now).get("active", ()),
-        "results": _latest_results(result.get("tests", ())),
+        "results": [
+            {"test": group, "row": row_of(group.results[0])}
+            for group in latest_by_test(results.items, LATEST_RESULTS)
+        ]
+        if results
+        else [],
         "upcoming": groups.get("upcoming", [])[:RECENT_ENCOUNTERS],
         "recent": _recent_encounters(views.get("encounters"), now),
         "discharge": next(
@@ -71,12 +82,6 @@ def shape_summary(record: RecordView, now: datetime) -> dict[str, Any]:
 def _shaped(shape: Any, view: SectionView | None, now: datetime) -> Mapping[str, Any]:
     """A section the grant leaves out is simply absent from the summary."""
     return shape(view, now, _NO_FILTERS) if view is not None else {}
-
-
-def _latest_results(tests: Any) -> list[dict[str, Any]]:
-    """Each test's newest result, tests with the newest results first."""
-    latest = [{"test": test, "row": test.rows[0]} for test in tests if test.rows]
-    return latest[:LATEST_RESULTS]
 
 
 def _recent_encounters(view: SectionView | None, now: datetime) -> list[Any]:

@@ -150,3 +150,24 @@ def test_people_are_found_by_surname_and_date_of_birth(store: Store, tmp_path: P
     assert [p.nhs_number for p in narrowed] == ["9990000018"]
     assert access.find_by_details("Smith", born) == []
     assert access.find_by_details("'", born) == []
+
+
+def test_a_view_can_cap_a_section_at_its_newest_dated_items(store: Store, tmp_path: Path) -> None:
+    register(store, make_org("F83004", "gp"))
+    conditions = [
+        make_condition(resource_id=f"c{n}", onsetDateTime=f"20{10 + n}-01-01") for n in range(6)
+    ]
+    undated = make_condition(resource_id="undated")
+    del undated["onsetDateTime"]
+    ingest_paths(
+        store, [write_ndjson(tmp_path / "gp.ndjson", make_patient(), *conditions, undated)]
+    )
+    access = RecordAccess(store, ANONYMOUS)
+    patient_id = access.find_by_nhs_number("9434765919") or ""
+
+    capped = access.view(patient_id, ["problems"], {"problems": 2}).sections["problems"]
+    whole = access.view(patient_id, ["problems"]).sections["problems"]
+
+    assert [i.resource["id"] for i in capped.items] == ["c5", "c4"]
+    assert [i.resource["id"] for i in whole.items][-1] == "undated"  # undated last, any engine
+    assert len(whole.items) == 7

@@ -6,7 +6,14 @@ from decimal import Decimal
 
 import pytest
 
-from carerecord.record.results import Flag, flags, group_by_test, result_of, trend
+from carerecord.record.results import (
+    Flag,
+    flags,
+    group_by_test,
+    latest_by_test,
+    result_of,
+    trend,
+)
 from tests.record.factories_results import (
     POTASSIUM,
     SODIUM,
@@ -26,6 +33,22 @@ def test_results_are_grouped_by_test_code_newest_group_and_value_first() -> None
     assert [g.code for g in groups] == [POTASSIUM[0], SODIUM[0]]
     assert [r.value for r in groups[0].results] == [Decimal("5.9"), Decimal("4.1")]
     assert groups[0].name == POTASSIUM[1]
+
+
+def test_latest_by_test_reads_only_each_tests_newest_results_and_agrees_with_grouping() -> None:
+    items = [
+        item_of(observation(4.1, "2024-01-05T09:00:00")),
+        item_of(observation(4.4, "2025-01-05T09:00:00")),
+        item_of(observation(5.9, "2026-02-01T09:00:00")),
+        item_of(observation(140, "2025-03-01T09:00:00", test=SODIUM)),
+    ]
+
+    latest = latest_by_test(items, limit=8)
+
+    assert [g.code for g in latest] == [g.code for g in group_by_test(items)]
+    assert [r.value for r in latest[0].results] == [Decimal("5.9"), Decimal("4.4")]
+    assert {g.code: g.has_trend for g in latest} == {POTASSIUM[0]: True, SODIUM[0]: False}
+    assert len(latest_by_test(items, limit=1)) == 1
 
 
 def test_a_test_with_two_numeric_values_has_a_trend_and_one_value_does_not() -> None:
