@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cached_property
 from typing import Any
 
 import orjson
@@ -33,8 +34,18 @@ class Item:
     status: str | None
     code_system: str | None
     code: str | None
-    resource: dict[str, Any]
     provenance: Provenance
+    body: str = ""  # the FHIR JSON as stored
+    parsed: dict[str, Any] | None = field(default=None, compare=False, repr=False)
+
+    @cached_property
+    def resource(self) -> dict[str, Any]:
+        """The FHIR resource, parsed on first use: a page often needs only the indexed facts
+        of most items (their date, code, status), and a document's body can be large."""
+        if self.parsed is not None:
+            return self.parsed
+        parsed: dict[str, Any] = orjson.loads(self.body)
+        return parsed
 
     @property
     def text(self) -> str | None:
@@ -52,7 +63,7 @@ def item_from(row: StoredResource, registry: dict[str, Organisation]) -> Item:
         status=row.status,
         code_system=row.code_system,
         code=row.code,
-        resource=orjson.loads(row.body),
+        body=row.body,
         provenance=Provenance(
             ods_code=row.source_ods,
             name=org.name if org else row.source_ods,

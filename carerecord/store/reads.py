@@ -50,7 +50,7 @@ def patient_resources(
     if whole is None or whole:
         query = base if whole is None else base.where(resources.c.section.in_(whole))
         query = query.order_by(resources.c.section, resources.c.clinical_date.desc())
-        found.extend(StoredResource(**row._mapping) for row in conn.execute(query))
+        found.extend(StoredResource(*row) for row in conn.execute(query))
     for section, limit in newest.items():
         if sections is not None and section not in sections:
             continue
@@ -59,7 +59,7 @@ def patient_resources(
             .order_by(resources.c.clinical_date.desc())
             .limit(limit)
         )
-        found.extend(StoredResource(**row._mapping) for row in conn.execute(query))
+        found.extend(StoredResource(*row) for row in conn.execute(query))
     return found
 
 
@@ -72,7 +72,7 @@ def patient_resource(conn: Connection, patient_id: str, resource_id: int) -> Sto
             not_(resources.c.hidden),
         )
     ).first()
-    return None if row is None else StoredResource(**row._mapping)
+    return None if row is None else StoredResource(*row)
 
 
 def quarantined(conn: Connection, limit: int) -> list[QuarantineItem]:

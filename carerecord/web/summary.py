@@ -10,12 +10,13 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
+from carerecord.record.documents import DOCUMENT_TYPES, document_of
 from carerecord.record.medicines import medicine_list
 from carerecord.record.results import latest_by_test
 from carerecord.record.sections import RecordView, SectionView
 from carerecord.web.sections import alerts, care_plans, care_team, encounters, problems
 from carerecord.web.sections.allergies import shape_allergies
-from carerecord.web.sections.documents import shape_documents
+from carerecord.web.sections.documents import row_of as documents_row
 from carerecord.web.sections.medications import medicine_row
 from carerecord.web.sections.results import row_of
 
@@ -44,7 +45,6 @@ def shape_summary(record: RecordView, now: datetime) -> dict[str, Any]:
     medicines = views.get("medications")
     results = views.get("results")
     encounter = _shaped(encounters.shape, views.get("encounters"), now)
-    document = _shaped(shape_documents, views.get("documents"), now)
     plans = _shaped(care_plans.shape, views.get("care-plans"), now)
     teams = _shaped(care_team.shape, views.get("care-team"), now)
     groups = {group["key"]: group["rows"] for group in encounter.get("groups", ())}
@@ -65,9 +65,7 @@ def shape_summary(record: RecordView, now: datetime) -> dict[str, Any]:
         else [],
         "upcoming": groups.get("upcoming", [])[:RECENT_ENCOUNTERS],
         "recent": _recent_encounters(views.get("encounters"), now),
-        "discharge": next(
-            (row for row in document.get("rows", ()) if "discharge" in row.kind.lower()), None
-        ),
+        "discharge": _latest_discharge(views.get("documents")),
         "wishes": plans.get("wishes", ()),
         "plans": plans.get("plans", ())[:1],
         "coordinators": [
@@ -82,6 +80,16 @@ def shape_summary(record: RecordView, now: datetime) -> dict[str, Any]:
 def _shaped(shape: Any, view: SectionView | None, now: datetime) -> Mapping[str, Any]:
     """A section the grant leaves out is simply absent from the summary."""
     return shape(view, now, _NO_FILTERS) if view is not None else {}
+
+
+def _latest_discharge(view: SectionView | None) -> Any:
+    """The newest discharge summary; documents come newest first, so reading stops there."""
+    for item in view.items if view is not None else ():
+        if item.resource_type in DOCUMENT_TYPES:
+            document = document_of(item)
+            if "discharge" in (document.kind or "").lower():
+                return documents_row(document)
+    return None
 
 
 def _recent_encounters(view: SectionView | None, now: datetime) -> list[Any]:

@@ -38,7 +38,7 @@ def item(
         status=status,
         code_system=code[0] if code else None,
         code=code[1] if code else None,
-        resource=resource,
+        parsed=resource,
         provenance=Provenance(
             ods_code=ods,
             name=name,

@@ -154,7 +154,7 @@ def item_of(resource: dict[str, Any], source: str = "F83004") -> Item:
         status=resource.get("status"),
         code_system=coding.get("system"),
         code=coding.get("code"),
-        resource=resource,
+        parsed=resource,
         provenance=Provenance(
             source, name, org_type, clinical, clinical, clinical or datetime.now(UTC)
         ),
