@@ -43,9 +43,10 @@ fix: $(INSTALLED)
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-## bench: ingest benchmark on SQLite and PostgreSQL (prints figures and a JSON line)
+## bench: ingest and record-view benchmarks on SQLite and PostgreSQL (figures and a JSON line)
 bench: $(INSTALLED)
 	$(BIN)/python bench/ingest.py
+	$(BIN)/python bench/view.py
 
 clean:
 	rm -rf $(VENV) node_modules carerecord/web/static/nhsuk test-artifacts
