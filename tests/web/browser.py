@@ -10,9 +10,10 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
+from typing import Any, TypeVar
 
 import uvicorn
-from playwright.sync_api import Page, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
 
 from carerecord.app import create_app
 from carerecord.settings import Settings
@@ -20,6 +21,8 @@ from carerecord.store import Store
 from tests.conftest import require
 from tests.support.postgres import free_port
 from tests.web.seed import Seeded, seed
+
+T = TypeVar("T")
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -39,12 +42,18 @@ WCAG_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
 
 
 @contextmanager
-def serving(template: Path, folder: Path, now: datetime) -> Iterator[tuple[str, Seeded]]:
-    """uvicorn on a free 127.0.0.1 port, in a thread, over a freshly seeded SQLite file."""
+def serving(
+    template: Path,
+    folder: Path,
+    now: datetime,
+    seed_with: Callable[[Store, Path], T] = seed,  # type: ignore[assignment]
+) -> Iterator[tuple[str, T]]:
+    """uvicorn on a free 127.0.0.1 port, in a thread, over a copy of `template` seeded by
+    `seed_with` (the standard people by default); yields the address and what seeding returned."""
     database = folder / "browser.db"
     shutil.copy(template, database)
     store = Store.open(f"sqlite:///{database}")
-    seeded = seed(store, folder)
+    seeded = seed_with(store, folder)
     app = create_app(Settings(db=f"sqlite:///{database}"), store)
     app.state.web_clock = lambda: now
     port = free_port()
@@ -62,6 +71,53 @@ def serving(template: Path, folder: Path, now: datetime) -> Iterator[tuple[str, 
         store.close()
 
 
+def standard_and(more: Callable[[Store, Path], object]) -> Callable[[Store, Path], Seeded]:
+    """Seeds the standard people, then `more`."""
+
+    def seed_both(store: Store, folder: Path) -> Seeded:
+        seeded = seed(store, folder)
+        more(store, folder)
+        return seeded
+
+    return seed_both
+
+
+@contextmanager
+def chromium() -> Iterator[Browser]:
+    require(CHROMIUM.exists(), f"Chromium not found at {CHROMIUM} (Debian package chromium)")
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            yield launched
+        finally:
+            launched.close()
+
+
+@contextmanager
+def offline_context(browser: Browser, url: str) -> Iterator[BrowserContext]:
+    """1366x768, and nothing but the server under test can be reached: the NHS font CDN is
+    refused, so pages render in Arial, as they would offline."""
+    context = browser.new_context(viewport={"width": 1366, "height": 768}, base_url=url)
+    context.route(re.compile(r"^(?!" + re.escape(url) + ")"), lambda route: route.abort())
+    try:
+        yield context
+    finally:
+        context.close()
+
+
+def violations(page: Page) -> list[dict[str, Any]]:
+    """What axe-core finds against WCAG 2.2 AA on the page as it stands."""
+    require(AXE.exists(), f"{AXE} missing: run `npm ci`")
+    page.add_script_tag(path=str(AXE))
+    result = page.evaluate(
+        "tags => axe.run(document, {runOnly: {type: 'tag', values: tags}})", WCAG_AA
+    )
+    return [
+        {"id": v["id"], "help": v["help"], "nodes": [n["target"] for n in v["nodes"]]}
+        for v in result["violations"]
+    ]
+
+
 def _wait_until_started(server: uvicorn.Server, timeout: float = 10.0) -> None:
     deadline = time.monotonic() + timeout
     while not server.started:
@@ -74,21 +130,10 @@ def _wait_until_started(server: uvicorn.Server, timeout: float = 10.0) -> None:
 def browsing(
     template: Path, folder: Path, now: datetime, seed_more: Callable[[Store, Path], object]
 ) -> Iterator[Page]:
-    """A real server over a copy of `template` seeded by `seed_more` (and the standard people),
-    and a Chromium page at 1366x768 that may reach nothing but that server."""
-    require(CHROMIUM.exists(), f"Chromium not found at {CHROMIUM} (Debian package chromium)")
-    seeded = folder / "seeded-template.db"
-    shutil.copy(template, seeded)
-    store = Store.open(f"sqlite:///{seeded}")
-    seed_more(store, folder)
-    with store.engine.connect() as conn:
-        conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
-    store.close()
-    with serving(seeded, folder, now) as (url, _), sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        context = browser.new_context(viewport={"width": 1366, "height": 768}, base_url=url)
-        context.route(re.compile(r"^(?!" + re.escape(url) + ")"), lambda route: route.abort())
-        try:
-            yield context.new_page()
-        finally:
-            browser.close()
+    """A real server seeded with the standard people and `seed_more`, and a Chromium page."""
+    with (
+        serving(template, folder, now, standard_and(seed_more)) as (url, _),
+        chromium() as browser,
+        offline_context(browser, url) as context,
+    ):
+        yield context.new_page()

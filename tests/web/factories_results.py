@@ -21,7 +21,7 @@ from tests.record.factories_results import (
     imaging_report,
     observation,
 )
-from tests.web.browser import serving
+from tests.web.browser import serving, standard_and
 from tests.web.seed import Seeded
 
 PDF = b"%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
@@ -116,10 +116,5 @@ def serving_with_results(
     template: Path, folder: Path, now: datetime
 ) -> Iterator[tuple[str, Seeded]]:
     """The browser tests' server, with Jane's results and documents added to its database."""
-    with serving(template, folder, now) as (url, seeded):
-        store = Store.open(f"sqlite:///{folder / 'browser.db'}")
-        try:
-            seed_results_and_documents(store, folder)
-        finally:
-            store.close()
-        yield url, seeded
+    with serving(template, folder, now, standard_and(seed_results_and_documents)) as served:
+        yield served

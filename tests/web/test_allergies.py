@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 from playwright.sync_api import expect
 
 from carerecord.store import Store
-from tests.web.browser import ARTIFACTS
+from tests.web.browser import ARTIFACTS, violations
 from tests.web.conftest import patient_url
 from tests.web.factories_medicines import (
     CARE_HOME_ONLY,
@@ -22,7 +22,7 @@ from tests.web.factories_medicines import (
     seed_medicines,
 )
 from tests.web.seed import PREFERRED
-from tests.web.test_browser import find, violations
+from tests.web.test_browser import find
 from tests.web.test_pages import text_of
 
 HEADINGS = (

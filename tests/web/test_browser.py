@@ -6,13 +6,11 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Page, expect
 
-from tests.conftest import require
-from tests.web.browser import ARTIFACTS, AXE, CHROMIUM, CHROMIUM_ARGS, WCAG_AA, serving
+from tests.web.browser import ARTIFACTS, chromium, offline_context, serving, violations
 from tests.web.conftest import NOW
 from tests.web.seed import JANE, RESTRICTED
 
@@ -27,20 +25,14 @@ def site(sqlite_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Ite
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    require(CHROMIUM.exists(), f"Chromium not found at {CHROMIUM} (Debian package chromium)")
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+    with chromium() as launched:
         yield launched
-        launched.close()
 
 
 @pytest.fixture(scope="module")
 def context(browser: Browser, site: str) -> Iterator[BrowserContext]:
-    opened = browser.new_context(viewport={"width": 1366, "height": 768}, base_url=site)
-    # Tests never reach the network: the NHS font CDN is refused, so Arial is used, as offline.
-    opened.route(re.compile(r"^(?!" + re.escape(site) + ")"), lambda route: route.abort())
-    yield opened
-    opened.close()
+    with offline_context(browser, site) as opened:
+        yield opened
 
 
 @pytest.fixture
@@ -56,18 +48,6 @@ def find(page: Page, typed: str) -> None:
     page.keyboard.type(typed)
     with page.expect_navigation():
         page.keyboard.press("Enter")
-
-
-def violations(page: Page) -> list[dict[str, Any]]:
-    require(AXE.exists(), f"{AXE} missing: run `npm ci`")
-    page.add_script_tag(path=str(AXE))
-    result = page.evaluate(
-        "tags => axe.run(document, {runOnly: {type: 'tag', values: tags}})", WCAG_AA
-    )
-    return [
-        {"id": v["id"], "help": v["help"], "nodes": [n["target"] for n in v["nodes"]]}
-        for v in result["violations"]
-    ]
 
 
 def test_typing_an_nhs_number_with_spaces_opens_the_record(page: Page) -> None:

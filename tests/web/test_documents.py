@@ -12,6 +12,7 @@ from playwright.sync_api import Browser, Page
 
 from carerecord.store import Store
 from tests.record.factories_results import DISCHARGE, LETTER
+from tests.web.browser import offline_context, violations
 from tests.web.conftest import NOW, patient_url
 from tests.web.factories_results import (
     PDF,
@@ -20,7 +21,7 @@ from tests.web.factories_results import (
     serving_with_results,
 )
 from tests.web.seed import JANE, PREFERRED
-from tests.web.test_browser import browser, find, violations  # noqa: F401 (fixture)
+from tests.web.test_browser import browser, find  # noqa: F401 (fixture)
 from tests.web.test_results import body_rows, text_of
 
 NEWEST_FIRST = [
@@ -209,11 +210,8 @@ def documents_site(
 
 @pytest.fixture
 def documents_page(browser: Browser, documents_site: str) -> Iterator[Page]:  # noqa: F811
-    context = browser.new_context(viewport={"width": 1366, "height": 768}, base_url=documents_site)
-    context.route(re.compile(r"^(?!" + re.escape(documents_site) + ")"), lambda r: r.abort())
-    opened = context.new_page()
-    yield opened
-    context.close()
+    with offline_context(browser, documents_site) as context:
+        yield context.new_page()
 
 
 @pytest.mark.browser

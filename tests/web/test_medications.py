@@ -10,11 +10,11 @@ from fastapi.testclient import TestClient
 from playwright.sync_api import expect
 
 from carerecord.store import Store
-from tests.web.browser import ARTIFACTS
+from tests.web.browser import ARTIFACTS, violations
 from tests.web.conftest import patient_url
 from tests.web.factories_medicines import JO, PROVENANCE, browsing, rows, seed_medicines
 from tests.web.seed import PREFERRED
-from tests.web.test_browser import find, violations
+from tests.web.test_browser import find
 from tests.web.test_pages import text_of
 
 

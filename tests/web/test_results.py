@@ -14,11 +14,11 @@ from playwright.sync_api import Browser, Page
 from carerecord.store import Store
 from carerecord.web.sections.results import amount, range_text
 from tests.record.factories_results import POTASSIUM, SODIUM
-from tests.web.browser import ARTIFACTS
+from tests.web.browser import ARTIFACTS, offline_context, violations
 from tests.web.conftest import NOW, patient_url
 from tests.web.factories_results import seed_results_and_documents, serving_with_results
 from tests.web.seed import JANE, PREFERRED
-from tests.web.test_browser import browser, find, violations  # noqa: F401 (fixture)
+from tests.web.test_browser import browser, find  # noqa: F401 (fixture)
 
 
 def text_of(html: str) -> str:
@@ -157,11 +157,8 @@ def results_site(sqlite_template: Path, tmp_path_factory: pytest.TempPathFactory
 
 @pytest.fixture
 def results_page(browser: Browser, results_site: str) -> Iterator[Page]:  # noqa: F811
-    context = browser.new_context(viewport={"width": 1366, "height": 768}, base_url=results_site)
-    context.route(re.compile(r"^(?!" + re.escape(results_site) + ")"), lambda route: route.abort())
-    opened = context.new_page()
-    yield opened
-    context.close()
+    with offline_context(browser, results_site) as context:
+        yield context.new_page()
 
 
 @pytest.mark.browser

@@ -21,9 +21,8 @@ from tests.factories import (
     valid_nhs_number,
     write_ndjson,
 )
-from tests.web.browser import ARTIFACTS, browsing
+from tests.web.browser import ARTIFACTS, browsing, violations
 from tests.web.conftest import NOW, patient_url
-from tests.web.test_browser import violations
 
 BUSY = valid_nhs_number(60)  # 8 allergies, 15 current medicines, 2 alerts
 GP = "F83004"

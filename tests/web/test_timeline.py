@@ -4,24 +4,16 @@ the other sections' pages: axe-core finds nothing, and the filter form works by 
 from __future__ import annotations
 
 import re
-import shutil
-import threading
-import time
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 
 import pytest
-import uvicorn
 from fastapi.testclient import TestClient
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 
-from carerecord.app import create_app
-from carerecord.settings import Settings
 from carerecord.store import Store
-from tests.conftest import require
-from tests.support.postgres import free_port
-from tests.web.browser import AXE, CHROMIUM, CHROMIUM_ARGS, WCAG_AA
+from tests.web.browser import chromium, offline_context, serving, violations
 from tests.web.factories_other import DATE, NOW, lacks_provenance, load_synth, rows_of, synth_client
 
 SECTIONS = ("alerts", "problems", "encounters", "referrals", "care-plans", "care-team", "community")
@@ -94,47 +86,23 @@ def site(
     sqlite_template: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[tuple[str, str]]:
     """uvicorn over five synthetic people; the site's address and one person's NHS number."""
-    folder = tmp_path_factory.mktemp("other-sections")
-    database = folder / "browser.db"
-    shutil.copy(sqlite_template, database)
-    store = Store.open(f"sqlite:///{database}")
-    numbers = load_synth(store, folder)
-    app = create_app(Settings(db=f"sqlite:///{database}"), store)
-    app.state.web_clock = lambda: NOW
-    port = free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.02)
-    try:
-        yield f"http://127.0.0.1:{port}", numbers[0]
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
-        store.close()
+    with serving(sqlite_template, tmp_path_factory.mktemp("other-sections"), NOW, load_synth) as (
+        url,
+        numbers,
+    ):
+        yield url, numbers[0]
 
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    require(CHROMIUM.exists(), f"Chromium not found at {CHROMIUM} (Debian package chromium)")
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+    with chromium() as launched:
         yield launched
-        launched.close()
 
 
 @pytest.fixture
 def page(browser: Browser, site: tuple[str, str]) -> Iterator[Page]:
-    url = site[0]
-    context = browser.new_context(viewport={"width": 1366, "height": 768}, base_url=url)
-    context.route(re.compile(r"^(?!" + re.escape(url) + ")"), lambda route: route.abort())
-    opened = context.new_page()
-    yield opened
-    context.close()
+    with offline_context(browser, site[0]) as context:
+        yield context.new_page()
 
 
 @pytest.fixture
@@ -147,21 +115,12 @@ def record(page: Page, site: tuple[str, str]) -> str:
     return page.url
 
 
-def _violations(page: Page) -> list[object]:
-    require(AXE.exists(), f"{AXE} missing: run `npm ci`")
-    page.add_script_tag(path=str(AXE))
-    result = page.evaluate(
-        "tags => axe.run(document, {runOnly: {type: 'tag', values: tags}})", WCAG_AA
-    )
-    return [(v["id"], [n["target"] for n in v["nodes"]]) for v in result["violations"]]
-
-
 @pytest.mark.browser
 @pytest.mark.parametrize("section", [*SECTIONS, "timeline", "timeline?source=NOPE&page=x"])
 def test_axe_finds_nothing_on_each_page(page: Page, record: str, section: str) -> None:
     page.goto(f"{record}/{section}")
     expect(page.locator("h1").last).to_be_visible()
-    assert _violations(page) == []
+    assert violations(page) == []
 
 
 @pytest.mark.browser
