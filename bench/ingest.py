@@ -20,8 +20,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from carerecord.commands.org import _from_json  # noqa: E402
 from carerecord.ingest.pipeline import ingest_paths  # noqa: E402
+from carerecord.organisations import organisation_from_json  # noqa: E402
 from carerecord.store import Store  # noqa: E402
 from carerecord.store.migrate import upgrade  # noqa: E402
 from carerecord.synth import generate  # noqa: E402
@@ -32,7 +32,7 @@ def run_one(url: str, data: Path) -> dict[str, float]:
     store = Store.open(url)
     upgrade(store.engine)
     for index, entry in enumerate(json.loads((data / "organisations.json").read_text())):
-        store.save_organisation(_from_json(entry, index))
+        store.save_organisation(organisation_from_json(entry, index))
     started = time.perf_counter()
     counts = ingest_paths(store, [data / "fhir"])
     elapsed = time.perf_counter() - started

@@ -32,9 +32,9 @@ from fastapi.testclient import TestClient  # noqa: E402
 
 from carerecord import nhs_number  # noqa: E402
 from carerecord.app import create_app  # noqa: E402
-from carerecord.commands.org import _from_json  # noqa: E402
 from carerecord.fhir.sections import SECTIONS  # noqa: E402
 from carerecord.ingest.pipeline import ingest_paths  # noqa: E402
+from carerecord.organisations import organisation_from_json  # noqa: E402
 from carerecord.settings import Settings  # noqa: E402
 from carerecord.store import Store  # noqa: E402
 from carerecord.store.migrate import upgrade  # noqa: E402
@@ -112,7 +112,7 @@ def load(url: str, data: Path, heavy: Path) -> None:
     store = Store.open(url)
     upgrade(store.engine)
     for index, entry in enumerate(json.loads((data / "organisations.json").read_text())):
-        store.save_organisation(_from_json(entry, index))
+        store.save_organisation(organisation_from_json(entry, index))
     ingest_paths(store, [data / "fhir", heavy])
     store.close()
 

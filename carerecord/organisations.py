@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from carerecord.errors import InvalidOrganisation
 from carerecord.fhir.sections import SECTIONS
@@ -70,6 +71,23 @@ def organisation(
     for section in chosen:
         _one_of("section", section, SECTIONS)
     return Organisation(ods_code, name.strip(), org_type, region, status, tuple(chosen))
+
+
+def organisation_from_json(entry: Any, index: int) -> Organisation:
+    """One entry of an organisations list (as `carerecord synth` writes it), validated."""
+    try:
+        return organisation(
+            entry["ods_code"],
+            entry["name"],
+            entry["type"],
+            entry["region"],
+            entry.get("status", "live"),
+            tuple(entry["sections"]) if "sections" in entry else None,
+        )
+    except (KeyError, TypeError) as error:
+        raise InvalidOrganisation(f"organisation {index}: missing or wrong field {error}") from None
+    except InvalidOrganisation as error:
+        raise InvalidOrganisation(f"organisation {index}: {error}") from None
 
 
 def _one_of(what: str, value: str, allowed: tuple[str, ...]) -> None:

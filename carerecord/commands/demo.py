@@ -14,10 +14,10 @@ from rich.console import Console
 from carerecord import nhs_number
 from carerecord.commands.ingest import summary_table
 from carerecord.commands.options import open_store, settings_from
-from carerecord.commands.org import _from_json
 from carerecord.commands.progress import progress_bar
 from carerecord.commands.serve import add_server_options, serve
 from carerecord.ingest.pipeline import ingest_paths
+from carerecord.organisations import organisation_from_json
 from carerecord.settings import Settings
 from carerecord.store import Store
 from carerecord.store.migrate import upgrade
@@ -58,7 +58,7 @@ def seed(
             generate(patients, out, seed=seed_value, as_of=date.today(), progress=advance)
         entries = orjson.loads((out / "organisations.json").read_bytes())
         for index, entry in enumerate(entries):
-            store.save_organisation(_from_json(entry, index))
+            store.save_organisation(organisation_from_json(entry, index))
         fhir = out / "fhir"
         size = 2 * sum(p.stat().st_size for p in fhir.iterdir())
         with progress_bar("ingesting", size, unit="bytes") as advance:

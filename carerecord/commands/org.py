@@ -13,7 +13,13 @@ from rich.table import Table
 from carerecord.commands.options import add_db_option, open_store, settings_from
 from carerecord.errors import InvalidOrganisation
 from carerecord.fhir.sections import SECTIONS
-from carerecord.organisations import ORG_TYPES, REGIONS, STATUSES, organisation
+from carerecord.organisations import (
+    ORG_TYPES,
+    REGIONS,
+    STATUSES,
+    organisation,
+    organisation_from_json,
+)
 
 
 def register(sub: Any) -> None:
@@ -64,7 +70,7 @@ def run_load(args: argparse.Namespace, console: Console) -> int:
         raise InvalidOrganisation(f"{args.file}: not valid JSON ({error})") from None
     if not isinstance(entries, list):
         raise InvalidOrganisation(f"{args.file}: expected a JSON list of organisations")
-    orgs = [_from_json(entry, index) for index, entry in enumerate(entries)]
+    orgs = [organisation_from_json(entry, index) for index, entry in enumerate(entries)]
     store = open_store(settings_from(args))
     try:
         new = sum(store.save_organisation(org) for org in orgs)
@@ -72,22 +78,6 @@ def run_load(args: argparse.Namespace, console: Console) -> int:
         store.close()
     console.print(f"{len(orgs)} organisations: {new} registered, {len(orgs) - new} updated")
     return 0
-
-
-def _from_json(entry: Any, index: int) -> Any:
-    try:
-        return organisation(
-            entry["ods_code"],
-            entry["name"],
-            entry["type"],
-            entry["region"],
-            entry.get("status", "live"),
-            tuple(entry["sections"]) if "sections" in entry else None,
-        )
-    except (KeyError, TypeError) as error:
-        raise InvalidOrganisation(f"organisation {index}: missing or wrong field {error}") from None
-    except InvalidOrganisation as error:
-        raise InvalidOrganisation(f"organisation {index}: {error}") from None
 
 
 def run_list(args: argparse.Namespace, console: Console) -> int:

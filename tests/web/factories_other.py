@@ -13,8 +13,8 @@ import orjson
 from fastapi.testclient import TestClient
 
 from carerecord.app import create_app
-from carerecord.commands.org import _from_json
 from carerecord.ingest.pipeline import ingest_paths
+from carerecord.organisations import organisation_from_json
 from carerecord.settings import Settings
 from carerecord.store import Store
 from carerecord.synth import generate
@@ -28,7 +28,7 @@ def load_synth(store: Store, folder: Path, patients: int = 5) -> list[str]:
     """The synthetic population, loaded the way `carerecord demo` loads it: its NHS numbers."""
     generate(patients, folder, seed=1)
     for index, entry in enumerate(orjson.loads((folder / "organisations.json").read_bytes())):
-        store.save_organisation(_from_json(entry, index))
+        store.save_organisation(organisation_from_json(entry, index))
     files = sorted((folder / "fhir").glob("*.ndjson"))
     ingest_paths(store, files)
     return sorted(_nhs_numbers(files))
