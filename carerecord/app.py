@@ -9,11 +9,15 @@ from fastapi.responses import Response
 from carerecord import __version__, web
 from carerecord.access.actors import Actor
 from carerecord.access.gate import RecordAccess
+from carerecord.ingest.rules import RulesSource
+from carerecord.push.auth import BackendAuth
+from carerecord.push.routes import install_push
 from carerecord.settings import Settings
 from carerecord.store import Store
+from carerecord.store.clients import ClientRegistry
 
 
-def create_app(settings: Settings, store: Store) -> FastAPI:
+def create_app(settings: Settings, store: Store, rules: RulesSource | None = None) -> FastAPI:
     app = FastAPI(title="carerecord", version=__version__, docs_url=None, redoc_url=None)
     app.state.settings = settings
 
@@ -33,5 +37,9 @@ def create_app(settings: Settings, store: Store) -> FastAPI:
             media_type="application/json",
         )
 
+    # Source systems push FHIR here; what they may send is decided by the intake rules.
+    install_push(
+        app, store, rules or RulesSource(store, settings), BackendAuth(ClientRegistry(store))
+    )
     web.install(app, settings)
     return app

@@ -31,6 +31,20 @@ class Settings:
     ingest_batch_size: int = _setting(
         1000, "Resources written per database transaction while ingesting files."
     )
+    exclusion_sets: str = _setting(
+        "",
+        "Folder of FHIR ValueSets (*.json) listing legally restricted codes (the SNOMED CT UK "
+        "sharing exclusion sets); items carrying any member code are refused at ingest. Empty "
+        "means none are loaded, and ingest and serve warn about it.",
+    )
+    hl7_max_message_bytes: int = _setting(
+        16 * 1024 * 1024, "Largest HL7 v2 message accepted over MLLP, in bytes."
+    )
+    mllp_port: int = _setting(0, "Port for the HL7 v2 MLLP listener; 0 means no listener.")
+    mllp_tls_cert: str = _setting(
+        "", "PEM certificate chain for MLLP over TLS; empty means plain TCP."
+    )
+    mllp_tls_key: str = _setting("", "PEM private key for the MLLP TLS certificate.")
     static_dir: str = _setting(
         "",
         "Folder holding the nhsuk-frontend assets; empty means the copy inside the package.",

@@ -1,4 +1,4 @@
-"""`carerecord ingest PATH... [--source ODS]`: load FHIR JSON bundles and NDJSON files."""
+"""`carerecord ingest PATH... [--source ODS]`: load FHIR JSON bundles, NDJSON and HL7 v2 files."""
 
 from __future__ import annotations
 
@@ -9,29 +9,38 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from carerecord.commands.options import add_db_option, open_store, settings_from
+from carerecord.commands.options import (
+    add_db_option,
+    add_exclusions_option,
+    open_store,
+    settings_from,
+    warn_without_exclusions,
+)
 from carerecord.commands.progress import progress_bar
 from carerecord.ingest.pipeline import ingest_paths, total_bytes
+from carerecord.ingest.rules import RulesSource
 from carerecord.store.records import WriteCounts
 
 
 def register(sub: Any) -> None:
     cmd = sub.add_parser(
         "ingest",
-        help="load FHIR JSON bundles or NDJSON files (format detected; folders are searched)",
+        help="load FHIR JSON bundles, NDJSON or HL7 v2 files (format detected; folders searched)",
     )
     cmd.add_argument("paths", nargs="+", type=Path, metavar="PATH")
     cmd.add_argument(
         "--source",
         metavar="ODS",
-        help="the sending organisation; otherwise each resource's meta.source (urn:ods:CODE)",
+        help="the sending organisation of FHIR files; otherwise each resource's meta.source "
+        "(urn:ods:CODE). HL7 v2 messages always name theirs (MSH-4)",
     )
+    add_exclusions_option(cmd)
     add_db_option(cmd)
     cmd.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace, console: Console) -> int:
-    settings = settings_from(args)
+    settings = settings_from(args, exclusion_sets=args.exclusion_sets)
     source = args.source.strip().upper() if args.source else None
     store = open_store(settings)
     try:
@@ -42,15 +51,26 @@ def run(args: argparse.Namespace, console: Console) -> int:
                 highlight=False,
             )
             return 2
+        rules = RulesSource(store, settings)
+        warn_without_exclusions(rules.exclusions, console)
+        acknowledgements: dict[str, int] = {}
         with progress_bar("ingesting", total_bytes(args.paths), unit="bytes") as advance:
-            counts = ingest_paths(store, args.paths, source, settings.ingest_batch_size, advance)
+            counts = ingest_paths(
+                store,
+                args.paths,
+                source,
+                settings.ingest_batch_size,
+                advance,
+                rules.current(),
+                acknowledgements,
+            )
     finally:
         store.close()
-    console.print(summary_table(counts))
+    console.print(summary_table(counts, acknowledgements))
     return 1 if counts.quarantined else 0
 
 
-def summary_table(counts: WriteCounts) -> Table:
+def summary_table(counts: WriteCounts, acknowledgements: dict[str, int] | None = None) -> Table:
     table = Table("outcome", "resources", title="ingest summary")
     table.add_row("stored", f"{counts.stored:,}")
     table.add_row("updated", f"{counts.updated:,}")
@@ -60,4 +80,14 @@ def summary_table(counts: WriteCounts) -> Table:
     table.add_row("quarantined", f"{counts.quarantined:,}")
     for reason, number in sorted(counts.quarantine_reasons.items()):
         table.add_row(f"  quarantined: {reason}", f"{number:,}")
+    if counts.excluded:
+        table.add_row("excluded (legally restricted, not stored)", f"{counts.excluded:,}")
+        for category, number in sorted(counts.excluded_categories.items()):
+            table.add_row(f"  excluded: {category}", f"{number:,}")
+    if counts.deleted:
+        table.add_row("hidden (deleted at source)", f"{counts.deleted:,}")
+    if counts.merged:
+        table.add_row("moved by patient merges", f"{counts.merged:,}")
+    for code, number in sorted((acknowledgements or {}).items()):
+        table.add_row(f"HL7 v2 messages answered {code}", f"{number:,}")
     return table

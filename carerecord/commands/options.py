@@ -5,7 +5,10 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from rich.console import Console
+
 from carerecord.errors import ConfigurationError
+from carerecord.ingest.exclusions import ExclusionList
 from carerecord.settings import Settings
 from carerecord.store import Store
 from carerecord.store.migrate import current_revision, head_revision
@@ -15,6 +18,30 @@ def add_db_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--db", help="database URL (default: $CARERECORD_DB, else sqlite:///carerecord.db)"
     )
+
+
+def add_exclusions_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--exclusion-sets",
+        metavar="FOLDER",
+        help="folder of FHIR ValueSets of legally restricted codes "
+        "(default: $CARERECORD_EXCLUSION_SETS)",
+    )
+
+
+def warn_without_exclusions(exclusions: ExclusionList, console: Console) -> None:
+    if len(exclusions):
+        console.print(
+            f"legally restricted codes: {len(exclusions):,} in {len(exclusions.sets)} sets "
+            f"({', '.join(exclusions.sets)})",
+            highlight=False,
+        )
+    else:
+        console.print(
+            "[bold yellow]warning:[/] no legally restricted code lists are loaded "
+            "(set CARERECORD_EXCLUSION_SETS): nothing will be excluded at ingest",
+            highlight=False,
+        )
 
 
 def settings_from(args: argparse.Namespace, **extra: Any) -> Settings:

@@ -1,22 +1,35 @@
-"""`carerecord serve`: the web UI (and, as they arrive, the APIs) on one server."""
+"""`carerecord serve`: the web UI, the FHIR push API and (optionally) the HL7 v2 MLLP listener,
+in one process and one event loop."""
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 from typing import Any
 
 import uvicorn
 from rich.console import Console
 
 from carerecord.app import create_app
-from carerecord.commands.options import add_db_option, open_store, settings_from
+from carerecord.commands.options import (
+    add_db_option,
+    add_exclusions_option,
+    open_store,
+    settings_from,
+    warn_without_exclusions,
+)
+from carerecord.ingest.mllp import stop_server
+from carerecord.ingest.mllp_service import start_hl7_listener
+from carerecord.ingest.rules import RulesSource
 from carerecord.settings import Settings
 from carerecord.store import Store
 
 
 def register(sub: Any) -> None:
-    cmd = sub.add_parser("serve", help="serve the web UI")
+    cmd = sub.add_parser("serve", help="serve the web UI, FHIR API and HL7 v2 listener")
     add_server_options(cmd)
+    cmd.add_argument("--mllp-port", type=int, help="also listen for HL7 v2 over MLLP on this port")
+    add_exclusions_option(cmd)
     cmd.set_defaults(run=run)
 
 
@@ -27,7 +40,13 @@ def add_server_options(cmd: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace, console: Console) -> int:
-    settings = settings_from(args, host=args.host, port=args.port)
+    settings = settings_from(
+        args,
+        host=args.host,
+        port=args.port,
+        mllp_port=args.mllp_port,
+        exclusion_sets=args.exclusion_sets,
+    )
     store = open_store(settings)
     try:
         serve(settings, store, console)
@@ -37,7 +56,28 @@ def run(args: argparse.Namespace, console: Console) -> int:
 
 
 def serve(settings: Settings, store: Store, console: Console) -> None:
+    rules = RulesSource(store, settings)
+    warn_without_exclusions(rules.exclusions, console)
     console.print(f"carerecord serving at http://{settings.host}:{settings.port}/ (Ctrl+C stops)")
-    uvicorn.run(
-        create_app(settings, store), host=settings.host, port=settings.port, log_level="info"
+    config = uvicorn.Config(
+        create_app(settings, store, rules),
+        host=settings.host,
+        port=settings.port,
+        log_level="info",
     )
+    asyncio.run(_serve(uvicorn.Server(config), store, rules, settings, console))
+
+
+async def _serve(
+    web: uvicorn.Server, store: Store, rules: RulesSource, settings: Settings, console: Console
+) -> None:
+    listener = None
+    if settings.mllp_port:
+        listener = await start_hl7_listener(store, rules, settings, settings.mllp_port)
+        scheme = "MLLP over TLS" if settings.mllp_tls_cert else "MLLP"
+        console.print(f"HL7 v2 ({scheme}) listening on {settings.host}:{settings.mllp_port}")
+    try:
+        await web.serve()
+    finally:
+        if listener is not None:
+            await stop_server(listener)

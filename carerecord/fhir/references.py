@@ -50,3 +50,54 @@ def _from_reference(reference: Any) -> PatientReference | None:
         value = identifier.get("value")
         return PatientReference(nhs_number=value) if isinstance(value, str) else None
     return None
+
+
+# Shared directory entries (people, places, products) are cited by many records: they never
+# go with an excluded item, and are not followed when looking for what an item depends on.
+_DIRECTORY_TYPES = frozenset(
+    {
+        "Patient",
+        "Practitioner",
+        "PractitionerRole",
+        "Organization",
+        "Location",
+        "HealthcareService",
+        "Device",
+        "Group",
+        "RelatedPerson",
+        "Medication",
+        "Endpoint",
+    }
+)
+
+
+def cited_resources(
+    resource: dict[str, Any], bundle_refs: dict[str, tuple[str, str]] | None = None
+) -> tuple[tuple[str, str], ...]:
+    """The (type, id) of every clinical resource this one cites: relative references
+    ("Encounter/123"), absolute ones ending that way, and bundle fullUrls (urn:uuid:...)."""
+    found: list[tuple[str, str]] = []
+    _collect_references(resource, found, bundle_refs or {})
+    return tuple(dict.fromkeys(ref for ref in found if ref[0] not in _DIRECTORY_TYPES))
+
+
+def _collect_references(value: Any, found: list[tuple[str, str]], bundle_refs: Any) -> None:
+    if type(value) is dict:
+        text = value.get("reference")
+        if type(text) is str:
+            cited = bundle_refs.get(text) or _relative(text)
+            if cited is not None:
+                found.append(cited)
+        children: Any = value.values()
+    else:
+        children = value
+    for child in children:
+        if type(child) is dict or type(child) is list:
+            _collect_references(child, found, bundle_refs)
+
+
+def _relative(text: str) -> tuple[str, str] | None:
+    parts = text.split("/_history", 1)[0].rstrip("/").split("/")
+    if len(parts) < 2 or not parts[-2][:1].isupper() or not parts[-1]:
+        return None
+    return (parts[-2], parts[-1])

@@ -12,14 +12,17 @@ from typing import Any
 import orjson
 
 from carerecord.fhir import extract
-from carerecord.fhir.references import patient_reference
-from carerecord.fhir.sections import section_of
+from carerecord.fhir.references import cited_resources, patient_reference
+from carerecord.fhir.sections import SECTION_TITLES, SUPPORTING, section_of
 from carerecord.identity.patients import IdentityProblem, patient_identity
 from carerecord.ingest.reader import RawItem
-from carerecord.store.records import IncomingResource, QuarantineItem
+from carerecord.ingest.rules import IntakeRules
+from carerecord.store.records import ExcludedItem, IncomingResource, QuarantineItem
 
 _FHIR_ID = re.compile(r"^[A-Za-z0-9\-.]{1,64}$")
 _SOURCE_URN = "urn:ods:"
+# Who the record is about, and what other resources lean on, whatever sections a source shares.
+_ALWAYS_ACCEPTED = frozenset({"demographics", SUPPORTING})
 
 
 def source_of(resource: dict[str, Any], override: str | None) -> str | None:
@@ -33,8 +36,10 @@ def source_of(resource: dict[str, Any], override: str | None) -> str | None:
 
 
 def prepare(
-    item: RawItem, source_override: str | None, registered: set[str]
-) -> IncomingResource | QuarantineItem:
+    item: RawItem, source_override: str | None, rules: IntakeRules
+) -> IncomingResource | QuarantineItem | ExcludedItem:
+    """Checks one resource against what its sender may send; legally restricted ones come back
+    as ExcludedItem (their content goes no further)."""
     resource = item.resource
     if resource is None:
         return _reject(item, None, "malformed", item.problem or "not a FHIR resource")
@@ -49,40 +54,64 @@ def prepare(
         return _reject(
             item, None, "unknown-source", "no source organisation: use --source ODS or meta.source"
         )
-    if source not in registered:
+    sender = rules.organisations.get(source)
+    if sender is None:
         return _reject(
             item, source, "unknown-source", f"source organisation {source} is not registered"
         )
-    return _incoming(item, resource, source, resource_type, resource_id)
+    section = section_of(resource)
+    if section not in sender.sections and section not in _ALWAYS_ACCEPTED:
+        return _reject(
+            item,
+            source,
+            "section-not-shared",
+            f"{source} is not configured to share {SECTION_TITLES.get(section, section)} "
+            f"({resource_type}); its sections are: {', '.join(sender.sections) or 'none'}",
+        )
+    codes = tuple(sorted(set(extract.all_codes(resource))))
+    cited = cited_resources(resource, item.bundle_refs)
+    category = rules.exclusions.match(codes)
+    if category is not None:
+        return ExcludedItem(source, resource_type, resource_id, category, cited)
+    return _incoming(item, resource, source, resource_type, resource_id, section, codes, cited)
 
 
 def _incoming(
-    item: RawItem, resource: dict[str, Any], source: str, resource_type: str, resource_id: str
+    item: RawItem,
+    resource: dict[str, Any],
+    source: str,
+    resource_type: str,
+    resource_id: str,
+    section: str,
+    codes: tuple[str, ...],
+    cited: tuple[tuple[str, str], ...],
 ) -> IncomingResource | QuarantineItem:
     local_id: str | None = None
     number: str | None = None
     search = None
+    replaced_by = None
     if resource_type == "Patient":
         identity = patient_identity(resource, resource_id)
         if isinstance(identity, IdentityProblem):
             return _reject(item, source, identity.code, identity.reason)
         local_id, number, search = identity.local_id, identity.nhs_number, identity.search
+        replaced_by = _replaced_by(resource, item.bundle_refs)
     else:
         reference = patient_reference(resource)
         if reference is not None:
-            local_id = _local(reference.local_id, item.bundle_ids)
+            local_id = _local(reference.local_id, item.bundle_refs)
             number = reference.nhs_number
     system, code = extract.primary_coding(resource)
     return IncomingResource(
         source_ods=source,
         resource_type=resource_type,
         source_id=resource_id,
-        section=section_of(resource),
+        section=section,
         body=orjson.dumps(resource).decode(),
         content_hash=hashlib.sha256(
             orjson.dumps(resource, option=orjson.OPT_SORT_KEYS)
         ).hexdigest(),
-        codes=tuple(sorted(set(extract.all_codes(resource)))),
+        codes=codes,
         location=item.location,
         patient_local_id=local_id,
         patient_nhs_number=number,
@@ -94,20 +123,39 @@ def _incoming(
         status=(extract.status(resource) or "")[:40] or None,
         hidden=extract.is_entered_in_error(resource),
         search=search,
+        references=cited,
+        replaced_by=replaced_by,
     )
 
 
 def _resource_id(resource: dict[str, Any], item: RawItem) -> str | None:
     value = resource.get("id")
-    if value is None and item.full_url and item.bundle_ids:
-        value = item.bundle_ids.get(item.full_url)
+    if value is None and item.full_url and item.bundle_refs and item.full_url in item.bundle_refs:
+        value = item.bundle_refs[item.full_url][1]
     return value if isinstance(value, str) and _FHIR_ID.match(value) else None
 
 
-def _local(local_id: str | None, bundle_ids: dict[str, str] | None) -> str | None:
-    if local_id is not None and bundle_ids and local_id in bundle_ids:
-        return bundle_ids[local_id]
+def _local(local_id: str | None, bundle_refs: dict[str, tuple[str, str]] | None) -> str | None:
+    if local_id is not None and bundle_refs and local_id in bundle_refs:
+        return bundle_refs[local_id][1]
     return local_id
+
+
+def _replaced_by(
+    patient: dict[str, Any], bundle_refs: dict[str, tuple[str, str]] | None
+) -> str | None:
+    """Patient.link type replaced-by: the source merged this record into another of its own."""
+    for link in patient.get("link") or ():
+        if not isinstance(link, dict) or link.get("type") != "replaced-by":
+            continue
+        other = link.get("other")
+        reference = other.get("reference") if isinstance(other, dict) else None
+        if isinstance(reference, str):
+            if bundle_refs and reference in bundle_refs:
+                return bundle_refs[reference][1]
+            if reference.startswith("Patient/"):
+                return reference.removeprefix("Patient/").split("/")[0] or None
+    return None
 
 
 def _text(value: Any) -> str | None:

@@ -1,4 +1,5 @@
-"""Ingesting files: every patient first, then everything else, in committed batches.
+"""Ingesting files: every patient first, then everything else, in committed batches; then
+HL7 v2 files, one message (one transaction) at a time, exactly as if sent over MLLP.
 
 Patients go first (a whole pass over the inputs) so a resource never waits on a Patient
 that comes later in the same files, as in bulk exports written one type per file.
@@ -10,13 +11,24 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from carerecord.errors import UnsupportedFormat
+from carerecord.ingest import hl7_intake
+from carerecord.ingest.exclusions import ExclusionList
 from carerecord.ingest.fhir_json import prepare
+from carerecord.ingest.hl7v2 import normalise, split_messages
 from carerecord.ingest.reader import detect_format, read_items
+from carerecord.ingest.rules import IntakeRules
 from carerecord.store import Store
-from carerecord.store.records import IncomingResource, QuarantineItem, WriteCounts
+from carerecord.store.records import (
+    ExcludedItem,
+    IncomingResource,
+    QuarantineItem,
+    Submission,
+    WriteCounts,
+)
 
 Progress = Callable[[int], None]  # called with bytes read since the last call
-_READABLE = (".ndjson", ".json")
+_FHIR_SUFFIXES = (".ndjson", ".json")
+_HL7_SUFFIXES = (".hl7", ".txt")  # inside folders, read only when they start with MSH
 
 
 def input_files(paths: Iterable[Path]) -> list[Path]:
@@ -24,18 +36,22 @@ def input_files(paths: Iterable[Path]) -> list[Path]:
     found: list[Path] = []
     for path in paths:
         if path.is_dir():
-            found.extend(sorted(p for p in path.rglob("*") if p.suffix.lower() in _READABLE))
+            found.extend(sorted(p for p in path.rglob("*") if _readable(p)))
         elif path.is_file():
             found.append(path)
         else:
             raise UnsupportedFormat(f"{path}: no such file or folder")
     for path in found:
-        if detect_format(path) == "hl7v2":
-            raise UnsupportedFormat(
-                f"{path}: HL7 v2 files are not read by this version of carerecord; "
-                "send FHIR JSON or NDJSON"
-            )
+        detect_format(path)  # refuses the whole run before anything is written
     return found
+
+
+def _readable(path: Path) -> bool:
+    suffix = path.suffix.lower()
+    if suffix in _HL7_SUFFIXES:
+        with path.open("rb") as handle:
+            return handle.read(8).lstrip(b"\xef\xbb\xbf\x0b \t\r\n").startswith(b"MSH")
+    return suffix in _FHIR_SUFFIXES
 
 
 def ingest_paths(
@@ -44,20 +60,47 @@ def ingest_paths(
     source: str | None = None,
     batch_size: int = 1000,
     progress: Progress | None = None,
+    rules: IntakeRules | None = None,
+    acknowledgements: dict[str, int] | None = None,
 ) -> WriteCounts:
+    """Loads the files; `acknowledgements` (if given) counts the HL7 messages by ACK code."""
     files = input_files(paths)
-    registered = {org.ods_code for org in store.organisations()}
+    if rules is None:
+        rules = IntakeRules({org.ods_code: org for org in store.organisations()}, ExclusionList())
+    fhir_files = [f for f in files if detect_format(f) != "hl7v2"]
     counts = WriteCounts()
     for patients_pass in (True, False):
         batcher = _Batcher(store, counts, batch_size)
-        for item in (i for f in files for i in read_items(f, patients_pass, progress)):
-            prepared = prepare(item, source, registered)
+        for item in (i for f in fhir_files for i in read_items(f, patients_pass, progress)):
+            prepared = prepare(item, source, rules)
             if isinstance(prepared, QuarantineItem):
                 batcher.reject(prepared)
+            elif isinstance(prepared, ExcludedItem):
+                batcher.exclude(prepared)
             else:
                 batcher.add(prepared)
         batcher.flush()
+    for path in (f for f in files if detect_format(f) == "hl7v2"):
+        _ingest_hl7_file(store, rules, path, counts, acknowledgements, progress)
     return counts
+
+
+def _ingest_hl7_file(
+    store: Store,
+    rules: IntakeRules,
+    path: Path,
+    counts: WriteCounts,
+    acknowledgements: dict[str, int] | None,
+    progress: Progress | None,
+) -> None:
+    messages = split_messages(normalise(path.read_bytes()))
+    for number, message in enumerate(messages, start=1):
+        result = hl7_intake.receive(store, rules, message, f"{path} message {number}")
+        counts.add(result.counts)
+        if acknowledgements is not None:
+            acknowledgements[result.code] = acknowledgements.get(result.code, 0) + 1
+    if progress is not None:
+        progress(2 * path.stat().st_size)
 
 
 def total_bytes(paths: Iterable[Path]) -> int:
@@ -72,6 +115,7 @@ class _Batcher:
         self.store, self.counts, self.size = store, counts, size
         self.pending: dict[tuple[str, str, str], IncomingResource] = {}
         self.rejected: list[QuarantineItem] = []
+        self.excluded: list[ExcludedItem] = []
 
     def add(self, resource: IncomingResource) -> None:
         if resource.key in self.pending:  # a second version in the same batch waits its turn
@@ -85,7 +129,11 @@ class _Batcher:
         if len(self.rejected) >= self.size:
             self.flush()
 
+    def exclude(self, item: ExcludedItem) -> None:
+        self.excluded.append(item)
+
     def flush(self) -> None:
-        if self.pending or self.rejected:
-            self.counts.add(self.store.write(list(self.pending.values()), self.rejected))
-        self.pending, self.rejected = {}, []
+        if self.pending or self.rejected or self.excluded:
+            submission = Submission(list(self.pending.values()), self.rejected, self.excluded)
+            self.counts.add(self.store.write(submission))
+        self.pending, self.rejected, self.excluded = {}, [], []

@@ -21,7 +21,7 @@ class RawItem:
     raw: str
     resource: dict[str, Any] | None  # None when the text is not a JSON object
     problem: str | None = None  # why it could not be parsed
-    bundle_ids: dict[str, str] | None = None  # urn:uuid fullUrls → ids, for bundle entries
+    bundle_refs: dict[str, tuple[str, str]] | None = None  # a bundle's fullUrls → (type, id)
     end_offset: int = 0  # bytes of the file read so far, for progress
     full_url: str | None = None  # the bundle entry's fullUrl
 
@@ -56,10 +56,7 @@ def read_items(
     """
     kind = detect_format(path)
     if kind == "hl7v2":
-        raise UnsupportedFormat(
-            f"{path}: HL7 v2 files are not read by this version of carerecord; "
-            "send FHIR JSON or NDJSON"
-        )
+        raise UnsupportedFormat(f"{path}: HL7 v2 files are read message by message, not here")
     items = _ndjson(path, patients) if kind == "ndjson" else _json_document(path)
     done = 0
     for item in items:
@@ -114,25 +111,32 @@ def _json_document(path: Path) -> Iterator[RawItem]:
     if resource is None or resource.get("resourceType") != "Bundle":
         yield item
         return
-    entries = [e for e in resource.get("entry") or () if isinstance(e, dict)]
-    ids = _bundle_ids(entries)
+    yield from bundle_items(resource, str(path), len(data))
+
+
+def bundle_items(bundle: dict[str, Any], location: str, end_offset: int = 0) -> Iterator[RawItem]:
+    """One item per entry of a Bundle, with the bundle's fullUrls resolvable between them."""
+    entries = [e for e in bundle.get("entry") or () if isinstance(e, dict)]
+    refs = bundle_refs(entries)
     for index, entry in enumerate(entries):
         inner = entry.get("resource")
-        location = f"{path}#entry[{index}]"
+        where = f"{location}#entry[{index}]"
         if not isinstance(inner, dict):
             raw = orjson.dumps(entry).decode()
-            yield RawItem(location, raw, None, "bundle entry has no resource", ids, len(data))
+            yield RawItem(where, raw, None, "bundle entry has no resource", refs, end_offset)
             continue
         raw = orjson.dumps(inner).decode()
         full_url = entry.get("fullUrl") if isinstance(entry.get("fullUrl"), str) else None
-        yield RawItem(location, raw, inner, None, ids, len(data), full_url)
+        yield RawItem(where, raw, inner, None, refs, end_offset, full_url)
 
 
-def _bundle_ids(entries: list[dict[str, Any]]) -> dict[str, str]:
-    """Resources in a bundle may point at each other by fullUrl (urn:uuid:...)."""
-    ids = {}
+def bundle_refs(entries: list[dict[str, Any]]) -> dict[str, tuple[str, str]]:
+    """Resources in a bundle may point at each other by fullUrl (urn:uuid:...): each fullUrl
+    names the entry's type and id (its own id, else the last part of the fullUrl)."""
+    refs = {}
     for entry in entries:
         full_url, inner = entry.get("fullUrl"), entry.get("resource")
         if isinstance(full_url, str) and isinstance(inner, dict):
-            ids[full_url] = str(inner.get("id") or full_url.rsplit(":", 1)[-1].rsplit("/", 1)[-1])
-    return ids
+            resource_id = inner.get("id") or full_url.rsplit(":", 1)[-1].rsplit("/", 1)[-1]
+            refs[full_url] = (str(inner.get("resourceType") or ""), str(resource_id))
+    return refs

@@ -6,9 +6,9 @@ import hashlib
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import Connection
+from sqlalchemy import Connection, func, select, update
 
-from carerecord.store.records import QuarantineItem
+from carerecord.store.records import QuarantinedEntry, QuarantineItem
 from carerecord.store.schema import quarantine
 from carerecord.store.upsert import insert_for
 
@@ -44,7 +44,66 @@ def quarantine_items(conn: Connection, items: Sequence[QuarantineItem], now: dat
                 "last_seen_at": statement.excluded.last_seen_at,
                 "times_seen": quarantine.c.times_seen + 1,
                 "location": statement.excluded.location,
+                "status": "open",  # seen again after being resolved: the cause is back
             },
         ),
         list(rows.values()),
     )
+
+
+def entries(
+    conn: Connection,
+    status: str | None,
+    reason_code: str | None,
+    source_ods: str | None,
+    limit: int,
+) -> list[QuarantinedEntry]:
+    query = select(*_ENTRY_COLUMNS).order_by(quarantine.c.id).limit(limit)
+    if status is not None:
+        query = query.where(quarantine.c.status == status)
+    if reason_code is not None:
+        query = query.where(quarantine.c.reason_code == reason_code)
+    if source_ods is not None:
+        query = query.where(quarantine.c.source_ods == source_ods)
+    return [QuarantinedEntry(**row._mapping) for row in conn.execute(query)]
+
+
+def entry(conn: Connection, entry_id: int) -> QuarantinedEntry | None:
+    row = conn.execute(select(*_ENTRY_COLUMNS).where(quarantine.c.id == entry_id)).first()
+    return QuarantinedEntry(**row._mapping) if row is not None else None
+
+
+def summary(conn: Connection) -> dict[tuple[str, str], int]:
+    rows = conn.execute(
+        select(quarantine.c.reason_code, quarantine.c.source_ods, func.count())
+        .where(quarantine.c.status == "open")
+        .group_by(quarantine.c.reason_code, quarantine.c.source_ods)
+    )
+    return {(row[0], row[1] or ""): int(row[2]) for row in rows}
+
+
+def resolve(conn: Connection, entry_id: int, resolution: str, now: datetime) -> None:
+    conn.execute(
+        update(quarantine)
+        .where(quarantine.c.id == entry_id)
+        .values(status="resolved", resolved_at=now, resolution=resolution)
+    )
+
+
+_ENTRY_COLUMNS = (
+    quarantine.c.id,
+    quarantine.c.first_seen_at,
+    quarantine.c.last_seen_at,
+    quarantine.c.times_seen,
+    quarantine.c.source_ods,
+    quarantine.c.input_format,
+    quarantine.c.location,
+    quarantine.c.reason_code,
+    quarantine.c.reason,
+    quarantine.c.resource_type,
+    quarantine.c.source_id,
+    quarantine.c.raw,
+    quarantine.c.status,
+    quarantine.c.resolved_at,
+    quarantine.c.resolution,
+)

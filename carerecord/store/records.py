@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -9,11 +10,16 @@ from carerecord.identity.patients import SearchKeys
 from carerecord.organisations import Organisation
 
 __all__ = [
+    "Deletion",
+    "ExcludedItem",
     "IncomingResource",
+    "Merge",
     "Organisation",
     "QuarantineItem",
+    "QuarantinedEntry",
     "SectionTally",
     "StoredResource",
+    "Submission",
     "WriteCounts",
 ]
 
@@ -40,6 +46,8 @@ class IncomingResource:
     status: str | None = None
     hidden: bool = False
     search: SearchKeys | None = None  # for a Patient: what it can be looked up by
+    references: tuple[tuple[str, str], ...] = ()  # (type, id) of the source's resources it cites
+    replaced_by: str | None = None  # for a Patient: the local id that replaces this one
 
     @property
     def key(self) -> tuple[str, str, str]:
@@ -60,6 +68,50 @@ class QuarantineItem:
     source_id: str | None = None
 
 
+@dataclass(frozen=True)
+class ExcludedItem:
+    """A legally restricted item refused at ingest. Only its key is kept, never its content."""
+
+    source_ods: str
+    resource_type: str
+    source_id: str
+    category: str
+    references: tuple[tuple[str, str], ...] = ()  # what it cites, which goes with it
+
+    @property
+    def key(self) -> tuple[str, str, str]:
+        return (self.source_ods, self.resource_type, self.source_id)
+
+
+@dataclass(frozen=True)
+class Deletion:
+    """The source withdrew a resource: hidden from the view, kept in history."""
+
+    source_ods: str
+    resource_type: str
+    source_id: str
+
+
+@dataclass(frozen=True)
+class Merge:
+    """The source merged two of its local patient ids: the prior one's data moves across."""
+
+    source_ods: str
+    prior_local_id: str
+    surviving_local_id: str
+
+
+@dataclass(frozen=True)
+class Submission:
+    """Everything one delivery asks of the store, written in one transaction."""
+
+    resources: Sequence[IncomingResource] = ()
+    rejected: Sequence[QuarantineItem] = ()
+    excluded: Sequence[ExcludedItem] = ()
+    deletions: Sequence[Deletion] = ()
+    merges: Sequence[Merge] = ()
+
+
 @dataclass
 class WriteCounts:
     stored: int = 0  # new to carerecord
@@ -68,6 +120,14 @@ class WriteCounts:
     older: int = 0  # older than the version held: kept in history, current unchanged
     quarantined: int = 0
     quarantine_reasons: dict[str, int] = field(default_factory=dict)
+    excluded: int = 0  # legally restricted: not stored
+    excluded_categories: dict[str, int] = field(default_factory=dict)
+    deleted: int = 0  # hidden at the source's request
+    merged: int = 0  # resources moved by a merge of local patient ids
+    # What this write did with each item, for answering the sender (not summed by add()):
+    # (source, type, id) → "created", "updated", "unchanged" or "older"; and what it quarantined.
+    outcomes: dict[tuple[str, str, str], str] = field(default_factory=dict)
+    rejections: list[QuarantineItem] = field(default_factory=list)
 
     def add(self, other: WriteCounts) -> None:
         self.stored += other.stored
@@ -77,6 +137,11 @@ class WriteCounts:
         self.quarantined += other.quarantined
         for reason, count in other.quarantine_reasons.items():
             self.quarantine_reasons[reason] = self.quarantine_reasons.get(reason, 0) + count
+        self.excluded += other.excluded
+        for category, count in other.excluded_categories.items():
+            self.excluded_categories[category] = self.excluded_categories.get(category, 0) + count
+        self.deleted += other.deleted
+        self.merged += other.merged
 
 
 @dataclass(frozen=True)
@@ -107,3 +172,24 @@ class SectionTally:
     count: int
     last_updated_at_source: datetime | None
     last_received_at: datetime
+
+
+@dataclass(frozen=True)
+class QuarantinedEntry:
+    """A quarantine row as the tools that work the quarantine see it."""
+
+    id: int
+    first_seen_at: datetime
+    last_seen_at: datetime
+    times_seen: int
+    source_ods: str | None
+    input_format: str
+    location: str
+    reason_code: str
+    reason: str
+    resource_type: str | None
+    source_id: str | None
+    raw: str
+    status: str
+    resolved_at: datetime | None
+    resolution: str | None

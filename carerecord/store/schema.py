@@ -63,6 +63,9 @@ patient_links = Table(
     Column("local_id", String(64), primary_key=True),
     Column("patient_id", String(32), ForeignKey("patients.id"), nullable=False, index=True),
     Column("linked_at", UTCDateTime(), nullable=False),
+    # A merge (HL7 A40, FHIR Patient.link replaced-by) retires this local id into another.
+    Column("merged_into", String(64), nullable=True),
+    Column("merged_at", UTCDateTime(), nullable=True),
 )
 
 # What each source says a person can be looked up by (surname, date of birth, postcode).
@@ -99,6 +102,8 @@ resources = Table(
     Column("codes", json_type(), nullable=False),  # every system|code in the resource
     Column("body", Text, nullable=False),  # the FHIR JSON as received, returned verbatim
     Column("content_hash", String(64), nullable=False),
+    # The source's local patient id it arrived under: a merge moves data by it.
+    Column("patient_local_id", String(64), nullable=True),
     UniqueConstraint("source_ods", "resource_type", "source_id"),
     # "All current resources of patient P in section S, newest first" is one range scan.
     # The predicates are spelled as each engine renders NOT hidden, so the planner matches them.
@@ -111,6 +116,7 @@ resources = Table(
         postgresql_where=text("NOT hidden"),
     ),
     Index("ix_resources_patient_source", "patient_id", "source_ods"),
+    Index("ix_resources_source_ods_patient_local_id", "source_ods", "patient_local_id"),
 )
 
 resource_versions = Table(
@@ -145,6 +151,68 @@ quarantine = Table(
     Column("raw_hash", String(64), nullable=False, unique=True),
     Column("status", String(12), nullable=False),  # open, resolved
     Column("resolved_at", UTCDateTime(), nullable=True),
+    Column("resolution", Text, nullable=True),  # what resolved it, in words
+    Index("ix_quarantine_status_reason_code", "status", "reason_code"),
+)
+
+# HL7 v2 messages applied, by sender and control id (MSH-10): a re-send is answered with the
+# same acknowledgement and applied once.
+hl7_messages = Table(
+    "hl7_messages",
+    metadata,
+    Column("source_ods", String(12), primary_key=True),
+    Column("control_id", String(199), primary_key=True),
+    Column("message_type", String(20), nullable=False),
+    Column("received_at", UTCDateTime(), nullable=False),
+    Column("ack_code", String(2), nullable=False),
+    Column("ack", Text, nullable=False),
+)
+
+# Legally restricted items refused at ingest: which ones (so what refers to them is refused
+# too), never what they said.
+exclusions = Table(
+    "exclusions",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("source_ods", String(12), nullable=False),
+    Column("resource_type", String(40), nullable=False),
+    Column("source_id", String(64), nullable=False),
+    Column("category", String(60), nullable=False),
+    Column("first_seen_at", UTCDateTime(), nullable=False),
+    Column("last_seen_at", UTCDateTime(), nullable=False),
+    Column("times_seen", Integer, nullable=False),
+    UniqueConstraint("source_ods", "resource_type", "source_id"),
+)
+
+# Source systems allowed to push FHIR: each registers its public keys (SMART backend services).
+source_clients = Table(
+    "source_clients",
+    metadata,
+    Column("client_id", String(64), primary_key=True),
+    Column("source_ods", String(12), ForeignKey("organisations.ods_code"), nullable=False),
+    Column("name", String(200), nullable=False),
+    Column("jwks", Text, nullable=False),  # JSON Web Key Set: public keys only
+    Column("registered_at", UTCDateTime(), nullable=False),
+    Column("disabled", Boolean, nullable=False, server_default=false()),
+)
+
+access_tokens = Table(
+    "access_tokens",
+    metadata,
+    Column("token_hash", String(64), primary_key=True),  # SHA-256: the token itself is never kept
+    Column("client_id", String(64), ForeignKey("source_clients.client_id"), nullable=False),
+    Column("scope", Text, nullable=False),
+    Column("issued_at", UTCDateTime(), nullable=False),
+    Column("expires_at", UTCDateTime(), nullable=False),
+)
+
+# Client assertions already used (by jti), so a captured one cannot be replayed.
+client_assertions = Table(
+    "client_assertions",
+    metadata,
+    Column("client_id", String(64), primary_key=True),
+    Column("jti", String(200), primary_key=True),
+    Column("expires_at", UTCDateTime(), nullable=False),
 )
 
 users = Table(

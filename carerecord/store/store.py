@@ -2,23 +2,28 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
+from typing import TypeVar
 
 from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
-from carerecord.store import organisations, quarantine, reads, writes
+from carerecord.store import links, organisations, quarantine, reads
 from carerecord.store.engine import create_engine_for
 from carerecord.store.records import (
-    IncomingResource,
     Organisation,
+    QuarantinedEntry,
     QuarantineItem,
     SectionTally,
     StoredResource,
+    Submission,
     WriteCounts,
 )
+from carerecord.store.units import MessageKey, MessageUnit, WriteUnit
+
+T = TypeVar("T")
 
 _WRITE_ATTEMPTS = 3
 
@@ -69,18 +74,39 @@ class Store:
             return organisations.load_organisations(conn)
 
     # Ingest: each call is one transaction, committed before it returns.
-    def write(
-        self, batch: Sequence[IncomingResource], rejected: Sequence[QuarantineItem] = ()
-    ) -> WriteCounts:
-        """Stores a batch and quarantines what was rejected before it, in one transaction.
+    def write(self, submission: Submission) -> WriteCounts:
+        """Stores a submission, quarantining what cannot be stored, in one transaction.
 
         Two writers racing on the same new record both pass the lookup; the database's unique
         key stops the second, whose whole batch is then retried and finds the row in place.
         """
+        return self.apply(lambda unit: unit.write(submission, all_or_nothing=False))
+
+    def apply(self, handle: Callable[[WriteUnit], T]) -> T:
+        """Runs `handle` in one transaction (retried whole if a concurrent writer won a race)."""
         for attempt in range(1, _WRITE_ATTEMPTS + 1):
             try:
                 with self.transaction() as conn:
-                    return writes.write_batch(conn, batch, datetime.now(UTC), rejected)
+                    return handle(WriteUnit(conn, datetime.now(UTC)))
+            except IntegrityError:
+                if attempt == _WRITE_ATTEMPTS:
+                    raise
+        raise AssertionError("unreachable")
+
+    def apply_message(
+        self, key: MessageKey, handle: Callable[[MessageUnit], tuple[str, str]]
+    ) -> str:
+        """Applies an HL7 message once: `handle` returns (ack code, ack), recorded with the
+        message's effects in one transaction. A re-send gets the recorded ack back unapplied."""
+        for attempt in range(1, _WRITE_ATTEMPTS + 1):
+            try:
+                with self.transaction() as conn:
+                    unit = MessageUnit(conn, datetime.now(UTC), key)
+                    if unit.replayed is not None:
+                        return unit.replayed
+                    code, ack = handle(unit)
+                    unit.acknowledge(code, ack)
+                    return ack
             except IntegrityError:
                 if attempt == _WRITE_ATTEMPTS:
                     raise
@@ -89,6 +115,35 @@ class Store:
     def quarantine(self, items: Sequence[QuarantineItem]) -> None:
         with self.transaction() as conn:
             quarantine.quarantine_items(conn, items, datetime.now(UTC))
+
+    def quarantine_entries(
+        self,
+        status: str | None = "open",
+        reason_code: str | None = None,
+        source_ods: str | None = None,
+        limit: int = 100,
+    ) -> list[QuarantinedEntry]:
+        with self.engine.connect() as conn:
+            return quarantine.entries(conn, status, reason_code, source_ods, limit)
+
+    def quarantine_entry(self, entry_id: int) -> QuarantinedEntry | None:
+        with self.engine.connect() as conn:
+            return quarantine.entry(conn, entry_id)
+
+    def quarantine_summary(self) -> dict[tuple[str, str], int]:
+        """Open quarantine items by (reason code, source)."""
+        with self.engine.connect() as conn:
+            return quarantine.summary(conn)
+
+    def resolve_quarantined(self, entry_id: int, resolution: str) -> None:
+        with self.transaction() as conn:
+            quarantine.resolve(conn, entry_id, resolution, datetime.now(UTC))
+
+    def link_patient(self, source_ods: str, local_id: str, nhs_number: str) -> bool:
+        """Links a source's local patient id to the person with this NHS number, by hand.
+        False when carerecord holds nobody with that NHS number."""
+        with self.transaction() as conn:
+            return links.link_by_hand(conn, source_ods, local_id, nhs_number, datetime.now(UTC))
 
     def quarantined(self, limit: int = 1000) -> list[QuarantineItem]:
         with self.engine.connect() as conn:

@@ -8,7 +8,6 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from carerecord.errors import UnsupportedFormat
 from carerecord.ingest.pipeline import ingest_paths
 from carerecord.store import Store
 from carerecord.store.schema import resource_versions, resources
@@ -230,16 +229,6 @@ def test_entered_in_error_is_kept_but_hidden(gp_store: Store, tmp_path: Path) ->
 
     assert [r.resource_type for r in held] == ["Patient"]
     assert gp_store.counts()["resources"] == 2
-
-
-def test_hl7_files_are_refused_before_anything_is_written(gp_store: Store, tmp_path: Path) -> None:
-    fhir = write_ndjson(tmp_path / "gp.ndjson", make_patient())
-    hl7 = tmp_path / "adt.hl7"
-    hl7.write_text("MSH|^~\\&|PAS|RAL|||202601011200||ADT^A01|1|P|2.4\r")
-
-    with pytest.raises(UnsupportedFormat, match="HL7 v2"):
-        ingest_paths(gp_store, [fhir, hl7])
-    assert gp_store.counts()["resources"] == 0
 
 
 def test_parallel_writers_of_the_same_records_leave_exactly_one_row(

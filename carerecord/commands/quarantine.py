@@ -1,0 +1,164 @@
+"""`carerecord quarantine list|show|retry|link`: work what ingest could not store."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+from carerecord import nhs_number
+from carerecord.commands.options import add_db_option, open_store, settings_from
+from carerecord.errors import UsageError
+from carerecord.ingest.retry import patient_local_id, retry
+from carerecord.ingest.rules import RulesSource
+from carerecord.store import Store
+from carerecord.store.records import QuarantinedEntry
+
+
+def register(sub: Any) -> None:
+    cmd = sub.add_parser("quarantine", help="list, inspect, retry and link quarantined input")
+    q_sub = cmd.add_subparsers(title="quarantine commands", metavar="COMMAND", required=True)
+
+    listing = q_sub.add_parser("list", help="quarantined items, oldest first")
+    listing.add_argument("--reason", help="only this reason code, e.g. unknown-patient")
+    listing.add_argument("--source", metavar="ODS", help="only from this source")
+    listing.add_argument(
+        "--status", default="open", choices=["open", "resolved", "all"], help="default: open"
+    )
+    listing.add_argument("--limit", type=int, default=100)
+    add_db_option(listing)
+    listing.set_defaults(run=run_list)
+
+    show = q_sub.add_parser("show", help="one item in full, with its raw input")
+    show.add_argument("id", type=int)
+    add_db_option(show)
+    show.set_defaults(run=run_show)
+
+    again = q_sub.add_parser("retry", help="send items through ingest again")
+    again.add_argument("ids", type=int, nargs="*", metavar="ID")
+    again.add_argument("--all", action="store_true", help="every open item (with filters)")
+    again.add_argument("--reason", help="with --all: only this reason code")
+    again.add_argument("--source", metavar="ODS", help="with --all: only from this source")
+    add_db_option(again)
+    again.set_defaults(run=run_retry)
+
+    link = q_sub.add_parser(
+        "link",
+        help="link the source's local patient id in an item to a person by NHS number, "
+        "then retry it",
+    )
+    link.add_argument("id", type=int)
+    link.add_argument("--nhs-number", required=True)
+    add_db_option(link)
+    link.set_defaults(run=run_link)
+
+
+def run_list(args: argparse.Namespace, console: Console) -> int:
+    store = open_store(settings_from(args))
+    try:
+        status = None if args.status == "all" else args.status
+        source = args.source.upper() if args.source else None
+        found = store.quarantine_entries(status, args.reason, source, args.limit)
+    finally:
+        store.close()
+    table = Table("ID", "Seen", "Times", "Source", "Format", "Reason", "Item", "Status")
+    for entry in found:
+        table.add_row(
+            str(entry.id),
+            f"{entry.last_seen_at:%Y-%m-%d %H:%M}",
+            str(entry.times_seen),
+            entry.source_ods or "unknown",
+            entry.input_format,
+            entry.reason_code,
+            _item(entry),
+            entry.status,
+        )
+    console.print(table)
+    console.print(f"{len(found)} item(s) shown", highlight=False)
+    return 0
+
+
+def run_show(args: argparse.Namespace, console: Console) -> int:
+    store = open_store(settings_from(args))
+    try:
+        entry = _entry(store, args.id)
+    finally:
+        store.close()
+    for label, value in (
+        ("id", entry.id),
+        ("status", entry.status + (f" ({entry.resolution})" if entry.resolution else "")),
+        ("source", entry.source_ods or "unknown"),
+        ("format", entry.input_format),
+        ("from", entry.location),
+        ("first seen", f"{entry.first_seen_at:%Y-%m-%d %H:%M:%S} UTC"),
+        ("last seen", f"{entry.last_seen_at:%Y-%m-%d %H:%M:%S} UTC"),
+        ("times seen", entry.times_seen),
+        ("reason", f"{entry.reason_code}: {entry.reason}"),
+        ("item", _item(entry)),
+    ):
+        console.print(f"[bold]{label}:[/] {value}", highlight=False)
+    console.print("[bold]raw input:[/]")
+    console.print(entry.raw.replace("\r", "\n"), markup=False, highlight=False, soft_wrap=True)
+    return 0
+
+
+def run_retry(args: argparse.Namespace, console: Console) -> int:
+    if bool(args.ids) == bool(args.all):
+        raise UsageError("name the items to retry, or use --all (not both)")
+    settings = settings_from(args)
+    store = open_store(settings)
+    try:
+        rules = RulesSource(store, settings).current()
+        if args.all:
+            source = args.source.upper() if args.source else None
+            entries = store.quarantine_entries("open", args.reason, source, limit=1_000_000)
+        else:
+            entries = [_entry(store, entry_id) for entry_id in args.ids]
+        resolved = 0
+        for entry in entries:
+            outcome = retry(store, rules, entry)
+            resolved += outcome.resolved
+            console.print(f"#{entry.id}: {outcome.detail}", highlight=False)
+    finally:
+        store.close()
+    console.print(f"{resolved} of {len(entries)} resolved", highlight=False)
+    return 0 if resolved == len(entries) else 1
+
+
+def run_link(args: argparse.Namespace, console: Console) -> int:
+    number = nhs_number.normalise(args.nhs_number)
+    if not nhs_number.is_valid(number):
+        raise UsageError(f"{args.nhs_number} is not a valid NHS number (modulus-11 check)")
+    settings = settings_from(args)
+    store = open_store(settings)
+    try:
+        entry = _entry(store, args.id)
+        local_id = patient_local_id(entry)
+        if entry.source_ods is None or local_id is None:
+            raise UsageError(f"#{entry.id} names no patient of a known source to link")
+        if not store.link_patient(entry.source_ods, local_id, number):
+            raise UsageError(f"carerecord holds nobody with NHS number {number}")
+        console.print(
+            f"linked {entry.source_ods} patient {local_id} to NHS number {number}",
+            highlight=False,
+        )
+        outcome = retry(store, RulesSource(store, settings).current(), entry)
+    finally:
+        store.close()
+    console.print(f"#{entry.id}: {outcome.detail}", highlight=False)
+    return 0 if outcome.resolved else 1
+
+
+def _entry(store: Store, entry_id: int) -> QuarantinedEntry:
+    entry = store.quarantine_entry(entry_id)
+    if entry is None:
+        raise UsageError(f"no quarantined item #{entry_id}")
+    return entry
+
+
+def _item(entry: QuarantinedEntry) -> str:
+    if entry.resource_type:
+        return f"{entry.resource_type}/{entry.source_id or '?'}"
+    return entry.location[-40:]

@@ -1,0 +1,102 @@
+"""From bytes on a wire or in a file to parsed messages.
+
+Tokenising is left to the `hl7` library; this module only makes its input tidy (encoding,
+MLLP framing, line endings) and wraps its result so field access cannot raise IndexError.
+"""
+
+from __future__ import annotations
+
+import re
+
+import hl7
+
+from carerecord.ingest.hl7v2.errors import HL7Error
+from carerecord.ingest.hl7v2.segments import Message, Segment, Unescaper
+
+_MLLP = str.maketrans("", "", "\x0b\x1c")
+_LINE_BREAKS = re.compile(r"\r\n|\n|\r")
+
+# MSH-18 values that name something other than UTF-8; everything else is tried as UTF-8 first.
+_MSH18_CODECS = {
+    "8859/1": "latin-1",
+    "8859/15": "iso8859-15",
+    "ASCII": "ascii",
+    "WINDOWS-1252": "cp1252",
+    "CP1252": "cp1252",
+}
+
+
+def _declared_charset(raw: bytes) -> str:
+    """MSH-18 (first repetition/component), read before the bytes are decoded."""
+    first_line = re.split(rb"[\r\n]", raw.lstrip(b"\x0b\r\n "), maxsplit=1)[0]
+    if not first_line.startswith(b"MSH") or len(first_line) < 8:
+        return ""
+    fields = first_line.split(first_line[3:4])
+    value = fields[17] if len(fields) > 17 else b""
+    return re.split(rb"[\^~]", value, maxsplit=1)[0].decode("ascii", "replace").strip().upper()
+
+
+def _decode(raw: bytes) -> str:
+    codec = _MSH18_CODECS.get(_declared_charset(raw))
+    if codec:
+        return raw.decode(codec, errors="replace")
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        # Older feeds send Windows-1252/Latin-1 without saying so; latin-1 never fails.
+        return raw.decode("latin-1")
+
+
+def normalise(raw: bytes | str) -> str:
+    """Text with segments separated by CR only, no MLLP framing and no blank lines."""
+    text = _decode(raw) if isinstance(raw, bytes) else raw
+    text = text.translate(_MLLP).replace("\x00", "")
+    lines = (line.rstrip() for line in _LINE_BREAKS.split(text))
+    return "\r".join(line for line in lines if line)
+
+
+def split_messages(text: bytes | str) -> list[str]:
+    """One string per message: a new message starts at every segment named MSH."""
+    messages: list[list[str]] = []
+    for line in normalise(text).split("\r"):
+        if line.startswith("MSH") or not messages:
+            messages.append([])
+        messages[-1].append(line)
+    return ["\r".join(lines) for lines in messages]
+
+
+def _tidy_encoding_characters(text: str) -> str:
+    """Undo a doubled escape in MSH-2 (a copy from source code), so it reads ^~\\&."""
+    msh2 = text[4:].split(text[3], 1)[0]
+    unique = "".join(dict.fromkeys(msh2))
+    if unique != msh2 and len(unique) >= 4:
+        return text[:4] + unique + text[4 + len(msh2) :]
+    return text
+
+
+def parse(message: str) -> Message:
+    """The parsed message; HL7Error (AR) when it cannot be tokenised at all."""
+    text = normalise(message)
+    if not text.startswith("MSH") or len(text) < 8:
+        raise HL7Error(
+            "The message does not start with an MSH segment, so it cannot be read.",
+            code="100",
+            location="MSH",
+        )
+    text = _tidy_encoding_characters(text)
+    separators = text[3:8]
+    if len(set(separators)) < 5 or any(c.isalnum() or c.isspace() for c in separators):
+        raise HL7Error(
+            "MSH-1 and MSH-2 must be five different separator characters, usually |^~\\&.",
+            code="102",
+            location="MSH^2",
+        )
+    try:
+        parsed = hl7.parse(text)
+    except Exception as error:  # the library raises assorted types on malformed text
+        raise HL7Error(
+            f"The message could not be tokenised as HL7 v2 ({type(error).__name__}).",
+            code="102",
+        ) from error
+    decode = Unescaper(separators)
+    return Message([Segment.from_hl7(segment, decode) for segment in parsed])

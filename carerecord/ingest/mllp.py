@@ -1,0 +1,356 @@
+"""MLLP, the framing HL7 v2 senders use over TCP: an asyncio server and a small blocking client.
+
+Transport only: this module moves framed bytes and knows nothing about HL7 content or storage.
+A frame is 0x0B <message> 0x1C 0x0D. On each connection messages are handled one at a time and
+each reply is written before the next message is handled, because senders rely on that order.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import socket
+import ssl
+import weakref
+from collections import deque
+from collections.abc import Awaitable, Callable, Iterable
+from types import TracebackType
+
+from carerecord.errors import CareRecordError
+
+START, END = b"\x0b", b"\x1c\x0d"
+_FS, _CR = 0x1C, 0x0D
+_WHITESPACE = b" \t\r\n"
+_READ_CHUNK = 64 * 1024
+_CLOSE_TIMEOUT = 5.0  # a peer that never answers a TLS close_notify must not hold shutdown
+
+logger = logging.getLogger("carerecord.mllp")
+
+Handler = Callable[[bytes, str], Awaitable[bytes]]
+Refusal = Callable[[str], bytes]
+
+
+def frame(payload: bytes) -> bytes:
+    """Wrap one message in MLLP framing."""
+    # A control byte inside the payload would end or restart the frame early on the far side.
+    if START[0] in payload or _FS in payload:
+        raise ValueError("payload contains an MLLP control byte (0x0B or 0x1C)")
+    return START + payload + END
+
+
+class FrameError(CareRecordError):
+    """The byte stream broke MLLP framing; the connection cannot be trusted to resynchronise."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        # Messages completed earlier in the same feed: they are sound and still to be answered.
+        self.complete: list[bytes] = []
+
+
+class FrameDecoder:
+    """Incremental decoder: feed(bytes) returns the complete messages now available.
+
+    Handles a frame split across any number of reads and several frames in one read; whitespace
+    between frames is tolerated. Raises FrameError for non-whitespace bytes outside a frame, a
+    message longer than max_bytes (checked while accumulating, so memory stays bounded), a 0x0B
+    inside an unfinished frame, and a 0x1C not followed by 0x0D. After a FrameError the decoder
+    is in an undefined state: drop the connection.
+    """
+
+    def __init__(self, max_bytes: int) -> None:
+        if max_bytes < 1:
+            raise ValueError("max_bytes must be at least 1")
+        self._max_bytes = max_bytes
+        self._buffer: bytearray | None = None  # None between frames
+        self._after_fs = False  # the last byte fed was a 0x1C that must be followed by 0x0D
+
+    @property
+    def in_frame(self) -> bool:
+        """True while a message has started but not yet ended."""
+        return self._buffer is not None
+
+    def feed(self, data: bytes) -> list[bytes]:
+        messages: list[bytes] = []
+        pos = 0
+        try:
+            while pos < len(data):
+                if self._buffer is None:
+                    pos = self._skip_to_start(data, pos)
+                else:
+                    pos = self._fill(self._buffer, data, pos, messages)
+        except FrameError as exc:
+            exc.complete = messages
+            raise
+        return messages
+
+    def _skip_to_start(self, data: bytes, pos: int) -> int:
+        start = data.find(START, pos)
+        stop = len(data) if start < 0 else start
+        stray = data[pos:stop].lstrip(_WHITESPACE)
+        if stray:
+            # One byte in hex helps diagnose a sender that forgot framing; more could be patient
+            # data, which must not reach logs or replies.
+            raise FrameError(
+                f"unexpected byte 0x{stray[0]:02X} outside a frame "
+                "(each message must start with 0x0B)"
+            )
+        if start < 0:
+            return stop
+        self._buffer = bytearray()
+        return start + 1
+
+    def _fill(self, buffer: bytearray, data: bytes, pos: int, messages: list[bytes]) -> int:
+        if self._after_fs:
+            if data[pos] != _CR:
+                raise FrameError("0x1C inside a message must be followed by 0x0D")
+            messages.append(bytes(buffer))
+            self._buffer, self._after_fs = None, False
+            return pos + 1
+        fs = data.find(_FS, pos)
+        stop = len(data) if fs < 0 else fs
+        if data.find(START, pos, stop) >= 0:
+            raise FrameError("start byte 0x0B inside an unfinished message")
+        if len(buffer) + (stop - pos) > self._max_bytes:
+            raise FrameError(f"message longer than the limit of {self._max_bytes} bytes")
+        buffer += data[pos:stop]
+        if fs < 0:
+            return stop
+        self._after_fs = True
+        return fs + 1
+
+
+# Open connections of each server, so stop_server can close idle ones instead of waiting on them.
+_connections: weakref.WeakKeyDictionary[asyncio.Server, set[_Connection]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+async def start_server(
+    handler: Handler,
+    refuse: Refusal,
+    host: str,
+    port: int,
+    *,
+    max_message_bytes: int = 16 * 1024 * 1024,
+    ssl_context: ssl.SSLContext | None = None,
+    idle_timeout: float = 300.0,
+) -> asyncio.Server:
+    """Listen for MLLP connections; each is served by its own task. Stop with stop_server.
+
+    handler(payload, "host:port") returns the reply payload, which is framed and written before
+    the next message on that connection is handled. refuse(reason) builds the reply sent before
+    closing a connection that broke framing or whose handler raised.
+    """
+    live: set[_Connection] = set()
+
+    async def accept(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        connection = _Connection(reader, writer, handler, refuse, max_message_bytes, idle_timeout)
+        live.add(connection)
+        try:
+            await connection.serve()
+        finally:
+            live.discard(connection)
+
+    server = await asyncio.start_server(accept, host, port, ssl=ssl_context)
+    _connections[server] = live
+    return server
+
+
+async def stop_server(server: asyncio.Server, *, grace: float = 5.0) -> None:
+    """Stop listening, close idle connections now and give busy ones `grace` seconds to reply."""
+    server.close()
+    live = list(_connections.pop(server, ()))
+    for connection in live:
+        connection.stop()
+    tasks = [connection.task for connection in live]
+    if tasks:
+        _, pending = await asyncio.wait(tasks, timeout=grace)
+        for task in pending:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+    await server.wait_closed()
+
+
+class _Connection:
+    """One peer: read, decode, answer each message in order, close on any framing fault."""
+
+    def __init__(
+        self,
+        reader: asyncio.StreamReader,
+        writer: asyncio.StreamWriter,
+        handler: Handler,
+        refuse: Refusal,
+        max_message_bytes: int,
+        idle_timeout: float,
+    ) -> None:
+        task = asyncio.current_task()
+        if task is None:
+            raise RuntimeError("an MLLP connection must be served inside a task")
+        self.task = task
+        self._reader, self._writer = reader, writer
+        self._handler, self._refuse = handler, refuse
+        self._decoder = FrameDecoder(max_message_bytes)
+        self._idle_timeout = idle_timeout
+        self._peer = _peer_name(writer)
+        self._reading = False  # only a connection waiting for bytes may be cancelled at once
+        self._stopping = False
+
+    def stop(self) -> None:
+        self._stopping = True
+        if self._reading:
+            self.task.cancel()
+
+    async def serve(self) -> None:
+        try:
+            await self._converse()
+        except OSError as exc:
+            logger.info("connection from %s lost: %s", self._peer, type(exc).__name__)
+        except Exception as exc:
+            # Type only: exception text may quote the message, which is patient data.
+            logger.error("connection from %s failed: %s", self._peer, type(exc).__name__)
+        finally:
+            await self._close()
+
+    async def _converse(self) -> None:
+        while not self._stopping:
+            data = await self._read()
+            if not data:
+                return
+            try:
+                messages = self._decoder.feed(data)
+            except FrameError as exc:
+                if await self._answer(exc.complete):
+                    logger.warning("refusing connection from %s: %s", self._peer, exc.reason)
+                    await self._send_refusal(exc.reason)
+                return
+            if not await self._answer(messages):
+                return
+
+    async def _read(self) -> bytes:
+        """The next bytes from the peer, or b"" when it has gone or been idle too long."""
+        self._reading = True
+        try:
+            async with asyncio.timeout(self._idle_timeout):
+                data = await self._reader.read(_READ_CHUNK)
+        except TimeoutError:
+            logger.info("closing connection from %s: idle for %ss", self._peer, self._idle_timeout)
+            return b""
+        finally:
+            self._reading = False
+        if not data and self._decoder.in_frame:
+            # Never acknowledged, so the sender still owns it and will resend.
+            logger.info("%s disconnected mid-message; partial message discarded", self._peer)
+        return data
+
+    async def _answer(self, messages: list[bytes]) -> bool:
+        """Reply to each message in order; False once the connection should close."""
+        for message in messages:
+            try:
+                reply = frame(await self._handler(message, self._peer))
+            except Exception as exc:
+                name = type(exc).__name__
+                logger.error("handler failed on a message from %s: %s", self._peer, name)
+                await self._send_refusal(f"internal error: {name}")
+                return False
+            await self._write(reply)
+            if self._stopping:
+                return False
+        return True
+
+    async def _send_refusal(self, reason: str) -> None:
+        try:
+            refusal = frame(self._refuse(reason))
+        except Exception as exc:
+            logger.error("building the refusal for %s failed: %s", self._peer, type(exc).__name__)
+            return
+        await self._write(refusal)
+
+    async def _write(self, data: bytes) -> None:
+        self._writer.write(data)
+        await self._writer.drain()
+
+    async def _close(self) -> None:
+        self._writer.close()
+        try:
+            async with asyncio.timeout(_CLOSE_TIMEOUT):
+                await self._writer.wait_closed()
+        except (OSError, TimeoutError):
+            self._writer.transport.abort()
+
+
+def _peer_name(writer: asyncio.StreamWriter) -> str:
+    address = writer.get_extra_info("peername")
+    if isinstance(address, tuple) and len(address) >= 2:
+        host, port = address[0], address[1]
+        return f"[{host}]:{port}" if ":" in str(host) else f"{host}:{port}"
+    return str(address)
+
+
+class MLLPClient:
+    """A blocking MLLP client for tests, benchmarks and the command line.
+
+    Pipelining (window > 1) writes each message whole before reading replies, so keep
+    window x message size below the socket buffers (a few hundred KiB) to avoid stalling.
+    """
+
+    def __init__(
+        self,
+        host: str,
+        port: int,
+        *,
+        timeout: float = 30.0,
+        ssl_context: ssl.SSLContext | None = None,
+        max_reply_bytes: int = 16 * 1024 * 1024,
+    ) -> None:
+        sock = socket.create_connection((host, port), timeout=timeout)
+        if ssl_context is not None:
+            try:
+                sock = ssl_context.wrap_socket(sock, server_hostname=host)
+            except BaseException:
+                sock.close()
+                raise
+        self._sock = sock
+        self._decoder = FrameDecoder(max_reply_bytes)
+        self._replies: deque[bytes] = deque()
+
+    def send(self, payload: bytes) -> bytes:
+        """Send one message and return its reply payload."""
+        return self.send_many([payload])[0]
+
+    def send_many(self, payloads: Iterable[bytes], window: int = 1) -> list[bytes]:
+        """Send messages with up to `window` awaiting replies; replies come back in order."""
+        if window < 1:
+            raise ValueError("window must be at least 1")
+        replies: list[bytes] = []
+        in_flight = 0
+        for payload in payloads:
+            if in_flight == window:
+                replies.append(self._receive())
+                in_flight -= 1
+            self._sock.sendall(frame(payload))
+            in_flight += 1
+        replies.extend(self._receive() for _ in range(in_flight))
+        return replies
+
+    def _receive(self) -> bytes:
+        while not self._replies:
+            data = self._sock.recv(_READ_CHUNK)
+            if not data:
+                raise ConnectionError("MLLP server closed the connection before replying")
+            self._replies.extend(self._decoder.feed(data))
+        return self._replies.popleft()
+
+    def close(self) -> None:
+        self._sock.close()
+
+    def __enter__(self) -> MLLPClient:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.close()

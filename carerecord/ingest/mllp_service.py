@@ -1,0 +1,48 @@
+"""The HL7 v2 listener: MLLP transport in front of the message intake.
+
+Each message is applied in a worker thread (the store is synchronous), so a slow database never
+stalls the event loop; messages on one connection are still answered strictly in order.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ssl
+from functools import partial
+
+from carerecord.ingest import hl7_intake
+from carerecord.ingest.hl7v2 import HL7Error, ack
+from carerecord.ingest.mllp import start_server
+from carerecord.ingest.rules import RulesSource
+from carerecord.settings import Settings
+from carerecord.store import Store
+
+
+async def start_hl7_listener(
+    store: Store, rules: RulesSource, settings: Settings, port: int
+) -> asyncio.Server:
+    async def handle(payload: bytes, peer: str) -> bytes:
+        receive = partial(hl7_intake.receive, store, rules.current(), payload, f"MLLP {peer}")
+        result = await asyncio.to_thread(receive)
+        return result.ack.encode("utf-8")
+
+    def refuse(reason: str) -> bytes:
+        return ack(None, "AR", [HL7Error(reason, code="100")]).encode("utf-8")
+
+    return await start_server(
+        handle,
+        refuse,
+        settings.host,
+        port,
+        max_message_bytes=settings.hl7_max_message_bytes,
+        ssl_context=tls_context(settings),
+    )
+
+
+def tls_context(settings: Settings) -> ssl.SSLContext | None:
+    if not settings.mllp_tls_cert:
+        return None
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.minimum_version = ssl.TLSVersion.TLSv1_2
+    context.load_cert_chain(settings.mllp_tls_cert, settings.mllp_tls_key or None)
+    return context

@@ -1,0 +1,95 @@
+"""Working the quarantine: after its cause is fixed (a source registered, a patient linked, a
+sharing setting changed), an item is sent through ingest again exactly as it first arrived."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import orjson
+
+from carerecord.fhir.references import patient_reference
+from carerecord.ingest import hl7_intake
+from carerecord.ingest.fhir_json import prepare
+from carerecord.ingest.hl7v2 import HL7Error, map_message, parse_header
+from carerecord.ingest.reader import RawItem
+from carerecord.ingest.rules import IntakeRules
+from carerecord.store import Store
+from carerecord.store.records import ExcludedItem, QuarantinedEntry, QuarantineItem, Submission
+from carerecord.store.writes import SubmissionRefused
+
+
+@dataclass(frozen=True)
+class RetryOutcome:
+    resolved: bool
+    detail: str  # what happened, in words
+
+
+def retry(store: Store, rules: IntakeRules, entry: QuarantinedEntry) -> RetryOutcome:
+    if entry.status != "open":
+        return RetryOutcome(False, f"#{entry.id} is already {entry.status}")
+    if entry.input_format == "hl7v2":
+        outcome = _retry_message(store, rules, entry)
+    else:
+        outcome = _retry_resource(store, rules, entry)
+    if outcome.resolved:
+        store.resolve_quarantined(entry.id, outcome.detail)
+    return outcome
+
+
+def patient_local_id(entry: QuarantinedEntry) -> str | None:
+    """The source's own id for the person a quarantined item is about, when it names one."""
+    if entry.input_format == "hl7v2":
+        try:
+            mapped = map_message(entry.raw, lambda _kind, _key: None)
+        except HL7Error:
+            return None
+        return str(mapped.patient["id"]) if mapped.patient else None
+    resource = _json(entry.raw)
+    if resource is None:
+        return None
+    if resource.get("resourceType") == "Patient":
+        value = resource.get("id")
+        return value if isinstance(value, str) else None
+    reference = patient_reference(resource)
+    return reference.local_id if reference else None
+
+
+def _retry_resource(store: Store, rules: IntakeRules, entry: QuarantinedEntry) -> RetryOutcome:
+    resource = _json(entry.raw)
+    item = RawItem(entry.location, entry.raw, resource, None if resource else "not JSON")
+    prepared = prepare(item, entry.source_ods, rules)
+    if isinstance(prepared, QuarantineItem):
+        return RetryOutcome(False, f"still not storable: {prepared.reason}")
+    if isinstance(prepared, ExcludedItem):
+        store.write(Submission(excluded=[prepared]))
+        return RetryOutcome(True, f"retried: excluded as legally restricted ({prepared.category})")
+    try:
+        store.apply(lambda unit: unit.write(Submission([prepared]), all_or_nothing=True))
+    except SubmissionRefused as refused:
+        return RetryOutcome(False, f"still not storable: {refused.rejected[0].reason}")
+    return RetryOutcome(True, "retried: stored")
+
+
+def _retry_message(store: Store, rules: IntakeRules, entry: QuarantinedEntry) -> RetryOutcome:
+    try:
+        header = parse_header(entry.raw)
+    except HL7Error as error:
+        return RetryOutcome(False, f"still not usable: {error.text}")
+    if header.sending_facility not in rules.organisations:
+        return RetryOutcome(
+            False, f"still not usable: {header.sending_facility} is not a registered source"
+        )
+    result = store.apply(
+        lambda unit: hl7_intake.apply(unit, rules, entry.raw, header, entry.location)
+    )
+    if result.counts.quarantined:
+        return RetryOutcome(False, f"still not storable: {result.problem}")
+    return RetryOutcome(True, f"retried: message applied ({result.code})")
+
+
+def _json(raw: str) -> dict[str, object] | None:
+    try:
+        value = orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        return None
+    return value if isinstance(value, dict) else None

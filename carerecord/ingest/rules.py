@@ -1,0 +1,38 @@
+"""What senders may send: the registered organisations (with the sections each shares) and the
+legally restricted code lists. Loaded from the store and settings, then passed explicitly."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from carerecord.ingest.exclusions import ExclusionList, load_exclusions
+from carerecord.organisations import Organisation
+from carerecord.settings import Settings
+from carerecord.store import Store
+
+
+@dataclass(frozen=True)
+class IntakeRules:
+    organisations: Mapping[str, Organisation]
+    exclusions: ExclusionList
+
+
+class RulesSource:
+    """Long-running listeners re-read the organisation registry every few seconds, so a source
+    registered (or its sections changed) takes effect without a restart."""
+
+    def __init__(self, store: Store, settings: Settings, max_age_seconds: float = 5.0) -> None:
+        self.store, self.max_age = store, max_age_seconds
+        self.exclusions = load_exclusions(settings.exclusion_sets)
+        self._rules: IntakeRules | None = None
+        self._loaded_at = 0.0
+
+    def current(self) -> IntakeRules:
+        now = time.monotonic()
+        if self._rules is None or now - self._loaded_at > self.max_age:
+            organisations = {org.ods_code: org for org in self.store.organisations()}
+            self._rules = IntakeRules(organisations, self.exclusions)
+            self._loaded_at = now
+        return self._rules

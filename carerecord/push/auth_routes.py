@@ -1,0 +1,104 @@
+"""HTTP edge of source authentication: the token endpoint, SMART discovery, and the guard
+that push routes depend on. Errors are translated here once: OAuth JSON at the token
+endpoint, a FHIR OperationOutcome on FHIR routes."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import orjson
+from fastapi import FastAPI, Request
+from fastapi.responses import Response
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
+from starlette.formparsers import MultiPartException
+
+from carerecord.push.auth import (
+    GRANT_TYPE,
+    SCOPES,
+    SIGNING_ALGORITHMS,
+    AuthenticatedSource,
+    AuthError,
+    BackendAuth,
+)
+from carerecord.push.outcomes import fhir_response, outcome
+
+_GRANT_ROUTE = "fhir_token"
+# Token responses are credentials: no cache may keep them (RFC 6749 section 5.1).
+_NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+
+
+class SourceUnauthorized(Exception):
+    """A push request without a valid access token: install_auth's handler answers 401."""
+
+    def __init__(self, description: str) -> None:
+        super().__init__(description)
+        self.description = description
+
+
+def install_auth(app: FastAPI, auth: BackendAuth) -> None:
+    app.add_exception_handler(SourceUnauthorized, _unauthorized)  # type: ignore[arg-type]
+
+    @app.post("/fhir/token", name=_GRANT_ROUTE, include_in_schema=False)
+    async def token(request: Request) -> Response:
+        try:
+            form = await _single_valued_form(request)
+            token_url = str(request.url_for(_GRANT_ROUTE))
+            grant = await run_in_threadpool(auth.issue_token, form, token_url)
+        except AuthError as error:
+            body = {"error": error.error, "error_description": error.description}
+            return _json(body, error.status, _NO_STORE)
+        return _json(grant.as_json(), 200, _NO_STORE)
+
+    @app.get("/fhir/.well-known/smart-configuration", include_in_schema=False)
+    def smart_configuration(request: Request) -> Response:
+        return _json(
+            {
+                "token_endpoint": str(request.url_for(_GRANT_ROUTE)),
+                "token_endpoint_auth_methods_supported": ["private_key_jwt"],
+                "token_endpoint_auth_signing_alg_values_supported": list(SIGNING_ALGORITHMS),
+                "grant_types_supported": [GRANT_TYPE],
+                "scopes_supported": list(SCOPES),
+                "capabilities": ["client-confidential-asymmetric"],
+            },
+            200,
+        )
+
+
+def require_source(auth: BackendAuth) -> Callable[[Request], AuthenticatedSource]:
+    """A dependency for push routes: the authenticated source, or a 401 OperationOutcome."""
+
+    def source(request: Request) -> AuthenticatedSource:
+        try:
+            return auth.authenticate(request.headers.get("authorization"))
+        except AuthError as error:
+            raise SourceUnauthorized(error.description) from None
+
+    return source
+
+
+async def _single_valued_form(request: Request) -> dict[str, str]:
+    """The form's fields; RFC 6749 forbids sending a parameter twice, and files mean nothing."""
+    try:
+        form = await request.form()
+    except (HTTPException, MultiPartException):  # starlette's answers to a broken multipart body
+        raise AuthError("invalid_request", "send application/x-www-form-urlencoded") from None
+    fields: dict[str, str] = {}
+    for name, value in form.multi_items():
+        if name in fields or not isinstance(value, str):
+            raise AuthError("invalid_request", f"{name} must be sent once, as text")
+        fields[name] = value
+    return fields
+
+
+def _unauthorized(_request: Request, error: SourceUnauthorized) -> Response:
+    quoted = error.description.replace("\\", "").replace('"', "'")  # an RFC 7230 quoted-string
+    challenge = f'Bearer error="invalid_token", error_description="{quoted}"'
+    return fhir_response(outcome("login", error.description), 401, {"WWW-Authenticate": challenge})
+
+
+def _json(body: dict[str, Any], status: int, headers: dict[str, str] | None = None) -> Response:
+    return Response(
+        orjson.dumps(body), status_code=status, media_type="application/json", headers=headers
+    )

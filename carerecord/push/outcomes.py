@@ -1,0 +1,32 @@
+"""FHIR OperationOutcome: how every error and warning on the push API is told to the sender."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+from fastapi.responses import Response
+
+FHIR_JSON = "application/fhir+json"
+
+
+def outcome(code: str, diagnostics: str, severity: str = "error") -> dict[str, Any]:
+    return {
+        "resourceType": "OperationOutcome",
+        "issue": [{"severity": severity, "code": code, "diagnostics": diagnostics}],
+    }
+
+
+def outcome_of(issues: list[tuple[str, str, str]]) -> dict[str, Any]:
+    """(severity, code, diagnostics) for each issue."""
+    return {
+        "resourceType": "OperationOutcome",
+        "issue": [{"severity": s, "code": c, "diagnostics": d} for s, c, d in issues],
+    }
+
+
+def fhir_response(
+    body: dict[str, Any] | None, status: int, headers: dict[str, str] | None = None
+) -> Response:
+    content = orjson.dumps(body) if body is not None else b""
+    return Response(content, status_code=status, media_type=FHIR_JSON, headers=headers)

@@ -1,0 +1,89 @@
+"""The push API's HTTP edge: POST /fhir (transaction and batch), PUT and DELETE of one resource.
+
+Routes parse and translate; bundles.py decides what happens. Work runs in a thread (the store is
+synchronous). Every error is an OperationOutcome.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+from fastapi import Depends, FastAPI, Request
+from fastapi.responses import Response
+from starlette.concurrency import run_in_threadpool
+
+from carerecord.ingest.rules import RulesSource
+from carerecord.push.auth import AuthenticatedSource, BackendAuth
+from carerecord.push.auth_routes import install_auth, require_source
+from carerecord.push.bundles import PushError, process_bundle, process_delete, process_put
+from carerecord.push.outcomes import fhir_response, outcome
+from carerecord.store import Store
+
+MAX_BODY_BYTES = 64 * 1024 * 1024
+_RESOURCE_TYPE = r"{resource_type:[A-Z][A-Za-z]{1,63}}"
+_RESOURCE_ID = r"{resource_id}"
+
+
+def install_push(app: FastAPI, store: Store, rules: RulesSource, auth: BackendAuth) -> None:
+    install_auth(app, auth)
+    app.add_exception_handler(PushError, _push_error)  # type: ignore[arg-type]
+    source = Depends(require_source(auth))
+
+    @app.post("/fhir", include_in_schema=False)
+    async def push_bundle(request: Request, sender: AuthenticatedSource = source) -> Response:
+        raw = await _body(request)
+        bundle = _json(raw)
+        status, body = await run_in_threadpool(
+            process_bundle, store, rules.current(), sender.source_ods, bundle, raw.decode()
+        )
+        return fhir_response(body, status)
+
+    @app.put(f"/fhir/{_RESOURCE_TYPE}/{_RESOURCE_ID}", include_in_schema=False)
+    async def put_resource(
+        resource_type: str, resource_id: str, request: Request, sender: AuthenticatedSource = source
+    ) -> Response:
+        body = _json(await _body(request))
+        status, answer = await run_in_threadpool(
+            process_put, store, rules.current(), sender.source_ods, resource_type, resource_id, body
+        )
+        headers = {"Location": f"{resource_type}/{resource_id}"} if status in (200, 201) else None
+        return fhir_response(answer, status, headers)
+
+    @app.delete(f"/fhir/{_RESOURCE_TYPE}/{_RESOURCE_ID}", include_in_schema=False)
+    async def delete_resource(
+        resource_type: str, resource_id: str, sender: AuthenticatedSource = source
+    ) -> Response:
+        status = await run_in_threadpool(
+            process_delete, store, sender.source_ods, resource_type, resource_id
+        )
+        return Response(status_code=status)
+
+
+async def _body(request: Request) -> bytes:
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+        raise PushError(413, "too-costly", f"the body is over {MAX_BODY_BYTES:,} bytes")
+    kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if kind not in ("application/fhir+json", "application/json"):
+        raise PushError(
+            415, "not-supported", "send FHIR JSON (Content-Type: application/fhir+json)"
+        )
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > MAX_BODY_BYTES:
+            raise PushError(413, "too-costly", f"the body is over {MAX_BODY_BYTES:,} bytes")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _json(raw: bytes) -> Any:
+    try:
+        return orjson.loads(raw)
+    except orjson.JSONDecodeError as error:
+        raise PushError(400, "structure", f"the body is not valid JSON ({error})") from None
+
+
+def _push_error(_request: Request, error: PushError) -> Response:
+    return fhir_response(outcome(error.code, error.diagnostics), error.status)

@@ -1,0 +1,303 @@
+"""Who a resource is about: master patients by NHS number, each source's local ids linked to
+them, and merges of a source's local ids.
+
+Records are joined by NHS number alone (decision record 0003). A Patient whose NHS number is
+already held with a different date of birth is a possible wrong-patient match: it is quarantined,
+never joined.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+from datetime import date, datetime
+
+from sqlalchemy import Connection, select, tuple_, update
+
+from carerecord.store.records import IncomingResource, Merge, QuarantineItem
+from carerecord.store.schema import patient_links, patient_search, patients, resources
+from carerecord.store.upsert import insert_for
+
+
+def link_patients(
+    conn: Connection, items: list[IncomingResource], now: datetime, rejected: list[QuarantineItem]
+) -> dict[tuple[str, str], str]:
+    """Finds or creates the master patient for each NHS number and links the source's local id."""
+    if not items:
+        return {}
+    numbers = {item.patient_nhs_number for item in items if item.patient_nhs_number}
+    conn.execute(
+        insert_for(conn, patients).on_conflict_do_nothing(index_elements=["nhs_number"]),
+        [{"id": uuid.uuid4().hex, "nhs_number": n, "created_at": now} for n in sorted(numbers)],
+    )
+    master = _masters(conn, numbers)
+    wanted = {
+        (item.source_ods, item.patient_local_id or ""): master[item.patient_nhs_number or ""]
+        for item in items
+    }
+    conn.execute(
+        insert_for(conn, patient_links).on_conflict_do_nothing(
+            index_elements=["source_ods", "local_id"]
+        ),
+        [
+            {"source_ods": s, "local_id": lid, "patient_id": p, "linked_at": now}
+            for (s, lid), p in wanted.items()
+        ],
+    )
+    linked = _links(conn, wanted.keys())
+    births = _birth_dates(conn, set(master.values()))
+    found: dict[tuple[str, str], str] = {}
+    accepted: list[IncomingResource] = []
+    for item in items:
+        key = (item.source_ods, item.patient_local_id or "")
+        if linked.get(key) != wanted[key]:
+            rejected.append(_identity_conflict(item))
+            continue
+        born = item.search.birth_date if item.search else None
+        others = {d for k, d in births.get(wanted[key], {}).items() if k != key}
+        if born is not None and others and born not in others:
+            rejected.append(_birth_date_conflict(item))
+            continue
+        if born is not None:
+            births.setdefault(wanted[key], {})[key] = born
+        found[("local:" + item.source_ods, key[1])] = wanted[key]
+        found[("nhs", item.patient_nhs_number or "")] = wanted[key]
+        accepted.append(item)
+    _index_for_search(conn, accepted, wanted)
+    return found
+
+
+def _index_for_search(
+    conn: Connection, items: list[IncomingResource], patient_of: dict[tuple[str, str], str]
+) -> None:
+    """Keeps each source's lookup keys for the person current (the newest Patient wins)."""
+    rows = {
+        (item.source_ods, item.patient_local_id or ""): {
+            "source_ods": item.source_ods,
+            "local_id": item.patient_local_id or "",
+            "patient_id": patient_of[(item.source_ods, item.patient_local_id or "")],
+            "family": item.search.family[:100] if item.search.family else None,
+            "birth_date": item.search.birth_date,
+            "postcode": item.search.postcode[:10] if item.search.postcode else None,
+        }
+        for item in items
+        if item.search is not None
+    }
+    if not rows:
+        return
+    statement = insert_for(conn, patient_search)
+    conn.execute(
+        statement.on_conflict_do_update(
+            index_elements=["source_ods", "local_id"],
+            set_={
+                "family": statement.excluded.family,
+                "birth_date": statement.excluded.birth_date,
+                "postcode": statement.excluded.postcode,
+            },
+        ),
+        list(rows.values()),
+    )
+
+
+def resolve_references(
+    conn: Connection, items: list[IncomingResource]
+) -> dict[tuple[str, str], str]:
+    local = {(i.source_ods, i.patient_local_id) for i in items if i.patient_local_id is not None}
+    numbers = {i.patient_nhs_number for i in items if i.patient_nhs_number is not None}
+    found = {("local:" + s, lid): p for (s, lid), p in _links(conn, local).items()}
+    found.update({("nhs", n): p for n, p in _masters(conn, numbers).items()})
+    return found
+
+
+def _masters(conn: Connection, numbers: Iterable[str | None]) -> dict[str, str]:
+    numbers = [n for n in numbers if n]
+    if not numbers:
+        return {}
+    rows = conn.execute(
+        select(patients.c.nhs_number, patients.c.id).where(patients.c.nhs_number.in_(numbers))
+    )
+    return {row.nhs_number: row.id for row in rows}
+
+
+def _links(conn: Connection, keys: Iterable[tuple[str, str | None]]) -> dict[tuple[str, str], str]:
+    keys = list(keys)
+    if not keys:
+        return {}
+    column = tuple_(patient_links.c.source_ods, patient_links.c.local_id)
+    rows = conn.execute(
+        select(
+            patient_links.c.source_ods, patient_links.c.local_id, patient_links.c.patient_id
+        ).where(column.in_(keys))
+    )
+    return {(row.source_ods, row.local_id): row.patient_id for row in rows}
+
+
+def _identity_conflict(item: IncomingResource) -> QuarantineItem:
+    return QuarantineItem(
+        input_format="fhir",
+        location=item.location,
+        reason_code="identity-conflict",
+        reason=(
+            f"{item.source_ods} Patient/{item.patient_local_id} is already linked to a different "
+            "NHS number; not merged (a possible wrong-patient match to be resolved by hand)"
+        ),
+        raw=item.body,
+        source_ods=item.source_ods,
+        resource_type=item.resource_type,
+        source_id=item.source_id,
+    )
+
+
+def _birth_dates(conn: Connection, patient_ids: set[str]) -> dict[str, dict[tuple[str, str], date]]:
+    """The date of birth each source's record gives for each of these master patients."""
+    if not patient_ids:
+        return {}
+    found: dict[str, dict[tuple[str, str], date]] = {}
+    rows = conn.execute(
+        select(
+            patient_search.c.patient_id,
+            patient_search.c.source_ods,
+            patient_search.c.local_id,
+            patient_search.c.birth_date,
+        ).where(
+            patient_search.c.patient_id.in_(sorted(patient_ids)),
+            patient_search.c.birth_date.is_not(None),
+        )
+    )
+    for row in rows:
+        found.setdefault(row.patient_id, {})[(row.source_ods, row.local_id)] = row.birth_date
+    return found
+
+
+def _birth_date_conflict(item: IncomingResource) -> QuarantineItem:
+    return QuarantineItem(
+        input_format="fhir",
+        location=item.location,
+        reason_code="birth-date-conflict",
+        reason=(
+            f"{item.source_ods} Patient/{item.patient_local_id} gives NHS number "
+            f"{item.patient_nhs_number} a date of birth that differs from the one already held "
+            "for it; not merged (a possible wrong-patient match to be resolved by hand)"
+        ),
+        raw=item.body,
+        source_ods=item.source_ods,
+        resource_type=item.resource_type,
+        source_id=item.source_id,
+    )
+
+
+def merge(conn: Connection, merge: Merge, now: datetime, rejected: list[QuarantineItem]) -> int:
+    """Moves everything the source sent under the prior local id to the surviving one's person.
+
+    Returns how many resources moved. The prior id stays linked (to the survivor), so anything
+    still sent under it lands in the right record.
+    """
+    source = merge.source_ods
+    survivor = _links(conn, [(source, merge.surviving_local_id)]).get(
+        (source, merge.surviving_local_id)
+    )
+    if survivor is None:
+        rejected.append(_merge_target_unknown(merge))
+        return 0
+    if merge.prior_local_id == merge.surviving_local_id:
+        return 0
+    conn.execute(
+        insert_for(conn, patient_links).on_conflict_do_nothing(
+            index_elements=["source_ods", "local_id"]
+        ),
+        [
+            {
+                "source_ods": source,
+                "local_id": merge.prior_local_id,
+                "patient_id": survivor,
+                "linked_at": now,
+            }
+        ],
+    )
+    conn.execute(
+        update(patient_links)
+        .where(
+            patient_links.c.source_ods == source,
+            patient_links.c.local_id == merge.prior_local_id,
+        )
+        .values(patient_id=survivor, merged_into=merge.surviving_local_id, merged_at=now)
+    )
+    conn.execute(
+        update(patient_search)
+        .where(
+            patient_search.c.source_ods == source,
+            patient_search.c.local_id == merge.prior_local_id,
+        )
+        .values(patient_id=survivor)
+    )
+    # The retired Patient resource stays in history but no longer shows as a second identity.
+    conn.execute(
+        update(resources)
+        .where(
+            resources.c.source_ods == source,
+            resources.c.resource_type == "Patient",
+            resources.c.source_id == merge.prior_local_id,
+        )
+        .values(hidden=True)
+    )
+    moved = conn.execute(
+        update(resources)
+        .where(
+            resources.c.source_ods == source,
+            resources.c.patient_local_id == merge.prior_local_id,
+            resources.c.resource_type != "Patient",
+        )
+        .values(patient_id=survivor, patient_local_id=merge.surviving_local_id)
+    )
+    return int(moved.rowcount or 0)
+
+
+def _merge_target_unknown(merge: Merge) -> QuarantineItem:
+    return QuarantineItem(
+        input_format="fhir",
+        location=f"merge from {merge.source_ods}",
+        reason_code="unknown-patient",
+        reason=(
+            f"{merge.source_ods} merged Patient/{merge.prior_local_id} into "
+            f"Patient/{merge.surviving_local_id}, which it has not sent (or sent without a valid "
+            "NHS number)"
+        ),
+        raw=f"merge {merge.prior_local_id} into {merge.surviving_local_id}",
+        source_ods=merge.source_ods,
+        resource_type="Patient",
+        source_id=merge.prior_local_id,
+    )
+
+
+def link_by_hand(
+    conn: Connection, source_ods: str, local_id: str, nhs_number: str, now: datetime
+) -> bool:
+    """Links (or re-links) a source's local id to the person with this NHS number, and moves
+    anything already stored under that local id with it."""
+    patient_id = _masters(conn, [nhs_number]).get(nhs_number)
+    if patient_id is None:
+        return False
+    conn.execute(
+        insert_for(conn, patient_links).on_conflict_do_nothing(
+            index_elements=["source_ods", "local_id"]
+        ),
+        [
+            {
+                "source_ods": source_ods,
+                "local_id": local_id,
+                "patient_id": patient_id,
+                "linked_at": now,
+            }
+        ],
+    )
+    conn.execute(
+        update(patient_links)
+        .where(patient_links.c.source_ods == source_ods, patient_links.c.local_id == local_id)
+        .values(patient_id=patient_id, linked_at=now)
+    )
+    conn.execute(
+        update(resources)
+        .where(resources.c.source_ods == source_ods, resources.c.patient_local_id == local_id)
+        .values(patient_id=patient_id)
+    )
+    return True
