@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import signal
 from typing import Any
 
 import uvicorn
@@ -65,7 +66,18 @@ def serve(settings: Settings, store: Store, console: Console) -> None:
         port=settings.port,
         log_level="info",
     )
-    asyncio.run(_serve(uvicorn.Server(config), store, rules, settings, console))
+    previous = signal.signal(signal.SIGTERM, _stop)
+    try:
+        asyncio.run(_serve(uvicorn.Server(config), store, rules, settings, console))
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _stop(_signal: int, _frame: object) -> None:
+    # uvicorn shuts down gracefully on SIGTERM, then raises it again for the handler it found.
+    # The default would kill the process there, before the MLLP listener stops and the store
+    # closes; leaving by SystemExit runs them and ends with status 0.
+    raise SystemExit(0)
 
 
 async def _serve(

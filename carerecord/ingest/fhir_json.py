@@ -15,6 +15,7 @@ from carerecord.fhir import extract
 from carerecord.fhir.references import cited_resources, patient_reference
 from carerecord.fhir.sections import SECTION_TITLES, SUPPORTING, section_of
 from carerecord.identity.patients import IdentityProblem, patient_identity
+from carerecord.ingest.fhir_version import non_r4_reason
 from carerecord.ingest.reader import RawItem
 from carerecord.ingest.rules import IntakeRules
 from carerecord.store.records import ExcludedItem, IncomingResource, QuarantineItem
@@ -47,6 +48,9 @@ def prepare(
     resource_type = resource.get("resourceType")
     if not isinstance(resource_type, str) or not resource_type:
         return _reject(item, source, "malformed", "no resourceType: not a FHIR resource")
+    reason = non_r4_reason(resource)
+    if reason:
+        return _reject(item, source, "not-fhir-r4", reason)
     resource_id = _resource_id(resource, item)
     if resource_id is None:
         return _reject(item, source, "invalid-id", f"{resource_type} has no valid id")
@@ -70,7 +74,8 @@ def prepare(
         )
     codes = tuple(sorted(set(extract.all_codes(resource))))
     cited = cited_resources(resource, item.bundle_refs)
-    category = rules.exclusions.match(codes)
+    # A Patient is never excluded: every other record of the person would become unjoinable.
+    category = None if resource_type == "Patient" else rules.exclusions.match(codes)
     if category is not None:
         return ExcludedItem(source, resource_type, resource_id, category, cited)
     return _incoming(item, resource, source, resource_type, resource_id, section, codes, cited)

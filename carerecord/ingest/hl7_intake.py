@@ -46,20 +46,20 @@ def receive(store: Store, rules: IntakeRules, raw: bytes | str, location: str) -
         store.quarantine([_quarantined(text, None, location, "malformed", error.text)])
         counts = WriteCounts(quarantined=1, quarantine_reasons={"malformed": 1})
         return MessageResult("AR", ack(None, "AR", [error]), counts, problem=error.text)
-    if header.sending_facility not in rules.organisations:
+    if sender_of(header) not in rules.organisations:
         unknown = HL7Error(
             f"sending facility {header.sending_facility} (MSH-4) is not a registered source",
             code="204",
             location="MSH^1^4",
         )
         store.quarantine(
-            [_quarantined(text, header.sending_facility, location, "unknown-source", unknown.text)]
+            [_quarantined(text, sender_of(header), location, "unknown-source", unknown.text)]
         )
         counts = WriteCounts(quarantined=1, quarantine_reasons={"unknown-source": 1})
         return MessageResult("AR", ack(header, "AR", [unknown]), counts, problem=unknown.text)
 
     key = MessageKey(
-        header.sending_facility,
+        sender_of(header),
         header.control_id[:199],
         f"{header.message_type}^{header.trigger}",
     )
@@ -80,7 +80,7 @@ def apply(
     unit: WriteUnit, rules: IntakeRules, text: str, header: Header, location: str
 ) -> MessageResult:
     """Maps and writes one parsed message inside the caller's unit of work."""
-    source = header.sending_facility
+    source = sender_of(header)
     try:
         mapped = map_message(text, lambda kind, key: unit.current(source, kind, key))
     except HL7Error as error:
@@ -122,6 +122,11 @@ def apply(
     counts = WriteCounts(quarantined=1, quarantine_reasons={problems[0].reason_code: 1})
     errors = [HL7Error(p.reason, code="207", reject=False) for p in problems]
     return MessageResult("AE", ack(header, "AE", errors), counts, problem=reason)
+
+
+def sender_of(header: Header) -> str:
+    """The sending organisation's ODS code: MSH-4, which feeds spell in either case."""
+    return header.sending_facility.strip().upper()
 
 
 def _answer(header: Header, counts: WriteCounts) -> MessageResult:

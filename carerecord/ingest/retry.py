@@ -75,7 +75,7 @@ def _retry_message(store: Store, rules: IntakeRules, entry: QuarantinedEntry) ->
         header = parse_header(entry.raw)
     except HL7Error as error:
         return RetryOutcome(False, f"still not usable: {error.text}")
-    if header.sending_facility not in rules.organisations:
+    if hl7_intake.sender_of(header) not in rules.organisations:
         return RetryOutcome(
             False, f"still not usable: {header.sending_facility} is not a registered source"
         )

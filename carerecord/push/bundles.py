@@ -102,6 +102,8 @@ def process_put(
 
 def process_delete(store: Store, source: str, resource_type: str, resource_id: str) -> int:
     """Hides the resource (kept in history). Deleting what is not there is not an error."""
+    if _type_and_id(f"{resource_type}/{resource_id}") is None:
+        raise PushError(400, "invalid", f"{resource_id!r} is not a valid FHIR id")
     store.write(Submission(deletions=[Deletion(source, resource_type, resource_id)]))
     return 204
 

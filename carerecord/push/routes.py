@@ -6,6 +6,7 @@ synchronous). Every error is an OperationOutcome.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import orjson
@@ -21,8 +22,9 @@ from carerecord.push.outcomes import fhir_response, outcome
 from carerecord.store import Store
 
 MAX_BODY_BYTES = 64 * 1024 * 1024
-_RESOURCE_TYPE = r"{resource_type:[A-Z][A-Za-z]{1,63}}"
-_RESOURCE_ID = r"{resource_id}"
+# Starlette path parameters take no regular expressions: the type is checked in the handler.
+_RESOURCE_PATH = "/fhir/{resource_type}/{resource_id}"
+_RESOURCE_TYPE = re.compile(r"[A-Z][A-Za-z]{1,63}")
 
 
 def install_push(app: FastAPI, store: Store, rules: RulesSource, auth: BackendAuth) -> None:
@@ -39,10 +41,11 @@ def install_push(app: FastAPI, store: Store, rules: RulesSource, auth: BackendAu
         )
         return fhir_response(body, status)
 
-    @app.put(f"/fhir/{_RESOURCE_TYPE}/{_RESOURCE_ID}", include_in_schema=False)
+    @app.put(_RESOURCE_PATH, include_in_schema=False)
     async def put_resource(
         resource_type: str, resource_id: str, request: Request, sender: AuthenticatedSource = source
     ) -> Response:
+        _check_type(resource_type)
         body = _json(await _body(request))
         status, answer = await run_in_threadpool(
             process_put, store, rules.current(), sender.source_ods, resource_type, resource_id, body
@@ -50,10 +53,11 @@ def install_push(app: FastAPI, store: Store, rules: RulesSource, auth: BackendAu
         headers = {"Location": f"{resource_type}/{resource_id}"} if status in (200, 201) else None
         return fhir_response(answer, status, headers)
 
-    @app.delete(f"/fhir/{_RESOURCE_TYPE}/{_RESOURCE_ID}", include_in_schema=False)
+    @app.delete(_RESOURCE_PATH, include_in_schema=False)
     async def delete_resource(
         resource_type: str, resource_id: str, sender: AuthenticatedSource = source
     ) -> Response:
+        _check_type(resource_type)
         status = await run_in_threadpool(
             process_delete, store, sender.source_ods, resource_type, resource_id
         )
@@ -76,6 +80,11 @@ async def _body(request: Request) -> bytes:
             raise PushError(413, "too-costly", f"the body is over {MAX_BODY_BYTES:,} bytes")
         chunks.append(chunk)
     return b"".join(chunks)
+
+
+def _check_type(resource_type: str) -> None:
+    if not _RESOURCE_TYPE.fullmatch(resource_type):
+        raise PushError(404, "not-found", f"{resource_type!r} is not a FHIR resource type")
 
 
 def _json(raw: bytes) -> Any:

@@ -34,6 +34,9 @@ def refuse_citing_excluded(
         return list(batch)
     kept: list[IncomingResource] = []
     for item in batch:
+        if item.resource_type == "Patient":  # who the record is about never goes by citation
+            kept.append(item)
+            continue
         # Once excluded, a re-sent or updated version stays out too.
         category = (
             going.get(item.key)
@@ -78,7 +81,7 @@ def record(conn: Connection, excluded: Sequence[ExcludedItem], now: datetime) ->
         return
     rows: dict[tuple[str, str, str], dict[str, object]] = {}
     for item in excluded:
-        linked = [(item.source_ods, t, i) for t, i in item.references]
+        linked = [(item.source_ods, t, i) for t, i in item.references if t != "Patient"]
         for key in (item.key, *linked):
             rows.setdefault(
                 key,

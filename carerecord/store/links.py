@@ -17,6 +17,7 @@ from sqlalchemy import Connection, select, tuple_, update
 from carerecord.store.records import IncomingResource, Merge, QuarantineItem
 from carerecord.store.schema import patient_links, patient_search, patients, resources
 from carerecord.store.upsert import insert_for
+from carerecord.store.versions import hide_keys
 
 
 def link_patients(
@@ -35,22 +36,14 @@ def link_patients(
         (item.source_ods, item.patient_local_id or ""): master[item.patient_nhs_number or ""]
         for item in items
     }
-    conn.execute(
-        insert_for(conn, patient_links).on_conflict_do_nothing(
-            index_elements=["source_ods", "local_id"]
-        ),
-        [
-            {"source_ods": s, "local_id": lid, "patient_id": p, "linked_at": now}
-            for (s, lid), p in wanted.items()
-        ],
-    )
-    linked = _links(conn, wanted.keys())
+    # Checked before linking: a refused Patient's local id must not lead its records (or itself,
+    # cited by them) into the person.
+    held = _links(conn, wanted.keys())
     births = _birth_dates(conn, set(master.values()))
-    found: dict[tuple[str, str], str] = {}
-    accepted: list[IncomingResource] = []
+    candidates: list[IncomingResource] = []
     for item in items:
         key = (item.source_ods, item.patient_local_id or "")
-        if linked.get(key) != wanted[key]:
+        if held.get(key, wanted[key]) != wanted[key]:
             rejected.append(_identity_conflict(item))
             continue
         born = item.search.birth_date if item.search else None
@@ -60,6 +53,26 @@ def link_patients(
             continue
         if born is not None:
             births.setdefault(wanted[key], {})[key] = born
+        candidates.append(item)
+    keys = {(item.source_ods, item.patient_local_id or "") for item in candidates}
+    if keys:
+        conn.execute(
+            insert_for(conn, patient_links).on_conflict_do_nothing(
+                index_elements=["source_ods", "local_id"]
+            ),
+            [
+                {"source_ods": s, "local_id": lid, "patient_id": wanted[(s, lid)], "linked_at": now}
+                for s, lid in sorted(keys)
+            ],
+        )
+    linked = _links(conn, keys)
+    found: dict[tuple[str, str], str] = {}
+    accepted: list[IncomingResource] = []
+    for item in candidates:
+        key = (item.source_ods, item.patient_local_id or "")
+        if linked.get(key) != wanted[key]:  # another writer linked it elsewhere meanwhile
+            rejected.append(_identity_conflict(item))
+            continue
         found[("local:" + item.source_ods, key[1])] = wanted[key]
         found[("nhs", item.patient_nhs_number or "")] = wanted[key]
         accepted.append(item)
@@ -231,15 +244,7 @@ def merge(conn: Connection, merge: Merge, now: datetime, rejected: list[Quaranti
         .values(patient_id=survivor)
     )
     # The retired Patient resource stays in history but no longer shows as a second identity.
-    conn.execute(
-        update(resources)
-        .where(
-            resources.c.source_ods == source,
-            resources.c.resource_type == "Patient",
-            resources.c.source_id == merge.prior_local_id,
-        )
-        .values(hidden=True)
-    )
+    hide_keys(conn, [(source, "Patient", merge.prior_local_id)], now)
     moved = conn.execute(
         update(resources)
         .where(

@@ -25,7 +25,7 @@ def quarantine_items(conn: Connection, items: Sequence[QuarantineItem], now: dat
             "first_seen_at": now,
             "last_seen_at": now,
             "times_seen": 1,
-            "source_ods": item.source_ods,
+            "source_ods": item.source_ods[:12] if item.source_ods else None,  # may be any text
             "input_format": item.input_format,
             "location": item.location[:500],
             "reason_code": item.reason_code,

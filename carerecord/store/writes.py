@@ -255,7 +255,11 @@ def _keep_older(conn: Connection, rows: list[dict[str, Any]]) -> int:
             .order_by(resource_versions.c.version)
             .limit(1)
         ).scalar()
-        conn.execute(insert(resource_versions).values(version=min(lowest or 1, 1) - 1, **row))
+        conn.execute(
+            insert(resource_versions).values(
+                version=min(1 if lowest is None else lowest, 1) - 1, **row
+            )
+        )
         kept += 1
     return kept
 

@@ -75,6 +75,24 @@ def test_a_newer_version_replaces_the_current_and_keeps_history(
     assert history == [1]
 
 
+def test_several_older_versions_arriving_late_are_each_kept_below_the_current(
+    gp_store: Store, tmp_path: Path
+) -> None:
+    current = make_allergy(resource_id="a-1", last_updated="2026-11-01T09:00:00+00:00")
+    ingest_paths(gp_store, [write_ndjson(tmp_path / "1.ndjson", make_patient(), current)])
+
+    for number, recorded in enumerate(("2001-01-01", "2002-02-02", "2003-03-03")):
+        late = make_allergy(
+            resource_id="a-1", last_updated="2026-01-01T09:00:00+00:00", recordedDate=recorded
+        )
+        counts = ingest_paths(gp_store, [write_ndjson(tmp_path / f"late{number}.ndjson", late)])
+        assert counts.older == 1
+
+    with gp_store.engine.connect() as conn:
+        versions = conn.execute(select(resource_versions.c.version)).scalars().all()
+    assert sorted(versions) == [-2, -1, 0]
+
+
 def test_an_older_version_arriving_late_does_not_replace_the_current(
     gp_store: Store, tmp_path: Path
 ) -> None:
