@@ -120,10 +120,16 @@ class FrameDecoder:
         return fs + 1
 
 
-# Open connections of each server, so stop_server can close idle ones instead of waiting on them.
-_connections: weakref.WeakKeyDictionary[asyncio.Server, set[_Connection]] = (
-    weakref.WeakKeyDictionary()
-)
+class _Live:
+    """The open connections of one server, so stop_server can end idle ones, not wait on them."""
+
+    def __init__(self) -> None:
+        self.connections: set[_Connection] = set()
+        # A connection accepted just before close may start after stop_server has looked.
+        self.closed = False
+
+
+_servers: weakref.WeakKeyDictionary[asyncio.Server, _Live] = weakref.WeakKeyDictionary()
 
 
 async def start_server(
@@ -142,28 +148,31 @@ async def start_server(
     the next message on that connection is handled. refuse(reason) builds the reply sent before
     closing a connection that broke framing or whose handler raised.
     """
-    live: set[_Connection] = set()
+    live = _Live()
 
     async def accept(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         connection = _Connection(reader, writer, handler, refuse, max_message_bytes, idle_timeout)
-        live.add(connection)
+        if live.closed:
+            connection.stop()
+        live.connections.add(connection)
         try:
             await connection.serve()
         finally:
-            live.discard(connection)
+            live.connections.discard(connection)
 
     server = await asyncio.start_server(accept, host, port, ssl=ssl_context)
-    _connections[server] = live
+    _servers[server] = live
     return server
 
 
 async def stop_server(server: asyncio.Server, *, grace: float = 5.0) -> None:
     """Stop listening, close idle connections now and give busy ones `grace` seconds to reply."""
     server.close()
-    live = list(_connections.pop(server, ()))
-    for connection in live:
+    live = _servers.pop(server, _Live())
+    live.closed = True
+    for connection in live.connections:
         connection.stop()
-    tasks = [connection.task for connection in live]
+    tasks = [connection.task for connection in live.connections]
     if tasks:
         _, pending = await asyncio.wait(tasks, timeout=grace)
         for task in pending:
