@@ -171,13 +171,32 @@ def _reject(item: RawItem, source: str | None, code: str, reason: str) -> Quaran
     resource = item.resource or {}
     resource_type = resource.get("resourceType")
     resource_id = resource.get("id")
+    raw = item.raw
+    if item.resource is not None and item.bundle_refs:
+        # Kept alone, a bundle entry must still say who and what it cites: its bundle-internal
+        # references (urn:uuid:...) are written as Type/id, so a retry resolves them.
+        raw = orjson.dumps(_standalone(item.resource, item.bundle_refs, item.full_url)).decode()
     return QuarantineItem(
         input_format="fhir",
         location=item.location,
         reason_code=code,
         reason=reason,
-        raw=item.raw,
+        raw=raw,
         source_ods=source,
         resource_type=resource_type if isinstance(resource_type, str) else None,
         source_id=resource_id if isinstance(resource_id, str) else None,
     )
+
+
+def _standalone(value: Any, refs: dict[str, tuple[str, str]], full_url: str | None) -> Any:
+    if isinstance(value, dict):
+        copied = {k: _standalone(v, refs, None) for k, v in value.items()}
+        reference = copied.get("reference")
+        if isinstance(reference, str) and reference in refs:
+            copied["reference"] = "/".join(refs[reference])
+        if full_url in refs and "id" not in copied:
+            copied["id"] = refs[full_url][1]  # an entry identified only by its fullUrl
+        return copied
+    if isinstance(value, list):
+        return [_standalone(v, refs, None) for v in value]
+    return value

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import ssl
-from functools import partial
 
 from carerecord.ingest import hl7_intake
 from carerecord.ingest.hl7v2 import HL7Error, ack
@@ -21,9 +20,12 @@ from carerecord.store import Store
 async def start_hl7_listener(
     store: Store, rules: RulesSource, settings: Settings, port: int
 ) -> asyncio.Server:
+    def receive(payload: bytes, peer: str) -> hl7_intake.MessageResult:
+        # rules.current() re-reads the organisation registry now and then: in the thread too.
+        return hl7_intake.receive(store, rules.current(), payload, f"MLLP {peer}")
+
     async def handle(payload: bytes, peer: str) -> bytes:
-        receive = partial(hl7_intake.receive, store, rules.current(), payload, f"MLLP {peer}")
-        result = await asyncio.to_thread(receive)
+        result = await asyncio.to_thread(receive, payload, peer)
         return result.ack.encode("utf-8")
 
     def refuse(reason: str) -> bytes:

@@ -141,7 +141,25 @@ def _entries(bundle: dict[str, Any], source: str, rules: IntakeRules) -> list[_E
             entry.problem = prepared.reason
         else:
             entry.key = prepared.key
+    _refuse_repeats(found)
     return found
+
+
+def _refuse_repeats(entries: list[_Entry]) -> None:
+    """Two entries about one resource cannot both be applied (FHIR forbids it in a
+    transaction): every entry after the first is refused, and kept out of the submission."""
+    first: dict[tuple[str, str, str], int] = {}
+    for entry in entries:
+        if entry.key is None:
+            continue
+        earlier = first.setdefault(entry.key, entry.index)
+        if earlier != entry.index:
+            _, resource_type, resource_id = entry.key
+            entry.problem = (
+                f"{resource_type}/{resource_id} is already in entry[{earlier}]: "
+                "a bundle may hold one entry per resource"
+            )
+            entry.key, entry.prepared = None, None
 
 
 def _with_request_ids(bundle: dict[str, Any]) -> dict[str, Any]:

@@ -64,15 +64,17 @@ def write_batch(
     patient_of = links.link_patients(
         conn, [r for r in batch if r.resource_type == "Patient"], now, rejected
     )
+    accepted_patients = set(patient_of)  # a refused Patient must not slip in via its records
     patient_of.update(
         links.resolve_references(conn, [r for r in batch if r.resource_type != "Patient"])
     )
 
     resolvable: list[tuple[IncomingResource, str | None]] = []
     for item in batch:
+        if item.resource_type == "Patient" and _patient_key(item) not in accepted_patients:
+            continue
         if _names_a_patient(item) and _patient_key(item) not in patient_of:
-            if item.resource_type != "Patient":
-                rejected.append(_unmatched(item))
+            rejected.append(_unmatched(item))
             continue
         resolvable.append((item, patient_of.get(_patient_key(item))))
     if all_or_nothing and rejected:
