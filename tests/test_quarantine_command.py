@@ -104,6 +104,13 @@ def test_retry_needs_ids_or_all_but_not_both(cli: Cli) -> None:
         assert "name the items to retry, or use --all (not both)" in err
 
 
+def test_retry_filters_go_with_all_not_with_named_items(cli: Cli) -> None:
+    for flag in ("--reason", "--source"):
+        status, _, err = cli("quarantine", "retry", "1", flag, "X")
+        assert status == EXIT_USAGE
+        assert "choose items for --all; not with named items" in err
+
+
 def test_an_item_from_an_unregistered_source_is_resolved_by_a_retry_after_org_add(
     cli: Cli, store: Store, tmp_path: Path
 ) -> None:

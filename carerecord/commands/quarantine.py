@@ -107,6 +107,8 @@ def run_show(args: argparse.Namespace, console: Console) -> int:
 def run_retry(args: argparse.Namespace, console: Console) -> int:
     if bool(args.ids) == bool(args.all):
         raise UsageError("name the items to retry, or use --all (not both)")
+    if args.ids and (args.reason or args.source):
+        raise UsageError("--reason and --source choose items for --all; not with named items")
     settings = settings_from(args)
     store = open_store(settings)
     try:
