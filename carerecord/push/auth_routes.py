@@ -14,6 +14,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.formparsers import MultiPartException
 
+from carerecord.fhir.outcomes import fhir_response, outcome
 from carerecord.push.auth import (
     GRANT_TYPE,
     SCOPES,
@@ -22,7 +23,6 @@ from carerecord.push.auth import (
     AuthError,
     BackendAuth,
 )
-from carerecord.push.outcomes import fhir_response, outcome
 
 _GRANT_ROUTE = "fhir_token"
 # Token responses are credentials: no cache may keep them (RFC 6749 section 5.1).

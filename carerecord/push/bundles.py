@@ -14,10 +14,10 @@ from typing import Any
 
 import orjson
 
+from carerecord.fhir.outcomes import outcome, outcome_of
 from carerecord.ingest.fhir_json import prepare
 from carerecord.ingest.reader import RawItem, bundle_items
 from carerecord.ingest.rules import IntakeRules
-from carerecord.push.outcomes import outcome, outcome_of
 from carerecord.store import Store
 from carerecord.store.records import (
     Deletion,

@@ -14,11 +14,11 @@ from fastapi import Depends, FastAPI, Request
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
+from carerecord.fhir.outcomes import fhir_response, outcome
 from carerecord.ingest.rules import RulesSource
 from carerecord.push.auth import AuthenticatedSource, BackendAuth
 from carerecord.push.auth_routes import install_auth, require_source
 from carerecord.push.bundles import PushError, process_bundle, process_delete, process_put
-from carerecord.push.outcomes import fhir_response, outcome
 from carerecord.store import Store
 
 MAX_BODY_BYTES = 64 * 1024 * 1024

@@ -10,6 +10,7 @@ from fastapi.responses import Response
 from starlette.exceptions import HTTPException
 
 from carerecord.errors import PatientNotFound
+from carerecord.fhir.outcomes import fhir_response, outcome
 from carerecord.web.templating import render
 
 logger = logging.getLogger(__name__)
@@ -27,7 +28,20 @@ def install_error_pages(app: FastAPI) -> None:
     app.middleware("http")(_contain_failures)
 
 
+# FHIR clients get errors they can read: an OperationOutcome, never an HTML page.
+_FHIR_ISSUE = {404: "not-found", 405: "not-supported"}
+
+
+def _is_fhir(request: Request) -> bool:
+    return request.url.path == "/fhir" or request.url.path.startswith("/fhir/")
+
+
 def _page(request: Request, status: int) -> Response:
+    if _is_fhir(request):
+        code = _FHIR_ISSUE.get(status, "exception")
+        text = {404: "no such FHIR endpoint", 405: "this FHIR endpoint does not allow that method"}
+        problem = outcome(code, text.get(status, "the request could not be handled"))
+        return fhir_response(problem, status)
     title = _TITLES.get(status, "Sorry, there is a problem with the service")
     return render(request, "error.jinja", {"status": status, "title": title}, status)
 

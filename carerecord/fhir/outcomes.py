@@ -1,4 +1,4 @@
-"""FHIR OperationOutcome: how every error and warning on the push API is told to the sender."""
+"""FHIR OperationOutcome and FHIR JSON responses: how every FHIR door answers a client."""
 
 from __future__ import annotations
 
