@@ -43,10 +43,12 @@ fix: $(INSTALLED)
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-## bench: ingest and record-view benchmarks on SQLite and PostgreSQL (figures and a JSON line)
+## bench: ingest, record-view, MLLP and push benchmarks, SQLite and PostgreSQL (figures, JSON line)
 bench: $(INSTALLED)
 	$(BIN)/python bench/ingest.py
 	$(BIN)/python bench/view.py
+	$(BIN)/python bench/mllp.py
+	$(BIN)/python bench/push.py
 
 clean:
 	rm -rf $(VENV) node_modules carerecord/web/static/nhsuk test-artifacts

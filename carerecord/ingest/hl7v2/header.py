@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from carerecord.ingest.hl7v2.errors import HL7Error
-from carerecord.ingest.hl7v2.parse import parse
+from carerecord.ingest.hl7v2.parse import normalise, parse
 from carerecord.ingest.hl7v2.segments import Message, Segment
 from carerecord.ingest.hl7v2.values import to_utc
 
@@ -75,5 +75,12 @@ def header_of(message: Message) -> Header:
 
 
 def parse_header(message: str) -> Header:
-    """The MSH of one message; HL7Error (AR) when it is missing or unusable."""
-    return header_of(parse(message))
+    """The MSH of one message; HL7Error (AR) when it is missing or unusable.
+
+    Only MSH (and EVN, for the trigger some senders leave out of MSH-9) is parsed: the header
+    is read for every message, replays included, and parsing a long result message whole just
+    to read its MSH would double the cost of receiving it.
+    """
+    lines = normalise(message).split("\r")
+    evn = next((line for line in lines[1:] if line.startswith("EVN")), None)
+    return header_of(parse("\r".join([lines[0]] if evn is None else [lines[0], evn])))
