@@ -2,12 +2,15 @@
 
 Each message is applied in a worker thread (the store is synchronous), so a slow database never
 stalls the event loop; messages on one connection are still answered strictly in order.
+SQLite has one writer at a time: there, one worker applies messages from every connection in
+turn, because threads queueing on its write lock sleep in its busy handler and lose time.
 """
 
 from __future__ import annotations
 
 import asyncio
 import ssl
+from concurrent.futures import ThreadPoolExecutor
 
 from carerecord.ingest import hl7_intake
 from carerecord.ingest.hl7v2 import HL7Error, ack
@@ -24,8 +27,13 @@ async def start_hl7_listener(
         # rules.current() re-reads the organisation registry now and then: in the thread too.
         return hl7_intake.receive(store, rules.current(), payload, f"MLLP {peer}")
 
+    workers = ThreadPoolExecutor(
+        max_workers=1 if store.dialect == "sqlite" else 4, thread_name_prefix="hl7"
+    )
+
     async def handle(payload: bytes, peer: str) -> bytes:
-        result = await asyncio.to_thread(receive, payload, peer)
+        loop = asyncio.get_running_loop()
+        result = await loop.run_in_executor(workers, receive, payload, peer)
         return result.ack.encode("utf-8")
 
     def refuse(reason: str) -> bytes:
