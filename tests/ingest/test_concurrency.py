@@ -15,8 +15,8 @@ from sqlalchemy import func, select
 from carerecord.ingest.mllp import MLLPClient
 from carerecord.store import Store
 from carerecord.store.schema import resources
-from tests.factories import make_condition, make_org, make_patient, register
-from tests.ingest.test_mllp_service import HOST, adt_a01, hl7_listener, parse_ack
+from tests.factories import make_condition, make_patient
+from tests.ingest.listener import HOST, adt_a01, parse_ack
 from tests.push.helpers import (
     PushClient,
     SourceSystem,
@@ -110,18 +110,6 @@ def test_the_same_transaction_pushed_at_once_is_stored_once(
     assert row_count(store, "patients") == 1
     assert row_count(store, "patient_links") == 1
     assert row_count(store, "resource_versions") <= 2
-
-
-@pytest.fixture
-def hospital(store: Store) -> Store:
-    register(store, make_org("RAL", "acute"))
-    return store
-
-
-@pytest.fixture
-def port(hospital: Store, db_url: str) -> Iterator[int]:
-    with hl7_listener(hospital, db_url) as listening:
-        yield listening
 
 
 def send_once(port: int, message: bytes) -> str:

@@ -16,7 +16,7 @@ from carerecord.ingest.rules import RulesSource
 from carerecord.settings import Settings
 from carerecord.store import Store
 from tests.factories import make_org, register
-from tests.ingest.test_mllp_service import HOST, adt_a01, hl7_listener, parse_ack
+from tests.ingest.listener import HOST, adt_a01, hl7_listener, parse_ack
 
 ACK_CODES = {"AA", "AE", "AR"}
 FUZZ = settings(

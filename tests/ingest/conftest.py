@@ -1,0 +1,23 @@
+"""Fixtures for the HL7 v2 listener tests: a registered hospital and a live listener."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from carerecord.store import Store
+from tests.factories import make_org, register
+from tests.ingest.listener import hl7_listener
+
+
+@pytest.fixture
+def hospital(store: Store) -> Store:
+    register(store, make_org("RAL", "acute"))
+    return store
+
+
+@pytest.fixture
+def port(hospital: Store, db_url: str) -> Iterator[int]:
+    with hl7_listener(hospital, db_url) as listening:
+        yield listening
