@@ -36,8 +36,9 @@ def install_push(app: FastAPI, store: Store, rules: RulesSource, auth: BackendAu
     async def push_bundle(request: Request, sender: AuthenticatedSource = source) -> Response:
         raw = await _body(request)
         bundle = _json(raw)
+        # rules.current() may re-read the registry: in the worker thread, off the event loop.
         status, body = await run_in_threadpool(
-            process_bundle, store, rules.current(), sender.source_ods, bundle, raw.decode()
+            lambda: process_bundle(store, rules.current(), sender.source_ods, bundle, raw.decode())
         )
         return fhir_response(body, status)
 
@@ -48,7 +49,9 @@ def install_push(app: FastAPI, store: Store, rules: RulesSource, auth: BackendAu
         _check_type(resource_type)
         body = _json(await _body(request))
         status, answer = await run_in_threadpool(
-            process_put, store, rules.current(), sender.source_ods, resource_type, resource_id, body
+            lambda: process_put(
+                store, rules.current(), sender.source_ods, resource_type, resource_id, body
+            )
         )
         headers = {"Location": f"{resource_type}/{resource_id}"} if status in (200, 201) else None
         return fhir_response(answer, status, headers)
