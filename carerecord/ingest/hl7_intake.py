@@ -7,7 +7,9 @@ A message the store has seen before (same sender, same MSH-10) gets its first an
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import orjson
 
@@ -58,11 +60,7 @@ def receive(store: Store, rules: IntakeRules, raw: bytes | str, location: str) -
         counts = WriteCounts(quarantined=1, quarantine_reasons={"unknown-source": 1})
         return MessageResult("AR", ack(header, "AR", [unknown]), counts, problem=unknown.text)
 
-    key = MessageKey(
-        sender_of(header),
-        header.control_id[:199],
-        f"{header.message_type}^{header.trigger}",
-    )
+    key = message_key(header)
     outcome = MessageResult("", "", replayed=True)
 
     def handle(unit: WriteUnit) -> tuple[str, str]:
@@ -72,22 +70,59 @@ def receive(store: Store, rules: IntakeRules, raw: bytes | str, location: str) -
 
     answer = store.apply_message(key, handle)
     if outcome.replayed:
-        return MessageResult(_ack_code(answer), answer, replayed=True)
+        return MessageResult(ack_code(answer), answer, replayed=True)
     return outcome
+
+
+@dataclass
+class PreparedMessage:
+    """A message mapped and checked, ready to write: its submission and the keys it touches."""
+
+    header: Header
+    text: str
+    location: str
+    submission: Submission
+
+    @property
+    def keys(self) -> set[tuple[str, str, str]]:
+        return {r.key for r in self.submission.resources} | {
+            e.key for e in self.submission.excluded
+        }
+
+
+Lookup = Callable[[str, str, str], dict[str, Any] | None]  # (source, type, id) → current body
 
 
 def apply(
     unit: WriteUnit, rules: IntakeRules, text: str, header: Header, location: str
 ) -> MessageResult:
     """Maps and writes one parsed message inside the caller's unit of work."""
+    prepared = prepare_message(unit.current, rules, text, header, location)
+    if isinstance(prepared, MessageResult):
+        unit.quarantine(prepared.counts.rejections)
+        return prepared
+    try:
+        counts = unit.write(prepared.submission)
+    except SubmissionRefused as refused:
+        failed = refuse(prepared, refused.rejected)
+        unit.quarantine(failed.counts.rejections)
+        return failed
+    return answer(header, counts, prepared.keys)
+
+
+def prepare_message(
+    current: Lookup, rules: IntakeRules, text: str, header: Header, location: str
+) -> PreparedMessage | MessageResult:
+    """The message's submission, or (when it cannot be used) the answer, with the message to
+    quarantine in its counts' rejections. Nothing is written here."""
     source = sender_of(header)
     try:
-        mapped = map_message(text, lambda kind, key: unit.current(source, kind, key))
+        mapped = map_message(text, lambda kind, key: current(source, kind, key))
     except HL7Error as error:
         reason = "unsupported-message" if error.reject else "unusable-message"
-        unit.quarantine([_quarantined(text, source, location, reason, error.text)])
         code = "AR" if error.reject else "AE"
         counts = WriteCounts(quarantined=1, quarantine_reasons={reason: 1})
+        counts.rejections = [_quarantined(text, source, location, reason, error.text)]
         return MessageResult(code, ack(header, code, [error]), counts, problem=error.text)
 
     incoming: list[IncomingResource] = []
@@ -98,30 +133,41 @@ def apply(
         item = RawItem(
             f"{location} resource {index + 1}", orjson.dumps(resource).decode(), resource
         )
-        prepared = prepare(item, source, rules)
-        if isinstance(prepared, QuarantineItem):
-            problems.append(prepared)
-        elif isinstance(prepared, ExcludedItem):
-            excluded.append(prepared)
+        checked = prepare(item, source, rules)
+        if isinstance(checked, QuarantineItem):
+            problems.append(checked)
+        elif isinstance(checked, ExcludedItem):
+            excluded.append(checked)
         else:
-            incoming.append(prepared)
+            incoming.append(checked)
     merges = (
         [Merge(source, mapped.merge.prior_local_id, mapped.merge.surviving_local_id)]
         if mapped.merge
         else []
     )
-    if not problems:
-        try:
-            counts = unit.write(Submission(incoming, excluded=excluded, merges=merges))
-        except SubmissionRefused as refused:
-            problems = refused.rejected
-        else:
-            return _answer(header, counts)
+    prepared = PreparedMessage(
+        header, text, location, Submission(incoming, excluded=excluded, merges=merges)
+    )
+    return refuse(prepared, problems) if problems else prepared
+
+
+def refuse(prepared: PreparedMessage, problems: Sequence[QuarantineItem]) -> MessageResult:
+    """AE: the whole message goes to the quarantine (in the counts' rejections) with why."""
+    header, source = prepared.header, sender_of(prepared.header)
     reason = "; ".join(dict.fromkeys(p.reason for p in problems))
-    unit.quarantine([_quarantined(text, source, location, problems[0].reason_code, reason)])
     counts = WriteCounts(quarantined=1, quarantine_reasons={problems[0].reason_code: 1})
+    counts.rejections = [
+        _quarantined(prepared.text, source, prepared.location, problems[0].reason_code, reason)
+    ]
     errors = [HL7Error(p.reason, code="207", reject=False) for p in problems]
     return MessageResult("AE", ack(header, "AE", errors), counts, problem=reason)
+
+
+def message_key(header: Header) -> MessageKey:
+    """What makes a message the same message again: its sender and control id (MSH-10)."""
+    return MessageKey(
+        sender_of(header), header.control_id[:199], f"{header.message_type}^{header.trigger}"
+    )
 
 
 def sender_of(header: Header) -> str:
@@ -129,12 +175,17 @@ def sender_of(header: Header) -> str:
     return header.sending_facility.strip().upper()
 
 
-def _answer(header: Header, counts: WriteCounts) -> MessageResult:
-    if not counts.excluded:
+def answer(
+    header: Header, counts: WriteCounts, keys: set[tuple[str, str, str]] | None = None
+) -> MessageResult:
+    """AA, or AE when legally restricted items of this message (among `keys`, when the write
+    held other messages too) were excluded."""
+    excluded = counts.excluded_keys if keys is None else counts.excluded_keys & keys
+    if not excluded:
         return MessageResult("AA", ack(header, "AA"), counts)
     categories = ", ".join(sorted(counts.excluded_categories))
     error = HL7Error(
-        f"{counts.excluded} item(s) not stored: legally restricted data ({categories}) is "
+        f"{len(excluded)} item(s) not stored: legally restricted data ({categories}) is "
         "kept out of the shared record; the rest of the message was stored",
         code="207",
         reject=False,
@@ -155,7 +206,7 @@ def _quarantined(
     )
 
 
-def _ack_code(ack_text: str) -> str:
+def ack_code(ack_text: str) -> str:
     for segment in ack_text.split("\r"):
         if segment.startswith("MSA"):
             fields = segment.split(segment[3:4] or "|")

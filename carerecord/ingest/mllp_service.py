@@ -1,9 +1,10 @@
 """The HL7 v2 listener: MLLP transport in front of the message intake.
 
-Each message is applied in a worker thread (the store is synchronous), so a slow database never
-stalls the event loop; messages on one connection are still answered strictly in order.
-SQLite has one writer at a time: there, one worker applies messages from every connection in
-turn, because threads queueing on its write lock sleep in its busy handler and lose time.
+Messages are applied in a worker thread (the store is synchronous), so a slow database never
+stalls the event loop; messages on one connection are still answered strictly in order, because
+the transport hands over the next only after the last was answered. Messages waiting on
+different connections are applied together, in one transaction (hl7_groups), which shares the
+database work among them; one worker does this, as SQLite has one writer at a time anyway.
 """
 
 from __future__ import annotations
@@ -12,29 +13,64 @@ import asyncio
 import ssl
 from concurrent.futures import ThreadPoolExecutor
 
-from carerecord.ingest import hl7_intake
+from carerecord.ingest import hl7_groups
 from carerecord.ingest.hl7v2 import HL7Error, ack
 from carerecord.ingest.mllp import start_server
 from carerecord.ingest.rules import RulesSource
 from carerecord.settings import Settings
 from carerecord.store import Store
 
+GROUP_SIZE = 64  # at most this many messages per transaction
+
 
 async def start_hl7_listener(
     store: Store, rules: RulesSource, settings: Settings, port: int
 ) -> asyncio.Server:
-    def receive(payload: bytes, peer: str) -> hl7_intake.MessageResult:
-        # rules.current() re-reads the organisation registry now and then: in the thread too.
-        return hl7_intake.receive(store, rules.current(), payload, f"MLLP {peer}")
+    workers = ThreadPoolExecutor(max_workers=1, thread_name_prefix="hl7")
+    waiting: list[tuple[bytes, str, asyncio.Future[bytes]]] = []
+    draining: set[asyncio.Task[None]] = set()  # at most one; held so it is not collected
+    running = False  # set and cleared without an await in between: no message is stranded
 
-    workers = ThreadPoolExecutor(
-        max_workers=1 if store.dialect == "sqlite" else 4, thread_name_prefix="hl7"
-    )
+    def apply(deliveries: list[tuple[bytes, str]]) -> list[bytes]:
+        # rules.current() re-reads the organisation registry now and then: in the thread too.
+        results = hl7_groups.receive_all(store, rules.current(), deliveries)
+        return [result.ack.encode("utf-8") for result in results]
+
+    async def drain() -> None:
+        nonlocal running
+        loop = asyncio.get_running_loop()
+        try:
+            await _drain(loop)
+        finally:
+            running = False
+
+    async def _drain(loop: asyncio.AbstractEventLoop) -> None:
+        while waiting:
+            group = waiting[:GROUP_SIZE]
+            del waiting[:GROUP_SIZE]
+            try:
+                acks = await loop.run_in_executor(
+                    workers, apply, [(payload, location) for payload, location, _ in group]
+                )
+            except Exception as error:  # each connection's handler reports it and closes
+                for _, _, answer in group:
+                    if not answer.done():  # its connection may have gone meanwhile
+                        answer.set_exception(error)
+            else:
+                for (_, _, answer), reply in zip(group, acks, strict=True):
+                    if not answer.done():  # applied all the same: a re-send gets this ACK
+                        answer.set_result(reply)
 
     async def handle(payload: bytes, peer: str) -> bytes:
-        loop = asyncio.get_running_loop()
-        result = await loop.run_in_executor(workers, receive, payload, peer)
-        return result.ack.encode("utf-8")
+        nonlocal running
+        answer: asyncio.Future[bytes] = asyncio.get_running_loop().create_future()
+        waiting.append((payload, f"MLLP {peer}", answer))
+        if not running:
+            running = True
+            task = asyncio.create_task(drain())
+            draining.add(task)
+            task.add_done_callback(draining.discard)
+        return await answer
 
     def refuse(reason: str) -> bytes:
         return ack(None, "AR", [HL7Error(reason, code="100")]).encode("utf-8")

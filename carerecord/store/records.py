@@ -128,6 +128,7 @@ class WriteCounts:
     # (source, type, id) → "created", "updated", "unchanged" or "older"; and what it quarantined.
     outcomes: dict[tuple[str, str, str], str] = field(default_factory=dict)
     rejections: list[QuarantineItem] = field(default_factory=list)
+    excluded_keys: set[tuple[str, str, str]] = field(default_factory=set)
 
     def add(self, other: WriteCounts) -> None:
         self.stored += other.stored

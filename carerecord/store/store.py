@@ -21,7 +21,7 @@ from carerecord.store.records import (
     Submission,
     WriteCounts,
 )
-from carerecord.store.units import MessageKey, MessageUnit, WriteUnit
+from carerecord.store.units import MessageGroup, MessageKey, MessageUnit, WriteUnit
 
 T = TypeVar("T")
 
@@ -107,6 +107,25 @@ class Store:
                     code, ack = handle(unit)
                     unit.acknowledge(code, ack)
                     return ack
+            except IntegrityError:
+                if attempt == _WRITE_ATTEMPTS:
+                    raise
+        raise AssertionError("unreachable")
+
+    def apply_messages(
+        self,
+        keys: Sequence[MessageKey],
+        handle: Callable[[MessageGroup], dict[MessageKey, tuple[str, str]]],
+    ) -> dict[MessageKey, str]:
+        """Applies several HL7 messages (distinct keys) in one transaction: `handle` answers
+        the new ones; those seen before get their recorded ack back unapplied."""
+        for attempt in range(1, _WRITE_ATTEMPTS + 1):
+            try:
+                with self.transaction() as conn:
+                    group = MessageGroup(conn, datetime.now(UTC), keys)
+                    answers = handle(group) if group.claimed else {}
+                    group.acknowledge(answers)
+                    return {**group.replayed, **{k: text for k, (_, text) in answers.items()}}
             except IntegrityError:
                 if attempt == _WRITE_ATTEMPTS:
                     raise

@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, bindparam, select, tuple_
 
 from carerecord.store.quarantine import quarantine_items
 from carerecord.store.records import QuarantineItem, Submission, WriteCounts
@@ -105,4 +105,72 @@ class MessageUnit(WriteUnit):
                 hl7_messages.c.control_id == self.key.control_id,
             )
             .values(ack_code=code, ack=ack)
+        )
+
+
+class MessageGroup(WriteUnit):
+    """Several HL7 messages (from different connections) applied in one transaction, so the
+    statements they need are shared. Each is still recorded, and answered, on its own."""
+
+    def __init__(self, conn: Connection, now: datetime, keys: Sequence[MessageKey]) -> None:
+        super().__init__(conn, now)
+        self.replayed = self._claim(keys)
+        self.claimed = [key for key in keys if key not in self.replayed]
+
+    def _claim(self, keys: Sequence[MessageKey]) -> dict[MessageKey, str]:
+        """Claims every new control id in one statement; returns the acknowledgements of those
+        applied before. The primary key settles races with other writers, as for one message."""
+        rows = [
+            {
+                "source_ods": key.source_ods,
+                "control_id": key.control_id,
+                "message_type": key.message_type[:20],
+                "received_at": self.now,
+                "ack_code": "",
+                "ack": "",
+            }
+            for key in keys
+        ]
+        claimed = {
+            (row.source_ods, row.control_id)
+            for row in self.conn.execute(
+                insert_for(self.conn, hl7_messages)
+                .values(rows)
+                .on_conflict_do_nothing(index_elements=["source_ods", "control_id"])
+                .returning(hl7_messages.c.source_ods, hl7_messages.c.control_id)
+            )
+        }
+        known = [key for key in keys if (key.source_ods, key.control_id) not in claimed]
+        if not known:
+            return {}
+        column = tuple_(hl7_messages.c.source_ods, hl7_messages.c.control_id)
+        acks = {
+            (row.source_ods, row.control_id): str(row.ack or "")
+            for row in self.conn.execute(
+                select(
+                    hl7_messages.c.source_ods, hl7_messages.c.control_id, hl7_messages.c.ack
+                ).where(column.in_([(k.source_ods, k.control_id) for k in known]))
+            )
+        }
+        return {key: acks.get((key.source_ods, key.control_id), "") for key in known}
+
+    def acknowledge(self, answers: dict[MessageKey, tuple[str, str]]) -> None:
+        if not answers:
+            return
+        self.conn.execute(
+            hl7_messages.update()
+            .where(
+                hl7_messages.c.source_ods == bindparam("key_source"),
+                hl7_messages.c.control_id == bindparam("key_control"),
+            )
+            .values(ack_code=bindparam("code"), ack=bindparam("text")),
+            [
+                {
+                    "key_source": key.source_ods,
+                    "key_control": key.control_id,
+                    "code": code,
+                    "text": text,
+                }
+                for key, (code, text) in answers.items()
+            ],
         )

@@ -89,6 +89,7 @@ def write_batch(
     )
     exclusions.record(conn, excluded, now)
     counts.excluded = len(excluded)
+    counts.excluded_keys = {item.key for item in excluded}
     for refused in excluded:
         counts.excluded_categories[refused.category] = (
             counts.excluded_categories.get(refused.category, 0) + 1
@@ -168,14 +169,20 @@ _IDENTITY = frozenset({"source_ods", "resource_type", "source_id"})
 def _current_versions(
     conn: Connection, keys: list[tuple[str, str, str]]
 ) -> dict[tuple[str, str, str], _Current]:
-    """One index lookup per (source, type) in the batch: cheaper than a row-value IN list."""
-    groups: dict[tuple[str, str], list[str]] = {}
-    for source, resource_type, source_id in keys:
-        groups.setdefault((source, resource_type), []).append(source_id)
+    """One index lookup per resource type in the batch, for all its sources at once (a file
+    batch has one source; a group of HL7 messages several): cheaper than a row-value IN list.
+    A (source, id) pair from two different keys may also match: only wanted keys are kept."""
+    wanted = set(keys)
+    groups: dict[str, tuple[set[str], set[str]]] = {}
+    for source, resource_type, source_id in wanted:
+        sources, ids = groups.setdefault(resource_type, (set(), set()))
+        sources.add(source)
+        ids.add(source_id)
     found: dict[tuple[str, str, str], _Current] = {}
-    for (source, resource_type), ids in groups.items():
+    for resource_type, (sources, ids) in groups.items():
         rows = conn.execute(
             select(
+                resources.c.source_ods,
                 resources.c.source_id,
                 resources.c.id,
                 resources.c.version,
@@ -183,15 +190,17 @@ def _current_versions(
                 resources.c.last_updated_at_source,
                 resources.c.hidden,
             ).where(
-                resources.c.source_ods == source,
+                resources.c.source_ods.in_(sorted(sources)),
                 resources.c.resource_type == resource_type,
-                resources.c.source_id.in_(ids),
+                resources.c.source_id.in_(sorted(ids)),
             )
         )
         for r in rows:
-            found[(source, resource_type, r.source_id)] = _Current(
-                r.id, r.version, r.content_hash, r.last_updated_at_source, r.hidden
-            )
+            key = (r.source_ods, resource_type, r.source_id)
+            if key in wanted:
+                found[key] = _Current(
+                    r.id, r.version, r.content_hash, r.last_updated_at_source, r.hidden
+                )
     return found
 
 

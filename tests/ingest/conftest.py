@@ -6,9 +6,13 @@ from collections.abc import Iterator
 
 import pytest
 
+from carerecord.ingest.exclusions import SNOMED, ExclusionList
+from carerecord.ingest.rules import IntakeRules
 from carerecord.store import Store
 from tests.factories import make_org, register
 from tests.ingest.listener import hl7_listener
+
+FERTILITY = "46249006"  # Artificial insemination, heterologous: assisted fertilisation set
 
 
 @pytest.fixture
@@ -21,3 +25,11 @@ def hospital(store: Store) -> Store:
 def port(hospital: Store, db_url: str) -> Iterator[int]:
     with hl7_listener(hospital, db_url) as listening:
         yield listening
+
+
+@pytest.fixture
+def rules(store: Store) -> IntakeRules:
+    """Two hospitals, and one legally restricted code (assisted fertilisation)."""
+    register(store, make_org("RCB", "acute"), make_org("RAL", "acute"))
+    exclusions = ExclusionList({f"{SNOMED}|{FERTILITY}": "assisted fertilisation"})
+    return IntakeRules({o.ods_code: o for o in store.organisations()}, exclusions)

@@ -5,20 +5,18 @@ from __future__ import annotations
 from pathlib import Path
 
 import orjson
-import pytest
 from sqlalchemy import func, select
 
-from carerecord.ingest.exclusions import SNOMED, ExclusionList
 from carerecord.ingest.hl7_intake import receive
 from carerecord.ingest.pipeline import ingest_paths
 from carerecord.ingest.rules import IntakeRules
 from carerecord.store import Store
 from carerecord.store.records import StoredResource
 from carerecord.store.schema import resource_versions, resources
-from tests.factories import make_org, register, valid_nhs_number
+from tests.factories import valid_nhs_number
+from tests.ingest.conftest import FERTILITY
 
 NHS = "9434765919"
-FERTILITY = "46249006"  # Artificial insemination, heterologous: assisted fertilisation set
 
 
 def segment(name: str, fields: dict[int, str]) -> str:
@@ -68,13 +66,6 @@ def oru(control_id: str, *obx: str, patient: str = "") -> str:
 
 
 POTASSIUM = "OBX|1|NM|2823-3^Potassium^LN||4.2|mmol/L^mmol/L^UCUM|3.5-5.0|N|||F"
-
-
-@pytest.fixture
-def rules(store: Store) -> IntakeRules:
-    register(store, make_org("RCB", "acute"), make_org("RAL", "acute"))
-    exclusions = ExclusionList({f"{SNOMED}|{FERTILITY}": "assisted fertilisation"})
-    return IntakeRules({o.ods_code: o for o in store.organisations()}, exclusions)
 
 
 def held(store: Store, nhs: str = NHS) -> dict[str, StoredResource]:

@@ -1,0 +1,131 @@
+"""HL7 v2 messages waiting on many connections, applied together.
+
+Each message costs some fixed work in the database (linking its patient, looking up what its
+resources replace, recording its acknowledgement). Messages that arrive together, from
+different connections, share one transaction and, where they touch different resources, one
+write. Each is still applied whole or quarantined whole, recorded once by its control id, and
+answered on its own, exactly as when it arrives alone (hl7_intake.receive).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from carerecord.ingest import hl7_intake
+from carerecord.ingest.hl7_intake import MessageResult, PreparedMessage
+from carerecord.ingest.hl7v2 import Header, HL7Error, normalise, parse_header
+from carerecord.ingest.rules import IntakeRules
+from carerecord.store import Store
+from carerecord.store.records import Submission
+from carerecord.store.units import MessageGroup, MessageKey
+from carerecord.store.writes import SubmissionRefused
+
+
+def receive_all(
+    store: Store, rules: IntakeRules, deliveries: Sequence[tuple[bytes | str, str]]
+) -> list[MessageResult]:
+    """An answer for each (raw message, where it came from), in order."""
+    results: list[MessageResult | None] = [None] * len(deliveries)
+    waiting: dict[MessageKey, tuple[int, str, Header, str]] = {}
+    later: list[int] = []  # a second copy of a message already in this group
+    for index, (raw, location) in enumerate(deliveries):
+        text = normalise(raw)
+        try:
+            header = parse_header(text)
+        except HL7Error:
+            header = None
+        if header is None or hl7_intake.sender_of(header) not in rules.organisations:
+            results[index] = hl7_intake.receive(store, rules, raw, location)  # refused alone
+            continue
+        key = hl7_intake.message_key(header)
+        if key in waiting:
+            later.append(index)
+        else:
+            waiting[key] = (index, text, header, location)
+
+    if waiting:
+        answered: dict[MessageKey, MessageResult] = {}
+
+        def handle(group: MessageGroup) -> dict[MessageKey, tuple[str, str]]:
+            answered.clear()  # a retried transaction starts again from nothing
+            answered.update(_apply(group, rules, [(k, *waiting[k][1:]) for k in group.claimed]))
+            return {key: (result.code, result.ack) for key, result in answered.items()}
+
+        acks = store.apply_messages(list(waiting), handle)
+        for key, (index, *_) in waiting.items():
+            found = answered.get(key)
+            results[index] = found or MessageResult(
+                hl7_intake.ack_code(acks[key]), acks[key], replayed=True
+            )
+    for index in later:  # now a replay of the first copy
+        raw, location = deliveries[index]
+        results[index] = hl7_intake.receive(store, rules, raw, location)
+    return [result for result in results if result is not None]
+
+
+def _apply(
+    group: MessageGroup, rules: IntakeRules, messages: list[tuple[MessageKey, str, Header, str]]
+) -> dict[MessageKey, MessageResult]:
+    answers: dict[MessageKey, MessageResult] = {}
+    batch: list[tuple[MessageKey, PreparedMessage]] = []
+    pending: set[tuple[str, str, str]] = set()  # keys the batch will write
+
+    def flush() -> None:
+        answers.update(_write(group, batch))
+        batch.clear()
+        pending.clear()
+
+    def current(source: str, kind: str, key: str) -> dict[str, object] | None:
+        if (source, kind, key) in pending:
+            flush()  # a message reads what one before it in the batch writes
+        return group.current(source, kind, key)
+
+    for key, text, header, location in messages:
+        prepared = hl7_intake.prepare_message(current, rules, text, header, location)
+        if isinstance(prepared, MessageResult):
+            group.quarantine(prepared.counts.rejections)
+            answers[key] = prepared
+            continue
+        if prepared.keys & pending or prepared.submission.merges:
+            flush()  # one version per resource per write; merges move data, so go alone
+        batch.append((key, prepared))
+        pending.update(prepared.keys)
+        if prepared.submission.merges:
+            flush()
+    flush()
+    return answers
+
+
+def _write(
+    group: MessageGroup, batch: list[tuple[MessageKey, PreparedMessage]]
+) -> dict[MessageKey, MessageResult]:
+    """One write for the batch; if any message in it cannot be stored, each goes alone."""
+    if not batch:
+        return {}
+    combined = Submission(
+        resources=[r for _, p in batch for r in p.submission.resources],
+        excluded=[e for _, p in batch for e in p.submission.excluded],
+        merges=[m for _, p in batch for m in p.submission.merges],
+    )
+    try:
+        counts = group.write(combined)
+    except SubmissionRefused:
+        if len(batch) == 1:
+            return _alone(group, *batch[0])
+        answers: dict[MessageKey, MessageResult] = {}
+        for key, prepared in batch:
+            answers.update(_alone(group, key, prepared))
+        return answers
+    return {key: hl7_intake.answer(p.header, counts, p.keys) for key, p in batch}
+
+
+def _alone(
+    group: MessageGroup, key: MessageKey, prepared: PreparedMessage
+) -> dict[MessageKey, MessageResult]:
+    try:
+        counts = group.write(prepared.submission)
+    except SubmissionRefused as refused:
+        failed = hl7_intake.refuse(prepared, refused.rejected)
+        group.quarantine(failed.counts.rejections)
+        return {key: failed}
+    return {key: hl7_intake.answer(prepared.header, counts, prepared.keys)}
