@@ -129,7 +129,8 @@ class MessageGroup(WriteUnit):
                 "ack_code": "",
                 "ack": "",
             }
-            for key in keys
+            # in key order, so two writers claiming overlapping groups cannot deadlock
+            for key in sorted(keys, key=lambda k: (k.source_ods, k.control_id))
         ]
         claimed = {
             (row.source_ods, row.control_id)
