@@ -2,10 +2,19 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
 from carerecord.nhs_number import SYSTEM as NHS_NUMBER_SYSTEM
+
+_FHIR_ID = re.compile(r"[A-Za-z0-9\-.]{1,64}")
+
+
+def is_fhir_id(value: object) -> bool:
+    """Whether a value can be a FHIR resource id: 1 to 64 letters, digits, '-' and '.'."""
+    return isinstance(value, str) and _FHIR_ID.fullmatch(value) is not None
+
 
 # Fields that name the person a resource is about, in the order they are looked for.
 _PATIENT_FIELDS = ("subject", "patient", "beneficiary")

@@ -6,13 +6,12 @@ Validation happens here, once, at the edge: everything past this point can trust
 from __future__ import annotations
 
 import hashlib
-import re
 from typing import Any
 
 import orjson
 
 from carerecord.fhir import extract
-from carerecord.fhir.references import cited_resources, patient_reference
+from carerecord.fhir.references import cited_resources, is_fhir_id, patient_reference
 from carerecord.fhir.sections import SECTION_TITLES, SUPPORTING, section_of
 from carerecord.identity.patients import IdentityProblem, patient_identity
 from carerecord.ingest.fhir_version import non_r4_reason
@@ -20,7 +19,6 @@ from carerecord.ingest.reader import RawItem
 from carerecord.ingest.rules import IntakeRules
 from carerecord.store.records import ExcludedItem, IncomingResource, QuarantineItem
 
-_FHIR_ID = re.compile(r"^[A-Za-z0-9\-.]{1,64}$")
 _SOURCE_URN = "urn:ods:"
 # Who the record is about, and what other resources lean on, whatever sections a source shares.
 _ALWAYS_ACCEPTED = frozenset({"demographics", SUPPORTING})
@@ -48,7 +46,7 @@ def prepare(
     resource_type = resource.get("resourceType")
     if not isinstance(resource_type, str) or not resource_type:
         return _reject(item, source, "malformed", "no resourceType: not a FHIR resource")
-    reason = non_r4_reason(resource)
+    reason = non_r4_reason(resource, item.raw or None)
     if reason:
         return _reject(item, source, "not-fhir-r4", reason)
     resource_id = _resource_id(resource, item)
@@ -137,7 +135,7 @@ def _resource_id(resource: dict[str, Any], item: RawItem) -> str | None:
     value = resource.get("id")
     if value is None and item.full_url and item.bundle_refs and item.full_url in item.bundle_refs:
         value = item.bundle_refs[item.full_url][1]
-    return value if isinstance(value, str) and _FHIR_ID.match(value) else None
+    return value if isinstance(value, str) and is_fhir_id(value) else None
 
 
 def _local(local_id: str | None, bundle_refs: dict[str, tuple[str, str]] | None) -> str | None:

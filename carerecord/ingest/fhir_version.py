@@ -40,8 +40,16 @@ _NOT_IN_R4: dict[str, str] = {
 }
 
 
-def non_r4_reason(resource: dict[str, Any]) -> str | None:
-    """Why this resource is not FHIR R4, or None when nothing says it is another version."""
+# No earlier-version definition URL can appear in a resource's text without one of these.
+_MAY_NAME_EARLIER = re.compile(r"STU3|DSTU2|fhir\.nhs\.net", re.IGNORECASE)
+
+
+def non_r4_reason(resource: dict[str, Any], text: str | None = None) -> str | None:
+    """Why this resource is not FHIR R4, or None when nothing says it is another version.
+
+    `text`, the resource's JSON as received, lets the walk over every extension be skipped
+    for almost every resource, which could not name an earlier version: this runs on each
+    resource ingested."""
     resource_type = resource.get("resourceType")
     if isinstance(resource_type, str) and resource_type in _NOT_IN_R4:
         version = _NOT_IN_R4[resource_type]
@@ -49,6 +57,8 @@ def non_r4_reason(resource: dict[str, Any]) -> str | None:
     declared = _declared_version(resource)
     if declared is not None and not declared.startswith("4.0"):
         return f"{resource_type} declares FHIR version {declared}, not R4 (4.0.x)"
+    if text is not None and not _MAY_NAME_EARLIER.search(text):
+        return None
     for url in _definition_urls(resource):
         if _EARLIER_DEFINITION.search(url):
             return f"{resource_type} uses {url}, defined for an earlier FHIR version than R4"

@@ -39,8 +39,12 @@ class MessageResult:
     problem: str = ""  # why it was not applied, when it was not
 
 
-def receive(store: Store, rules: IntakeRules, raw: bytes | str, location: str) -> MessageResult:
-    """Applies one message (once) and returns its acknowledgement."""
+def screen(
+    store: Store, rules: IntakeRules, raw: bytes | str, location: str
+) -> tuple[str, Header] | MessageResult:
+    """The message's text and header, or its AR answer when it cannot be applied at all
+    (unreadable, or from a sender that is not registered); such a message is quarantined here,
+    because there is no sender and control id to record it by."""
     text = normalise(raw)
     try:
         header = parse_header(text)
@@ -59,19 +63,7 @@ def receive(store: Store, rules: IntakeRules, raw: bytes | str, location: str) -
         )
         counts = WriteCounts(quarantined=1, quarantine_reasons={"unknown-source": 1})
         return MessageResult("AR", ack(header, "AR", [unknown]), counts, problem=unknown.text)
-
-    key = message_key(header)
-    outcome = MessageResult("", "", replayed=True)
-
-    def handle(unit: WriteUnit) -> tuple[str, str]:
-        nonlocal outcome
-        outcome = apply(unit, rules, text, header, location)
-        return outcome.code, outcome.ack
-
-    answer = store.apply_message(key, handle)
-    if outcome.replayed:
-        return MessageResult(ack_code(answer), answer, replayed=True)
-    return outcome
+    return text, header
 
 
 @dataclass
@@ -82,6 +74,7 @@ class PreparedMessage:
     text: str
     location: str
     submission: Submission
+    warnings: list[str] = field(default_factory=list)  # what of it was left out, and why
 
     @property
     def keys(self) -> set[tuple[str, str, str]]:
@@ -107,7 +100,7 @@ def apply(
         failed = refuse(prepared, refused.rejected)
         unit.quarantine(failed.counts.rejections)
         return failed
-    return answer(header, counts, prepared.keys)
+    return answer(prepared, counts)
 
 
 def prepare_message(
@@ -146,7 +139,11 @@ def prepare_message(
         else []
     )
     prepared = PreparedMessage(
-        header, text, location, Submission(incoming, excluded=excluded, merges=merges)
+        header,
+        text,
+        location,
+        Submission(incoming, excluded=excluded, merges=merges),
+        mapped.warnings,
     )
     return refuse(prepared, problems) if problems else prepared
 
@@ -175,14 +172,13 @@ def sender_of(header: Header) -> str:
     return header.sending_facility.strip().upper()
 
 
-def answer(
-    header: Header, counts: WriteCounts, keys: set[tuple[str, str, str]] | None = None
-) -> MessageResult:
-    """AA, or AE when legally restricted items of this message (among `keys`, when the write
-    held other messages too) were excluded."""
-    excluded = counts.excluded_keys if keys is None else counts.excluded_keys & keys
+def answer(prepared: PreparedMessage, counts: WriteCounts) -> MessageResult:
+    """AA, or AE when legally restricted items of this message were excluded (`counts` may
+    cover other messages written with it). What the mapping left out is said in MSA-3."""
+    header, note = prepared.header, "; ".join(prepared.warnings)
+    excluded = counts.excluded_keys & prepared.keys
     if not excluded:
-        return MessageResult("AA", ack(header, "AA"), counts)
+        return MessageResult("AA", ack(header, "AA", text=note), counts)
     categories = ", ".join(sorted(counts.excluded_categories))
     error = HL7Error(
         f"{len(excluded)} item(s) not stored: legally restricted data ({categories}) is "
@@ -190,7 +186,7 @@ def answer(
         code="207",
         reject=False,
     )
-    return MessageResult("AE", ack(header, "AE", [error]), counts)
+    return MessageResult("AE", ack(header, "AE", [error], text=note), counts)
 
 
 def _quarantined(

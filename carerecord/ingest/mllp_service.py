@@ -3,7 +3,7 @@
 Messages are applied in a worker thread (the store is synchronous), so a slow database never
 stalls the event loop; messages on one connection are still answered strictly in order, because
 the transport hands over the next only after the last was answered. Messages waiting on
-different connections are applied together, in one transaction (hl7_groups), which shares the
+different connections are applied together, in one transaction (hl7_receive), which shares the
 database work among them; one worker does this, as SQLite has one writer at a time anyway.
 """
 
@@ -13,7 +13,7 @@ import asyncio
 import ssl
 from concurrent.futures import ThreadPoolExecutor
 
-from carerecord.ingest import hl7_groups
+from carerecord.ingest import hl7_receive
 from carerecord.ingest.hl7v2 import HL7Error, ack
 from carerecord.ingest.mllp import start_server
 from carerecord.ingest.rules import RulesSource
@@ -33,7 +33,7 @@ async def start_hl7_listener(
 
     def apply(deliveries: list[tuple[bytes, str]]) -> list[bytes]:
         # rules.current() re-reads the organisation registry now and then: in the thread too.
-        results = hl7_groups.receive_all(store, rules.current(), deliveries)
+        results = hl7_receive.receive_all(store, rules.current(), deliveries)
         return [result.ack.encode("utf-8") for result in results]
 
     async def drain() -> None:

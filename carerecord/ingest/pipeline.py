@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from carerecord.errors import UnsupportedFormat
-from carerecord.ingest import hl7_intake
+from carerecord.ingest import hl7_receive
 from carerecord.ingest.exclusions import ExclusionList
 from carerecord.ingest.fhir_json import prepare
 from carerecord.ingest.hl7v2 import normalise, split_messages
@@ -32,7 +32,8 @@ _HL7_SUFFIXES = (".hl7", ".txt")  # inside folders, read only when they start wi
 
 
 def input_files(paths: Iterable[Path]) -> list[Path]:
-    """Files named, and the FHIR files inside folders named; refused whole if any is unreadable."""
+    """Files named, and the FHIR and HL7 v2 files inside folders named; refused whole if any
+    is unreadable."""
     found: list[Path] = []
     for path in paths:
         if path.is_dir():
@@ -67,7 +68,8 @@ def ingest_paths(
     files = input_files(paths)
     if rules is None:
         rules = IntakeRules({org.ods_code: org for org in store.organisations()}, ExclusionList())
-    fhir_files = [f for f in files if detect_format(f) != "hl7v2"]
+    hl7_files = [f for f in files if detect_format(f) == "hl7v2"]
+    fhir_files = [f for f in files if f not in hl7_files]
     counts = WriteCounts()
     for patients_pass in (True, False):
         batcher = _Batcher(store, counts, batch_size)
@@ -80,7 +82,7 @@ def ingest_paths(
             else:
                 batcher.add(prepared)
         batcher.flush()
-    for path in (f for f in files if detect_format(f) == "hl7v2"):
+    for path in hl7_files:
         _ingest_hl7_file(store, rules, path, counts, acknowledgements, progress)
     return counts
 
@@ -95,7 +97,7 @@ def _ingest_hl7_file(
 ) -> None:
     messages = split_messages(normalise(path.read_bytes()))
     for number, message in enumerate(messages, start=1):
-        result = hl7_intake.receive(store, rules, message, f"{path} message {number}")
+        result = hl7_receive.receive(store, rules, message, f"{path} message {number}")
         counts.add(result.counts)
         if acknowledgements is not None:
             acknowledgements[result.code] = acknowledgements.get(result.code, 0) + 1

@@ -15,6 +15,7 @@ from typing import Any
 import orjson
 
 from carerecord.fhir.outcomes import outcome, outcome_of
+from carerecord.fhir.references import is_fhir_id
 from carerecord.ingest.fhir_json import prepare
 from carerecord.ingest.reader import RawItem, bundle_items
 from carerecord.ingest.rules import IntakeRules
@@ -35,7 +36,6 @@ _STATUS = {
     "unchanged": "200 OK",
     "older": "200 OK",
 }
-_ID_PATTERN_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-.")
 
 
 class PushError(Exception):
@@ -181,7 +181,7 @@ def _type_and_id(url: str) -> tuple[str, str] | None:
     parts = url.split("?", 1)[0].strip("/").split("/")
     if len(parts) != 2 or not parts[0][:1].isupper():
         return None
-    if not parts[1] or not set(parts[1]) <= _ID_PATTERN_CHARS or len(parts[1]) > 64:
+    if not is_fhir_id(parts[1]):
         return None
     return parts[0], parts[1]
 

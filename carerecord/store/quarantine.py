@@ -6,7 +6,7 @@ import hashlib
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import Connection, func, select, update
+from sqlalchemy import Connection, select, update
 
 from carerecord.store.records import QuarantinedEntry, QuarantineItem
 from carerecord.store.schema import quarantine
@@ -71,15 +71,6 @@ def entries(
 def entry(conn: Connection, entry_id: int) -> QuarantinedEntry | None:
     row = conn.execute(select(*_ENTRY_COLUMNS).where(quarantine.c.id == entry_id)).first()
     return QuarantinedEntry(**row._mapping) if row is not None else None
-
-
-def summary(conn: Connection) -> dict[tuple[str, str], int]:
-    rows = conn.execute(
-        select(quarantine.c.reason_code, quarantine.c.source_ods, func.count())
-        .where(quarantine.c.status == "open")
-        .group_by(quarantine.c.reason_code, quarantine.c.source_ods)
-    )
-    return {(row[0], row[1] or ""): int(row[2]) for row in rows}
 
 
 def resolve(conn: Connection, entry_id: int, resolution: str, now: datetime) -> None:

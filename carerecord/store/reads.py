@@ -7,8 +7,8 @@ from datetime import date
 
 from sqlalchemy import Connection, func, not_, select
 
-from carerecord.store.records import QuarantineItem, SectionTally, StoredResource
-from carerecord.store.schema import metadata, patient_search, patients, quarantine, resources
+from carerecord.store.records import SectionTally, StoredResource
+from carerecord.store.schema import metadata, patient_search, patients, resources
 
 _STORED_COLUMNS = [resources.c[name] for name in StoredResource.__dataclass_fields__]
 
@@ -73,24 +73,6 @@ def patient_resource(conn: Connection, patient_id: str, resource_id: int) -> Sto
         )
     ).first()
     return None if row is None else StoredResource(*row)
-
-
-def quarantined(conn: Connection, limit: int) -> list[QuarantineItem]:
-    rows = conn.execute(
-        select(
-            quarantine.c.input_format,
-            quarantine.c.location,
-            quarantine.c.reason_code,
-            quarantine.c.reason,
-            quarantine.c.raw,
-            quarantine.c.source_ods,
-            quarantine.c.resource_type,
-            quarantine.c.source_id,
-        )
-        .order_by(quarantine.c.id)
-        .limit(limit)
-    )
-    return [QuarantineItem(**row._mapping) for row in rows]
 
 
 def table_counts(conn: Connection) -> dict[str, int]:

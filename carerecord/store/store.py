@@ -21,7 +21,7 @@ from carerecord.store.records import (
     Submission,
     WriteCounts,
 )
-from carerecord.store.units import MessageGroup, MessageKey, MessageUnit, WriteUnit
+from carerecord.store.units import MessageGroup, MessageKey, WriteUnit
 
 T = TypeVar("T")
 
@@ -93,25 +93,6 @@ class Store:
                     raise
         raise AssertionError("unreachable")
 
-    def apply_message(
-        self, key: MessageKey, handle: Callable[[MessageUnit], tuple[str, str]]
-    ) -> str:
-        """Applies an HL7 message once: `handle` returns (ack code, ack), recorded with the
-        message's effects in one transaction. A re-send gets the recorded ack back unapplied."""
-        for attempt in range(1, _WRITE_ATTEMPTS + 1):
-            try:
-                with self.transaction() as conn:
-                    unit = MessageUnit(conn, datetime.now(UTC), key)
-                    if unit.replayed is not None:
-                        return unit.replayed
-                    code, ack = handle(unit)
-                    unit.acknowledge(code, ack)
-                    return ack
-            except IntegrityError:
-                if attempt == _WRITE_ATTEMPTS:
-                    raise
-        raise AssertionError("unreachable")
-
     def apply_messages(
         self,
         keys: Sequence[MessageKey],
@@ -149,11 +130,6 @@ class Store:
         with self.engine.connect() as conn:
             return quarantine.entry(conn, entry_id)
 
-    def quarantine_summary(self) -> dict[tuple[str, str], int]:
-        """Open quarantine items by (reason code, source)."""
-        with self.engine.connect() as conn:
-            return quarantine.summary(conn)
-
     def resolve_quarantined(self, entry_id: int, resolution: str) -> None:
         with self.transaction() as conn:
             quarantine.resolve(conn, entry_id, resolution, datetime.now(UTC))
@@ -163,10 +139,6 @@ class Store:
         False when carerecord holds nobody with that NHS number."""
         with self.transaction() as conn:
             return links.link_by_hand(conn, source_ods, local_id, nhs_number, datetime.now(UTC))
-
-    def quarantined(self, limit: int = 1000) -> list[QuarantineItem]:
-        with self.engine.connect() as conn:
-            return reads.quarantined(conn, limit)
 
     # Reading one patient's record
     def patient_id_for_nhs_number(self, nhs_number: str) -> str | None:

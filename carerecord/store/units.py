@@ -1,4 +1,4 @@
-"""A unit of work for one delivery from a source (an HL7 message, a pushed bundle).
+"""A unit of work for one delivery from a source (a pushed bundle, HL7 messages).
 
 It runs in one transaction: it can read the source's current version of a resource (HL7 events
 such as a transfer change the encounter they belong to), write a submission all-or-nothing in
@@ -62,50 +62,6 @@ class WriteUnit:
 
     def quarantine(self, items: Sequence[QuarantineItem]) -> None:
         quarantine_items(self.conn, items, self.now)
-
-
-class MessageUnit(WriteUnit):
-    def __init__(self, conn: Connection, now: datetime, key: MessageKey) -> None:
-        super().__init__(conn, now)
-        self.key = key
-        self.replayed = self._claim()
-
-    def _claim(self) -> str | None:
-        """Claims the control id for this transaction, or returns the acknowledgement given
-        when it was applied before. The primary key settles concurrent re-sends: the second
-        waits for the first to commit, then finds its acknowledgement."""
-        claimed = self.conn.execute(
-            insert_for(self.conn, hl7_messages)
-            .values(
-                source_ods=self.key.source_ods,
-                control_id=self.key.control_id,
-                message_type=self.key.message_type[:20],
-                received_at=self.now,
-                ack_code="",
-                ack="",
-            )
-            .on_conflict_do_nothing(index_elements=["source_ods", "control_id"])
-            .returning(hl7_messages.c.control_id)  # rowcount is not reliable here on psycopg
-        ).first()
-        if claimed is not None:
-            return None
-        ack = self.conn.execute(
-            select(hl7_messages.c.ack).where(
-                hl7_messages.c.source_ods == self.key.source_ods,
-                hl7_messages.c.control_id == self.key.control_id,
-            )
-        ).scalar()
-        return str(ack or "")
-
-    def acknowledge(self, code: str, ack: str) -> None:
-        self.conn.execute(
-            hl7_messages.update()
-            .where(
-                hl7_messages.c.source_ods == self.key.source_ods,
-                hl7_messages.c.control_id == self.key.control_id,
-            )
-            .values(ack_code=code, ack=ack)
-        )
 
 
 class MessageGroup(WriteUnit):

@@ -7,7 +7,7 @@ from pathlib import Path
 import orjson
 from sqlalchemy import func, select
 
-from carerecord.ingest.hl7_intake import receive
+from carerecord.ingest.hl7_receive import receive
 from carerecord.ingest.pipeline import ingest_paths
 from carerecord.ingest.rules import IntakeRules
 from carerecord.store import Store
@@ -233,3 +233,15 @@ def test_hl7_files_are_ingested_message_by_message_and_acknowledgements_counted(
     assert acknowledgements == {"AA": 2, "AR": 1}
     assert (counts.stored, counts.updated, counts.quarantined) == (2, 2, 1)
     assert sorted(held(store)) == ["Encounter/V100", "Patient/L1"]
+
+
+def test_what_the_mapping_leaves_out_is_told_to_the_sender_in_msa_3(
+    store: Store, rules: IntakeRules
+) -> None:
+    not_a_number = "OBX|1|NM|2823-3^Potassium^LN||high|mmol/L^mmol/L^UCUM|3.5-5.0|N|||F"
+
+    result = receive(store, rules, oru("W1", not_a_number), "test")
+
+    msa = next(line for line in result.ack.split("\r") if line.startswith("MSA"))
+    assert result.code == "AA"
+    assert "is not a number; kept as text" in msa

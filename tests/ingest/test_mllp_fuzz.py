@@ -10,7 +10,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from carerecord.ingest import hl7_intake
+from carerecord.ingest import hl7_receive
 from carerecord.ingest.mllp import MLLPClient
 from carerecord.ingest.rules import RulesSource
 from carerecord.settings import Settings
@@ -104,7 +104,7 @@ def rules(hospital: Store, db_url: str) -> RulesSource:
 @FUZZ
 @given(raw=st.binary(max_size=300))
 def test_any_bytes_received_get_an_ack(hospital: Store, rules: RulesSource, raw: bytes) -> None:
-    result = hl7_intake.receive(hospital, rules.current(), raw, "fuzz")
+    result = hl7_receive.receive(hospital, rules.current(), raw, "fuzz")
 
     assert msa_1(result.ack) in ACK_CODES
     assert result.code == msa_1(result.ack)
@@ -115,7 +115,7 @@ def test_any_bytes_received_get_an_ack(hospital: Store, rules: RulesSource, raw:
 def test_any_hl7ish_message_received_gets_an_ack(
     hospital: Store, rules: RulesSource, message: str
 ) -> None:
-    result = hl7_intake.receive(hospital, rules.current(), message, "fuzz")
+    result = hl7_receive.receive(hospital, rules.current(), message, "fuzz")
 
     assert msa_1(result.ack) in ACK_CODES
 

@@ -122,7 +122,7 @@ def test_a_resource_for_an_unknown_patient_is_quarantined_with_its_reason(
     ingest_paths(gp_store, [path])  # seen again: counted, not doubled
 
     assert counts.quarantined == 1 and counts.quarantine_reasons == {"unknown-patient": 1}
-    [held] = gp_store.quarantined()
+    [held] = gp_store.quarantine_entries(status=None)
     assert held.reason_code == "unknown-patient" and "Patient/nobody" in held.reason
     assert held.source_ods == "F83004" and '"a-9"' in held.raw
     assert held.location.endswith("gp.ndjson:2")
@@ -152,7 +152,7 @@ def test_an_unregistered_or_unnamed_source_is_quarantined(gp_store: Store, tmp_p
     counts = ingest_paths(gp_store, [path])
 
     assert counts.quarantine_reasons == {"unknown-source": 2}
-    reasons = sorted(q.reason for q in gp_store.quarantined())
+    reasons = sorted(q.reason for q in gp_store.quarantine_entries(status=None))
     assert "source organisation Y99999 is not registered" in reasons[1]
     assert "use --source ODS or meta.source" in reasons[0]
 
@@ -227,7 +227,7 @@ def test_broken_lines_are_quarantined_and_the_rest_stored(gp_store: Store, tmp_p
 
     assert counts.stored == 1
     assert counts.quarantine_reasons == {"malformed": 3}
-    reasons = [q.reason for q in gp_store.quarantined()]
+    reasons = [q.reason for q in gp_store.quarantine_entries(status=None)]
     assert any("not valid JSON" in r for r in reasons) and "not a JSON object" in reasons
 
 

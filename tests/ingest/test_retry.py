@@ -10,7 +10,7 @@ import orjson
 import pytest
 
 from carerecord.ingest.exclusions import SNOMED, ExclusionList
-from carerecord.ingest.hl7_intake import receive
+from carerecord.ingest.hl7_receive import receive
 from carerecord.ingest.pipeline import ingest_paths
 from carerecord.ingest.retry import patient_local_id, retry
 from carerecord.ingest.rules import IntakeRules

@@ -188,7 +188,7 @@ def test_uk_core_xml_originals_are_refused_whole_before_anything_is_written(
     with pytest.raises(UnsupportedFormat, match="FHIR XML is not accepted"):
         ingest_paths(store, originals, source=TEST_SOURCE)  # a folder's .xml files are skipped
 
-    assert store.quarantine_summary() == {}
+    assert store.quarantine_entries() == []
 
 
 def test_pds_sandbox_responses_store_except_errors_requests_and_bad_nhs_numbers(

@@ -6,8 +6,8 @@ from __future__ import annotations
 import orjson
 from sqlalchemy import Table, func, select
 
-from carerecord.ingest.hl7_groups import receive_all
-from carerecord.ingest.hl7_intake import MessageResult, receive
+from carerecord.ingest.hl7_intake import MessageResult
+from carerecord.ingest.hl7_receive import receive, receive_all
 from carerecord.ingest.rules import IntakeRules
 from carerecord.store import Store
 from carerecord.store.schema import hl7_messages, quarantine, resource_versions

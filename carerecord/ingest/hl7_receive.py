@@ -1,10 +1,12 @@
-"""HL7 v2 messages waiting on many connections, applied together.
+"""Receiving HL7 v2 messages: one (from a file), or several waiting on different MLLP
+connections, which are applied together.
 
-Each message costs some fixed work in the database (linking its patient, looking up what its
-resources replace, recording its acknowledgement). Messages that arrive together, from
-different connections, share one transaction and, where they touch different resources, one
-write. Each is still applied whole or quarantined whole, recorded once by its control id, and
-answered on its own, exactly as when it arrives alone (hl7_intake.receive).
+A message is applied whole or quarantined whole, recorded once by its sender and control id
+(MSH-10) in the same transaction as its effects, and answered only after that commits, so `AA`
+means stored; a message seen before gets its first answer again. Each message costs some fixed
+work in the database (linking its patient, looking up what its resources replace, recording its
+acknowledgement): messages received together share one transaction and, where they touch
+different resources, one write, and are still each answered on their own.
 """
 
 from __future__ import annotations
@@ -13,12 +15,17 @@ from collections.abc import Sequence
 
 from carerecord.ingest import hl7_intake
 from carerecord.ingest.hl7_intake import MessageResult, PreparedMessage
-from carerecord.ingest.hl7v2 import Header, HL7Error, normalise, parse_header
+from carerecord.ingest.hl7v2 import Header
 from carerecord.ingest.rules import IntakeRules
 from carerecord.store import Store
 from carerecord.store.records import Submission
 from carerecord.store.units import MessageGroup, MessageKey
 from carerecord.store.writes import SubmissionRefused
+
+
+def receive(store: Store, rules: IntakeRules, raw: bytes | str, location: str) -> MessageResult:
+    """Applies one message (once) and returns its acknowledgement."""
+    return receive_all(store, rules, [(raw, location)])[0]
 
 
 def receive_all(
@@ -29,14 +36,11 @@ def receive_all(
     waiting: dict[MessageKey, tuple[int, str, Header, str]] = {}
     later: list[int] = []  # a second copy of a message already in this group
     for index, (raw, location) in enumerate(deliveries):
-        text = normalise(raw)
-        try:
-            header = parse_header(text)
-        except HL7Error:
-            header = None
-        if header is None or hl7_intake.sender_of(header) not in rules.organisations:
-            results[index] = hl7_intake.receive(store, rules, raw, location)  # refused alone
+        screened = hl7_intake.screen(store, rules, raw, location)
+        if isinstance(screened, MessageResult):
+            results[index] = screened
             continue
+        text, header = screened
         key = hl7_intake.message_key(header)
         if key in waiting:
             later.append(index)
@@ -54,12 +58,17 @@ def receive_all(
         acks = store.apply_messages(list(waiting), handle)
         for key, (index, *_) in waiting.items():
             found = answered.get(key)
-            results[index] = found or MessageResult(
-                hl7_intake.ack_code(acks[key]), acks[key], replayed=True
+            # An answer from an attempt that was rolled back and then found the message applied
+            # by another writer is not this message's answer: the recorded ACK is.
+            fresh = found is not None and found.ack == acks[key]
+            results[index] = (
+                found
+                if fresh
+                else MessageResult(hl7_intake.ack_code(acks[key]), acks[key], replayed=True)
             )
     for index in later:  # now a replay of the first copy
         raw, location = deliveries[index]
-        results[index] = hl7_intake.receive(store, rules, raw, location)
+        results[index] = receive(store, rules, raw, location)
     return [result for result in results if result is not None]
 
 
@@ -116,7 +125,7 @@ def _write(
         for key, prepared in batch:
             answers.update(_alone(group, key, prepared))
         return answers
-    return {key: hl7_intake.answer(p.header, counts, p.keys) for key, p in batch}
+    return {key: hl7_intake.answer(p, counts) for key, p in batch}
 
 
 def _alone(
@@ -128,4 +137,4 @@ def _alone(
         failed = hl7_intake.refuse(prepared, refused.rejected)
         group.quarantine(failed.counts.rejections)
         return {key: failed}
-    return {key: hl7_intake.answer(prepared.header, counts, prepared.keys)}
+    return {key: hl7_intake.answer(prepared, counts)}
