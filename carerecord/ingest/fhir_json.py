@@ -46,6 +46,8 @@ def prepare(
     resource_type = resource.get("resourceType")
     if not isinstance(resource_type, str) or not resource_type:
         return _reject(item, source, "malformed", "no resourceType: not a FHIR resource")
+    if "\\u0000" in item.raw and _holds_nul(resource):
+        return _reject(item, source, "malformed", "contains a NUL character, which FHIR forbids")
     reason = non_r4_reason(resource, item.raw or None)
     if reason:
         return _reject(item, source, "not-fhir-r4", reason)
@@ -198,3 +200,14 @@ def _standalone(value: Any, refs: dict[str, tuple[str, str]], full_url: str | No
     if isinstance(value, list):
         return [_standalone(v, refs, None) for v in value]
     return value
+
+
+def _holds_nul(value: Any) -> bool:
+    """Whether any key or string holds NUL (the text is checked first: this is rarely run)."""
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_holds_nul(k) or _holds_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_holds_nul(v) for v in value)
+    return False

@@ -21,7 +21,7 @@ def quarantine_items(conn: Connection, items: Sequence[QuarantineItem], now: dat
         raw_hash = hashlib.sha256(
             f"{item.source_ods}\n{item.reason_code}\n{item.raw}".encode()
         ).hexdigest()
-        rows[raw_hash] = {
+        row = {
             "first_seen_at": now,
             "last_seen_at": now,
             "times_seen": 1,
@@ -30,11 +30,16 @@ def quarantine_items(conn: Connection, items: Sequence[QuarantineItem], now: dat
             "location": item.location[:500],
             "reason_code": item.reason_code,
             "reason": item.reason,
-            "resource_type": item.resource_type,
+            "resource_type": (item.resource_type or "")[:40] or None,
             "source_id": (item.source_id or "")[:64] or None,
             "raw": item.raw,
             "raw_hash": raw_hash,
             "status": "open",
+        }
+        # Whatever a sender sent must fit: PostgreSQL text cannot hold NUL, so it is kept as
+        # U+FFFD (the hash above is of the input as received).
+        rows[raw_hash] = {
+            k: v.replace("\x00", "\ufffd") if isinstance(v, str) else v for k, v in row.items()
         }
     statement = insert_for(conn, quarantine)
     conn.execute(

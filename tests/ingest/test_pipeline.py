@@ -273,3 +273,20 @@ def test_each_batch_marks_its_sources_feed_as_fresh(gp_store: Store, tmp_path: P
 
     assert gp_store.organisation("F83004").last_received_at is not None  # type: ignore[union-attr]
     assert gp_store.organisation("RAL").last_received_at is None  # type: ignore[union-attr]
+
+
+def test_text_holding_nul_is_quarantined_whole_on_both_engines(
+    gp_store: Store, tmp_path: Path
+) -> None:
+    """FHIR text may not hold NUL and PostgreSQL cannot store it: such input is refused at the
+    edge, and still kept in the quarantine (NUL shown as U+FFFD)."""
+    nul_code = make_allergy(resource_id="a-nul", code="\x00")
+    nul_id = make_patient(local_id="\x00")
+    path = write_ndjson(tmp_path / "gp.ndjson", make_patient(), nul_code, nul_id)
+
+    counts = ingest_paths(gp_store, [path])
+
+    assert counts.stored == 1 and counts.quarantine_reasons == {"malformed": 2}
+    entries = gp_store.quarantine_entries(status=None)
+    assert all("NUL" in e.reason for e in entries)
+    assert [e.source_id for e in entries if e.resource_type == "Patient"] == ["\ufffd"]
