@@ -33,3 +33,25 @@ class PatientNotFound(CareRecordError):
 
 class UsageError(CareRecordError):
     """A command was asked for something it cannot do as asked."""
+
+
+class SignInRefused(CareRecordError):
+    """Signing in cannot go ahead; the message says why in words a user can act on."""
+
+
+class AccessRefused(CareRecordError):
+    """A check about the user or the request failed (network, rollout, training); the message
+    says which, in plain words. Unlike PatientNotFound, this is about the user, not a person."""
+
+
+class RecordWithheld(CareRecordError):
+    """The user may know who the person is, but not open their record (no relationship, or
+    an objection in force): carries what may be shown, so the page can offer the way on."""
+
+    def __init__(self, withheld: object) -> None:
+        super().__init__("record withheld")
+        self.withheld = withheld
+
+
+class NotSignedIn(CareRecordError):
+    """A page that needs a signed-in user was asked for without one."""

@@ -45,6 +45,28 @@ class Settings:
         "", "PEM certificate chain for MLLP over TLS; empty means plain TCP."
     )
     mllp_tls_key: str = _setting("", "PEM private key for the MLLP TLS certificate.")
+    session_idle_minutes: int = _setting(
+        15, "A signed-in session with no request for this many minutes ends."
+    )
+    session_absolute_minutes: int = _setting(
+        720, "A signed-in session ends this many minutes after sign-in, however busy."
+    )
+    sign_in_attempts: int = _setting(
+        5, "Failed passwords or one-time codes in a row before the account is locked."
+    )
+    lockout_minutes: int = _setting(
+        15, "How long a locked account stays locked (an administrator can unlock it sooner)."
+    )
+    access_rules: str = _setting(
+        "",
+        "TOML file of access rules (roles, their sections and overrides, national RBAC codes, "
+        "time limits); empty means the rules.toml kept in the package.",
+    )
+    trusted_proxies: str = _setting(
+        "",
+        "Comma-separated addresses of reverse proxies whose X-Forwarded-For is believed for "
+        "the client address; empty means the connecting address is the client.",
+    )
     static_dir: str = _setting(
         "",
         "Folder holding the nhsuk-frontend assets; empty means the copy inside the package.",

@@ -1,13 +1,18 @@
-"""Who is asking for data."""
+"""Who is asking for data: the system itself (ingest, the CLI) or a signed-in user."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
+
+from carerecord.access.vocabulary import Role
 
 
 @dataclass(frozen=True)
 class Actor:
-    kind: str  # "system" for ingest and the CLI; "anonymous" until sign-in exists
+    """The system: ingest and operator commands, which see everything they process."""
+
+    kind: str
     id: str
 
     @property
@@ -17,5 +22,22 @@ class Actor:
 
 SYSTEM = Actor(kind="system", id="system")
 
-# The web pages have no sign-in yet: everyone using them is this actor, named honestly.
-ANONYMOUS = Actor(kind="anonymous", id="anonymous")
+
+@dataclass(frozen=True)
+class User:
+    """A person signed in, as their session says: the only kind of actor pages serve."""
+
+    id: int
+    username: str
+    name: str
+    org_ods: str
+    role: Role
+    trained_at: datetime | None
+    assurance: str  # AAL1 password, AAL2 password and one-time code, AAL3 smartcard
+    session_hash: str  # the session's key (never the cookie's token itself)
+    csrf_token: str
+    stepped_up_at: datetime | None  # the last fresh second-factor check in this session
+
+    @property
+    def kind(self) -> str:
+        return "user"

@@ -1,63 +1,169 @@
-"""RecordAccess: the only way pages and APIs read patient data. Built per request for one actor;
-the policy decides before anything clinical is loaded, so a forgotten check cannot leak."""
+"""RecordAccess: the only way pages (and later the FHIR API) read patient data. Built per
+request for one actor; the policy decides from what the record holds about the person's
+relation to the user before anything clinical is loaded, so a forgotten check cannot leak."""
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Mapping, Sequence
-from datetime import date
+from dataclasses import dataclass, replace
+from datetime import date, datetime
+from functools import cached_property
 
 from carerecord import nhs_number
-from carerecord.access.actors import Actor
-from carerecord.access.policy import decide
-from carerecord.errors import PatientNotFound
+from carerecord.access import relationships
+from carerecord.access.actors import Actor, User
+from carerecord.access.policy import Circumstances, Grant, PatientFacts, decide
+from carerecord.access.rules import AccessRules
+from carerecord.access.vocabulary import OverrideKind, Purpose, Redaction
+from carerecord.errors import AccessRefused, PatientNotFound, RecordWithheld
 from carerecord.identity.patients import normalise_name, normalise_postcode
+from carerecord.ingest.exclusions import ExclusionList
 from carerecord.record.items import Item, item_from
 from carerecord.record.markers import BANNER_SECTIONS
 from carerecord.record.overview import Demographics, PatientOverview, build_overview
 from carerecord.record.sections import RecordView, build_sections
 from carerecord.store import Store
+from carerecord.store.account_records import AuditRecord
+from carerecord.store.records import Organisation, SectionTally, StoredResource
 
 # More matches than this and the search must be narrowed: a long list invites the wrong pick.
 MAX_MATCHES = 10
+WITHHELD_ODS = "WITHHELD"  # stands in for a restricted person's GP practice everywhere
+WITHHELD_PRACTICE = Organisation(
+    WITHHELD_ODS, "Registered GP practice (withheld)", "gp", "Withheld", "live", ()
+)
+
+
+@dataclass(frozen=True)
+class Withheld:
+    """A person the user may know of, but whose record they may not open (yet)."""
+
+    demographics: Demographics
+    grant: Grant
 
 
 class RecordAccess:
-    def __init__(self, store: Store, actor: Actor) -> None:
+    def __init__(
+        self,
+        store: Store,
+        actor: Actor | User,
+        rules: AccessRules,
+        now: datetime,
+        client_address: str = "",
+        exclusions: ExclusionList | None = None,
+    ) -> None:
         self._store = store
         self.actor = actor
+        self._rules = rules
+        self._now = now
+        self._client_address = client_address
+        self._exclusions = exclusions or ExclusionList()
 
-    def find_by_nhs_number(self, number: str) -> str | None:
-        """The opaque id of the patient with this NHS number, if the actor may know of them."""
-        digits = nhs_number.normalise(number)
-        if not nhs_number.is_valid(digits) or not decide(self.actor, "find").allowed:
+    # About the user, whoever the person
+    @cached_property
+    def circumstances(self) -> Circumstances | None:
+        if not isinstance(self.actor, User):
             return None
-        return self._store.patient_id_for_nhs_number(digits)
+        org = self._store.organisation(self.actor.org_ods)
+        networks = self._store.accounts.networks(self.actor.org_ods)
+        copi = any(
+            p.cancelled_at is None and p.starts_at <= self._now < p.ends_at
+            for p in self._store.consent.copi_periods()
+        )
+        return Circumstances(
+            org_status=org.status if org else None,
+            org_type=org.org_type if org else "unknown",
+            network_allowed=address_allowed(self._client_address, networks),
+            copi=copi,
+        )
+
+    def refusal(self) -> Grant | None:
+        """Why this user may open no record at all from here, or None."""
+        grant = decide(self.actor, self._rules, self.circumstances, None, Purpose.FIND, self._now)
+        return grant if grant.refused is not None else None
+
+    def _check_user(self) -> None:
+        refusal = self.refusal()
+        if refusal is not None:
+            raise AccessRefused(refusal.reason)
+
+    # Finding a person: at most who they are
+    def find_by_nhs_number(self, number: str) -> str | None:
+        """The opaque id of the patient with this NHS number, if the user may know of them."""
+        self._check_user()
+        digits = nhs_number.normalise(number)
+        if not nhs_number.is_valid(digits):
+            return None
+        patient_id = self._store.patient_id_for_nhs_number(digits)
+        if patient_id is None:
+            return None
+        return patient_id if self.grant(patient_id, Purpose.FIND).found else None
 
     def find_by_details(
         self, family: str, birth_date: date, postcode: str | None = None
     ) -> list[Demographics]:
         """People any source knows by this surname and date of birth (narrowed by the start of
-        a postcode when given), for the user to choose from; at most MAX_MATCHES of them."""
-        if not decide(self.actor, "find").allowed:
-            return []
+        a postcode when given), for the user to choose from; at most MAX_MATCHES + 1 of them.
+        A restricted person is never found by postcode: that would confirm where they live."""
+        self._check_user()
         key = normalise_name(family)
         if key is None:
             return []
-        ids = self._store.find_by_details(
-            key, birth_date, normalise_postcode(postcode), MAX_MATCHES + 1
-        )
-        return [self.overview(patient_id).demographics for patient_id in ids]
+        start = normalise_postcode(postcode)
+        ids = self._store.find_by_details(key, birth_date, start, MAX_MATCHES + 1)
+        found = []
+        for patient_id in ids:
+            people = self._store.patient_resources(patient_id, ["demographics"])
+            if not people:
+                continue
+            person = build_overview(patient_id, people, [], []).demographics
+            if start and person.restricted:
+                continue
+            grant = self._decide(patient_id, Purpose.FIND, person.restricted)
+            if grant.found:
+                found.append(_redacted(person, grant))
+        return found
 
-    def overview(self, patient_id: str) -> PatientOverview:
-        grant = decide(self.actor, "view")
-        if not grant.allowed:
-            raise PatientNotFound(patient_id)
-        sections = sorted(grant.sections)
+    # The decision for one person
+    def grant(self, patient_id: str, purpose: Purpose = Purpose.DIRECT_CARE) -> Grant:
         people = self._store.patient_resources(patient_id, ["demographics"])
         if not people:
-            raise PatientNotFound(patient_id)
-        tallies = self._store.section_tallies(patient_id, sections)
-        return build_overview(patient_id, people, tallies, self._store.organisations())
+            return decide(self.actor, self._rules, self.circumstances, None, purpose, self._now)
+        restricted = build_overview(patient_id, people, [], []).demographics.restricted
+        return self._decide(patient_id, purpose, restricted)
+
+    def _decide(self, patient_id: str, purpose: Purpose, restricted: bool) -> Grant:
+        facts = self._facts(patient_id, restricted) if isinstance(self.actor, User) else None
+        if facts is None and not isinstance(self.actor, User):
+            facts = PatientFacts(restricted, frozenset(), False)
+        return decide(self.actor, self._rules, self.circumstances, facts, purpose, self._now)
+
+    def _facts(self, patient_id: str, restricted: bool) -> PatientFacts | None:
+        user = self.actor
+        assert isinstance(user, User)
+        circumstances = self.circumstances
+        if circumstances is None or self.refusal() is not None:
+            return PatientFacts(restricted, frozenset(), False)
+        evidence = self._store.consent.evidence(
+            patient_id, user.org_ods, self._now - self._rules.recent
+        )
+        declarations = self._store.consent.declarations(
+            user.id, patient_id, self._now, user.session_hash
+        )
+        overrides = [OverrideKind(d.code) for d in declarations if d.kind == "override"]
+        objection = any(o.withdrawn_at is None for o in self._store.consent.objections(patient_id))
+        return PatientFacts(
+            restricted=restricted,
+            relationships=relationships.derived(evidence, user.org_ods, circumstances.org_type)
+            | relationships.declared(declarations, self._now),
+            objection=objection,
+            override=overrides[-1] if overrides else None,
+        )
+
+    # Reading the record
+    def overview(self, patient_id: str) -> PatientOverview:
+        return self.view(patient_id, []).overview
 
     def view(
         self, patient_id: str, wanted: Sequence[str], newest: Mapping[str, int] | None = None
@@ -65,28 +171,200 @@ class RecordAccess:
         """Who the person is, and the wanted sections the grant allows (others are simply
         absent), in one read of the store. The banner's sections (allergies, alerts) always
         come too, so every page of the record can show its markers. `newest` caps a section
-        at its newest dated items, for pages that show only the latest (the summary)."""
-        grant = decide(self.actor, "view")
-        if not grant.allowed:
+        at its newest dated items, for pages that show only the latest (the summary).
+        Raises PatientNotFound, or RecordWithheld when the user may see only who they are."""
+        self._check_user()
+        grant = self.grant(patient_id)
+        if not grant.found:
             raise PatientNotFound(patient_id)
+        if not grant.allowed:
+            people = self._store.patient_resources(patient_id, ["demographics"])
+            person = build_overview(patient_id, people, [], []).demographics
+            raise RecordWithheld(Withheld(_redacted(person, grant), grant))
         wanted = [*wanted, *(s for s in BANNER_SECTIONS if s not in wanted)]
-        allowed = [section for section in wanted if section in grant.sections]
+        allowed = [section for section in wanted if grant.shows(section)]
         rows = self._store.patient_resources(patient_id, sorted({*allowed, "demographics"}), newest)
+        rows = self._permitted(rows, grant)
         people = [row for row in rows if row.section == "demographics"]
         if not people:
             raise PatientNotFound(patient_id)
         tallies = self._store.section_tallies(patient_id, sorted(grant.sections))
         organisations = self._store.organisations()
+        if Redaction.GP_PRACTICE in grant.redactions:
+            rows, tallies, organisations = _mask_practices(rows, tallies, organisations)
+            people = [row for row in rows if row.section == "demographics"]
+        overview = build_overview(patient_id, people, tallies, organisations)
+        new_since = self._note_view(patient_id)
         return RecordView(
-            overview=build_overview(patient_id, people, tallies, organisations),
+            overview=replace(overview, demographics=_redacted(overview.demographics, grant)),
             sections=build_sections(allowed, rows, tallies, organisations),
+            grant=grant,
+            new_since=new_since,
         )
 
     def item(self, patient_id: str, item_id: int) -> Item:
         """One item of the person's record (a document to open, say), if the grant allows
         its section; anything else, including another person's item, is not found."""
-        grant = decide(self.actor, "view")
+        self._check_user()
+        grant = self.grant(patient_id)
         row = self._store.patient_resource(patient_id, item_id) if grant.allowed else None
-        if row is None or row.section not in grant.sections:
+        if row is None or not grant.shows(row.section) or not self._permitted([row], grant):
             raise PatientNotFound(patient_id)
-        return item_from(row, {org.ods_code: org for org in self._store.organisations()})
+        organisations = self._store.organisations()
+        if Redaction.GP_PRACTICE in grant.redactions:
+            people = self._store.patient_resources(patient_id, ["demographics"])
+            masked, _, organisations = _mask_practices([row, *people], [], organisations)
+            row = masked[0]
+        return item_from(row, {org.ods_code: org for org in organisations})
+
+    # Declaring a relationship, or overriding
+    def declare(self, patient_id: str, code: str, text: str) -> None:
+        user = self._signed_in()
+        if code not in self._rules.declared_reasons:
+            raise ValueError("choose one of the reasons listed")
+        grant = self.grant(patient_id)
+        if not grant.found:
+            raise PatientNotFound(patient_id)
+        self._store.consent.declare(
+            user.id,
+            patient_id,
+            "relationship",
+            code,
+            text,
+            self._now,
+            self._now + self._rules.declared,
+            None,
+            self._event("declare-relationship", patient_id, reason_code=code, reason=text),
+        )
+
+    def override(self, patient_id: str, kind: OverrideKind, text: str) -> None:
+        user = self._signed_in()
+        grant = self.grant(patient_id)
+        if not grant.found:
+            raise PatientNotFound(patient_id)
+        if kind not in grant.may_override or kind is OverrideKind.COPI:
+            raise ValueError("your role cannot use this override")
+        if not self.stepped_up():
+            raise ValueError("confirm it is you with a new one-time code first")
+        self._store.consent.declare(
+            user.id,
+            patient_id,
+            "override",
+            kind.value,
+            text,
+            self._now,
+            self._now + self._rules.override,
+            user.session_hash,
+            self._event("override", patient_id, override=kind.value, reason=text),
+        )
+
+    def stepped_up(self) -> bool:
+        user = self.actor
+        return (
+            isinstance(user, User)
+            and user.stepped_up_at is not None
+            and self._now - user.stepped_up_at <= self._rules.step_up
+        )
+
+    # Pieces
+    def _signed_in(self) -> User:
+        self._check_user()
+        if not isinstance(self.actor, User):
+            raise PatientNotFound("")
+        return self.actor
+
+    def _permitted(self, rows: list[StoredResource], grant: Grant) -> list[StoredResource]:
+        """Only items of the types the role may see; and, as a second line behind ingest,
+        never one whose code is legally restricted."""
+        kept = []
+        for row in rows:
+            types = grant.only_types.get(row.section)  # type: ignore[call-overload]
+            if types is not None and row.resource_type not in types:
+                continue
+            if row.code and self._exclusions.match((f"{row.code_system}|{row.code}",)):
+                continue
+            kept.append(row)
+        return kept
+
+    def _note_view(self, patient_id: str) -> datetime | None:
+        user = self.actor
+        if not isinstance(user, User):
+            return None
+        return self._store.consent.note_view(user.id, patient_id, user.session_hash, self._now)
+
+    def _event(self, action: str, patient_id: str, **detail: object) -> AuditRecord:
+        user = self._signed_in()
+        return AuditRecord(
+            user.username,
+            action,
+            "success",
+            {**detail, "organisation": user.org_ods, "role": user.role.value},
+            patient_id,
+        )
+
+
+def address_allowed(address: str, networks: Sequence[str]) -> bool:
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    for cidr in networks:
+        try:
+            if ip in ipaddress.ip_network(cidr, strict=False):
+                return True
+        except ValueError:
+            continue
+    return False
+
+
+def _redacted(person: Demographics, grant: Grant) -> Demographics:
+    if not grant.redactions:
+        return person
+    return replace(
+        person,
+        address=() if Redaction.ADDRESS in grant.redactions else person.address,
+        telecom=() if Redaction.TELECOM in grant.redactions else person.telecom,
+        gp_practice=None if Redaction.GP_PRACTICE in grant.redactions else person.gp_practice,
+        gp_practice_ods=None
+        if Redaction.GP_PRACTICE in grant.redactions
+        else person.gp_practice_ods,
+        restricted=True,
+    )
+
+
+def _mask_practices(
+    rows: list[StoredResource],
+    tallies: Sequence[SectionTally],
+    organisations: Sequence[Organisation],
+) -> tuple[list[StoredResource], list[SectionTally], list[Organisation]]:
+    """A restricted person's GP practice is named nowhere: its items, counts and registry
+    entry all stand under one withheld name instead."""
+    hidden = {org.ods_code for org in organisations if org.org_type == "gp"}
+    evidence = [row.body for row in rows if row.section == "demographics"]
+    hidden |= relationships.practices_named(evidence)
+    masked_rows = [
+        replace(r, source_ods=WITHHELD_ODS) if r.source_ods in hidden else r for r in rows
+    ]
+    masked_tallies = [
+        replace(t, source_ods=WITHHELD_ODS) if t.source_ods in hidden else t for t in tallies
+    ]
+    kept = [org for org in organisations if org.ods_code not in hidden]
+    return masked_rows, _merge_tallies(masked_tallies), [*kept, WITHHELD_PRACTICE]
+
+
+def _merge_tallies(tallies: list[SectionTally]) -> list[SectionTally]:
+    merged: dict[tuple[str, str], SectionTally] = {}
+    for t in tallies:
+        key = (t.source_ods, t.section)
+        held = merged.get(key)
+        if held is None:
+            merged[key] = t
+            continue
+        updated = [d for d in (held.last_updated_at_source, t.last_updated_at_source) if d]
+        merged[key] = replace(
+            held,
+            count=held.count + t.count,
+            last_updated_at_source=max(updated) if updated else None,
+            last_received_at=max(held.last_received_at, t.last_received_at),
+        )
+    return list(merged.values())

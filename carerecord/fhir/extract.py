@@ -162,3 +162,23 @@ def identifier_value(resource: Resource, system: str) -> str | None:
             value = identifier.get("value")
             return value if isinstance(value, str) else None
     return None
+
+
+ODS_SYSTEM = "https://fhir.nhs.uk/Id/ods-organization-code"
+
+
+def referenced_ods_codes(references: Any) -> list[str]:
+    """ODS codes named by a Reference or a list of them (by identifier, or Organization/ODS)."""
+    found: list[str] = []
+    for reference in references if isinstance(references, list) else [references]:
+        if not isinstance(reference, dict):
+            continue
+        identifier = reference.get("identifier")
+        if isinstance(identifier, dict) and identifier.get("system") == ODS_SYSTEM:
+            value = identifier.get("value")
+            if isinstance(value, str) and value:
+                found.append(value.upper())
+        ref = reference.get("reference")
+        if isinstance(ref, str) and ref.startswith("Organization/"):
+            found.append(ref.removeprefix("Organization/").upper())
+    return found

@@ -5,11 +5,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from carerecord.organisations import ORG_TYPES, Organisation
 from carerecord.record.items import Item, item_from
 from carerecord.record.overview import PatientOverview
 from carerecord.store.records import SectionTally, StoredResource
+
+if TYPE_CHECKING:
+    from carerecord.access.policy import Grant
 
 # How a source stands towards a section of this person's record.
 CONTRIBUTED = "contributed"  # it shares the section and holds items in it
@@ -44,6 +48,8 @@ class RecordView:
 
     overview: PatientOverview
     sections: dict[str, SectionView]
+    grant: Grant | None = None  # what the page was read under (for its notices)
+    new_since: datetime | None = None  # items received after this are new to the user
 
 
 _TYPE_ORDER = {org_type: i for i, org_type in enumerate(ORG_TYPES)}

@@ -222,10 +222,62 @@ users = Table(
     Column("username", String(100), nullable=False, unique=True),
     Column("org_ods", String(12), ForeignKey("organisations.ods_code"), nullable=False),
     Column("role", String(30), nullable=False),
-    Column("password_hash", String(200), nullable=False),
+    Column("password_hash", String(200), nullable=True),  # none for identity-provider users
     Column("trained_at", UTCDateTime(), nullable=True),
     Column("disabled", Boolean, nullable=False, server_default=false()),
     Column("created_at", UTCDateTime(), nullable=False),
+    Column("display_name", String(200), nullable=True),
+    Column("totp_secret", String(64), nullable=True),
+    Column("totp_last_step", BigInteger, nullable=True),  # a code is accepted once
+    Column("failed_attempts", Integer, nullable=False, server_default=text("0")),
+    Column("locked_until", UTCDateTime(), nullable=True),
+    # Signed in through an identity provider: who it says this is.
+    Column("external_issuer", String(300), nullable=True),
+    Column("external_subject", String(200), nullable=True),
+    UniqueConstraint("external_issuer", "external_subject"),
+)
+
+# Server-side sessions: the cookie holds a random token, the database only its SHA-256.
+sessions = Table(
+    "sessions",
+    metadata,
+    Column("token_hash", String(64), primary_key=True),
+    Column("user_id", BigId, ForeignKey("users.id"), nullable=False, index=True),
+    Column("stage", String(12), nullable=False),  # "password" until the second factor, "full"
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("last_seen_at", UTCDateTime(), nullable=False),
+    Column("expires_at", UTCDateTime(), nullable=False),  # the absolute limit
+    Column("ended_at", UTCDateTime(), nullable=True),
+    Column("end_reason", String(40), nullable=True),
+    Column("csrf_token", String(64), nullable=False),
+    Column("assurance", String(10), nullable=False),
+    Column("stepped_up_at", UTCDateTime(), nullable=True),
+    Column("client_address", String(64), nullable=False),
+    Column("user_agent", String(300), nullable=False),
+)
+
+# The networks an organisation's users may reach the record from.
+org_networks = Table(
+    "org_networks",
+    metadata,
+    Column("ods_code", String(12), ForeignKey("organisations.ods_code"), primary_key=True),
+    Column("cidr", String(64), primary_key=True),
+)
+
+# Relationships users declared and overrides they used: each lapses, each is for review.
+access_declarations = Table(
+    "access_declarations",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("user_id", BigId, ForeignKey("users.id"), nullable=False),
+    Column("session_hash", String(64), nullable=True),  # an override lasts one session only
+    Column("patient_id", String(32), ForeignKey("patients.id"), nullable=False),
+    Column("kind", String(20), nullable=False),  # relationship, override
+    Column("code", String(40), nullable=False),  # the reason's code or the override's kind
+    Column("reason", Text, nullable=False),
+    Column("started_at", UTCDateTime(), nullable=False),
+    Column("expires_at", UTCDateTime(), nullable=False),
+    Index("ix_access_declarations_patient_id_user_id", "patient_id", "user_id"),
 )
 
 objections = Table(
@@ -234,9 +286,40 @@ objections = Table(
     Column("id", BigId, primary_key=True, autoincrement=True),
     Column("patient_id", String(32), ForeignKey("patients.id"), nullable=False, index=True),
     Column("recorded_at", UTCDateTime(), nullable=False),
-    Column("recorded_by", String(100), nullable=False),  # ODS code or predecessor system
+    Column("recorded_by", String(100), nullable=False),  # a user, a source's ODS code, an import
     Column("basis", Text, nullable=False),
     Column("withdrawn_at", UTCDateTime(), nullable=True),
+    Column("on_behalf", String(30), nullable=False, server_default=text("'self'")),
+    Column("evidence_ref", String(200), nullable=True),  # the power of attorney seen
+    Column("checked_by", String(100), nullable=True),
+    Column("source_ods", String(12), nullable=True),  # an opt-out a source sent
+    Column("external_ref", String(200), nullable=True, unique=True),  # import or Consent key
+    Column("withdrawn_by", String(100), nullable=True),
+    Column("withdrawal_reason", Text, nullable=True),
+)
+
+# National-emergency (COPI) periods, declared by a system administrator.
+copi_periods = Table(
+    "copi_periods",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("starts_at", UTCDateTime(), nullable=False),
+    Column("ends_at", UTCDateTime(), nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("declared_by", String(100), nullable=False),
+    Column("declared_at", UTCDateTime(), nullable=False),
+    Column("cancelled_at", UTCDateTime(), nullable=True),
+)
+
+# When each user last opened each person's record (for "new since your last view").
+record_views = Table(
+    "record_views",
+    metadata,
+    Column("user_id", BigId, ForeignKey("users.id"), primary_key=True),
+    Column("patient_id", String(32), ForeignKey("patients.id"), primary_key=True),
+    Column("last_viewed_at", UTCDateTime(), nullable=False),
+    Column("session_hash", String(64), nullable=False),  # the session that viewed it last
+    Column("previous_viewed_at", UTCDateTime(), nullable=True),  # the view before that session
 )
 
 # Append-only: triggers created by the migration refuse UPDATE and DELETE.

@@ -11,6 +11,8 @@ from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from carerecord.store import links, organisations, quarantine, reads
+from carerecord.store.accounts import AccountStore
+from carerecord.store.consent import ConsentStore
 from carerecord.store.engine import create_engine_for
 from carerecord.store.records import (
     Organisation,
@@ -31,6 +33,8 @@ _WRITE_ATTEMPTS = 3
 class Store:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
+        self.accounts = AccountStore(engine)  # users, sessions, networks
+        self.consent = ConsentStore(engine)  # declarations, objections, COPI, views, audit
 
     @classmethod
     def open(cls, url: str) -> Store:

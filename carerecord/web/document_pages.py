@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
 
 from carerecord.access.gate import RecordAccess
@@ -19,11 +19,12 @@ from carerecord.record import documents, results
 from carerecord.record.items import Item
 from carerecord.record.sections import RecordView
 from carerecord.web import sanitise, trend
-from carerecord.web.record_page import record_page, request_reader, request_time
+from carerecord.web.record_page import record_page
 from carerecord.web.sections.documents import row_of
+from carerecord.web.session import csrf_protected, request_reader, request_time
 from carerecord.web.templating import render
 
-router = APIRouter(include_in_schema=False)
+router = APIRouter(include_in_schema=False, dependencies=[Depends(csrf_protected)])
 
 PDF_HEADERS = {
     "Content-Disposition": "inline",

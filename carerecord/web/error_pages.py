@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
+from urllib.parse import quote
 
 from fastapi import FastAPI, Request
-from fastapi.responses import Response
+from fastapi.responses import RedirectResponse, Response
 from starlette.exceptions import HTTPException
 
-from carerecord.errors import PatientNotFound
+from carerecord.access.gate import Withheld
+from carerecord.errors import AccessRefused, NotSignedIn, PatientNotFound, RecordWithheld
 from carerecord.fhir.outcomes import fhir_response, outcome
+from carerecord.web.access_pages import withheld_page
+from carerecord.web.session import FormRefused
 from carerecord.web.templating import render
 
 logger = logging.getLogger(__name__)
@@ -24,6 +28,10 @@ _TITLES = {
 
 def install_error_pages(app: FastAPI) -> None:
     app.add_exception_handler(PatientNotFound, _not_found)
+    app.add_exception_handler(NotSignedIn, _sign_in_first)
+    app.add_exception_handler(AccessRefused, _refused)
+    app.add_exception_handler(RecordWithheld, _withheld)
+    app.add_exception_handler(FormRefused, _form_refused)
     app.add_exception_handler(HTTPException, _http_error)
     app.middleware("http")(_contain_failures)
 
@@ -49,6 +57,25 @@ def _page(request: Request, status: int) -> Response:
 async def _not_found(request: Request, exc: Exception) -> Response:
     # Unknown, or not to be seen: both are "not found" so existence is never revealed.
     return _page(request, 404)
+
+
+async def _sign_in_first(request: Request, exc: Exception) -> Response:
+    target = request.url.path if request.method == "GET" else "/"
+    return RedirectResponse(f"/sign-in?next={quote(target)}", status_code=303)
+
+
+async def _refused(request: Request, exc: Exception) -> Response:
+    return render(request, "refused.jinja", {"reason": str(exc)}, 403)
+
+
+async def _withheld(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, RecordWithheld) and isinstance(exc.withheld, Withheld)
+    return withheld_page(request, exc.withheld, exc.withheld.demographics.patient_id)
+
+
+async def _form_refused(request: Request, exc: Exception) -> Response:
+    status = exc.status if isinstance(exc, FormRefused) else 400
+    return render(request, "form_refused.jinja", {"message": str(exc)}, status)
 
 
 async def _http_error(request: Request, exc: Exception) -> Response:

@@ -2,14 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from fastapi import Request
-
-from carerecord.access.actors import ANONYMOUS
-from carerecord.access.gate import RecordAccess
 from carerecord.fhir.sections import SECTION_TITLES, SECTIONS
 from carerecord.record.markers import markers
 from carerecord.record.sections import RecordView
@@ -33,16 +28,3 @@ def section_links() -> list[dict[str, str]]:
         for section in SECTIONS
         if section != "demographics"
     ]
-
-
-def request_reader(request: Request) -> RecordAccess:
-    """The access-bound reader for this request. There is no sign-in yet: every page reads as
-    the ANONYMOUS actor, named as such."""
-    open_record: Callable[[Any], RecordAccess] = request.app.state.open_record
-    return open_record(ANONYMOUS)
-
-
-def request_time(request: Request) -> datetime:
-    """Now, from the app's clock (tests fix it)."""
-    clock: Callable[[], datetime] = request.app.state.web_clock
-    return clock()

@@ -1,31 +1,30 @@
 """The pages. Thin: read through RecordAccess, shape with banner/sources, render a template.
-
-There is no sign-in yet, so every page reads as the ANONYMOUS actor, named as such.
-"""
+Every page is for a signed-in user; carerecord.access decides what each may see."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from carerecord import nhs_number
 from carerecord.access.gate import MAX_MATCHES
-from carerecord.errors import PatientNotFound
+from carerecord.errors import AccessRefused, PatientNotFound
 from carerecord.fhir.sections import SECTION_TITLES
 from carerecord.settings import Settings
 from carerecord.web.banner import banner
 from carerecord.web.details_form import validate
 from carerecord.web.formatting import local
-from carerecord.web.record_page import record_page, request_reader, request_time
+from carerecord.web.record_page import record_page
 from carerecord.web.sections import page_for
+from carerecord.web.session import csrf_protected, request_reader, request_time
 from carerecord.web.sources import source_rows
 from carerecord.web.summary import SECTIONS_SHOWN, shape_summary
 from carerecord.web.templating import render
 
-router = APIRouter(include_in_schema=False)
+router = APIRouter(include_in_schema=False, dependencies=[Depends(csrf_protected)])
 
 # Form errors are returned with 422 Unprocessable Content: the browser shows the page as usual,
 # and tests, logs and monitoring can tell a refused search from a successful page.
@@ -34,6 +33,9 @@ FORM_ERROR = 422
 
 @router.get("/", response_class=HTMLResponse)
 def find_page(request: Request) -> Response:
+    refusal = request_reader(request).refusal()  # NotSignedIn: the sign-in page
+    if refusal is not None:
+        raise AccessRefused(refusal.reason)
     return render(request, "find.jinja", {"value": ""})
 
 

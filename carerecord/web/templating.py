@@ -60,5 +60,9 @@ def render(
     """One page, rendered with the app's environment and the headers every page carries."""
     env: Environment = request.app.state.web_templates
     chrome: PageChrome = request.app.state.web_chrome
-    html = env.get_template(template).render(chrome=chrome, **context)
+    user = getattr(request.state, "user", None)
+    role_title = request.app.state.access_rules.for_role(user.role).title if user else ""
+    html = env.get_template(template).render(
+        chrome=chrome, **{"user": user, "role_title": role_title, **context}
+    )
     return HTMLResponse(html, status_code=status_code, headers=_HEADERS)

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
 
 from carerecord.fhir.sections import SECTION_TITLES, SECTIONS
@@ -19,15 +19,16 @@ from carerecord.organisations import ORG_TYPES
 from carerecord.record import timeline
 from carerecord.record.sections import RecordView, SectionView, SourceCoverage
 from carerecord.web import formatting, listing
-from carerecord.web.record_page import record_page, request_reader, request_time
+from carerecord.web.record_page import record_page
 from carerecord.web.sections.generic import (
     CoverageRow,
     ProvenanceText,
     provenance,
 )
+from carerecord.web.session import csrf_protected, request_reader, request_time
 from carerecord.web.templating import render
 
-router = APIRouter(include_in_schema=False)
+router = APIRouter(include_in_schema=False, dependencies=[Depends(csrf_protected)])
 
 RECORD_SECTIONS = tuple(section for section in SECTIONS if section != "demographics")
 

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
 
-from carerecord.access.actors import ANONYMOUS, SYSTEM, Actor
+from carerecord.access.actors import SYSTEM, Actor
 from carerecord.access.gate import RecordAccess
-from carerecord.access.policy import decide
+from carerecord.access.policy import PatientFacts, decide
+from carerecord.access.rules import load_rules
+from carerecord.access.vocabulary import Purpose
 from carerecord.errors import PatientNotFound
 from carerecord.fhir.sections import SECTIONS
 from carerecord.ingest.pipeline import ingest_paths
@@ -22,6 +24,11 @@ from tests.factories import (
     register,
     write_ndjson,
 )
+
+
+def reader(store: Store, actor: Actor = SYSTEM) -> RecordAccess:
+    """The reader as ingest and the command line use it: the system, which sees everything."""
+    return RecordAccess(store, actor, load_rules(), datetime.now(UTC))
 
 
 @pytest.fixture
@@ -50,7 +57,7 @@ def loaded(store: Store, tmp_path: Path) -> Store:
 
 
 def test_a_valid_nhs_number_typed_with_spaces_finds_the_patient(loaded: Store) -> None:
-    access = RecordAccess(loaded, ANONYMOUS)
+    access = reader(loaded)
 
     assert access.find_by_nhs_number("943 476 5919") is not None
     assert access.find_by_nhs_number("943-476-5918") is None  # fails the check digit
@@ -58,7 +65,7 @@ def test_a_valid_nhs_number_typed_with_spaces_finds_the_patient(loaded: Store) -
 
 
 def test_the_overview_prefers_the_gps_details_and_any_restriction(loaded: Store) -> None:
-    access = RecordAccess(loaded, ANONYMOUS)
+    access = reader(loaded)
     patient_id = access.find_by_nhs_number("9434765919") or ""
 
     overview = access.overview(patient_id)
@@ -77,15 +84,18 @@ def test_the_overview_prefers_the_gps_details_and_any_restriction(loaded: Store)
 
 def test_an_unknown_id_is_not_found(loaded: Store) -> None:
     with pytest.raises(PatientNotFound):
-        RecordAccess(loaded, ANONYMOUS).overview("0" * 32)
+        reader(loaded).overview("0" * 32)
 
 
 @pytest.mark.parametrize(
     ("actor", "allowed"),
-    [(SYSTEM, True), (ANONYMOUS, True), (Actor(kind="robot", id="r2"), False)],
+    [(SYSTEM, True), (Actor(kind="robot", id="r2"), False)],
 )
-def test_policy_table(actor: Actor, allowed: bool) -> None:
-    grant = decide(actor, "view")
+def test_the_system_sees_everything_and_an_unknown_actor_nothing(
+    actor: Actor, allowed: bool
+) -> None:
+    facts = PatientFacts(restricted=False, relationships=frozenset(), objection=False)
+    grant = decide(actor, load_rules(), None, facts, Purpose.DIRECT_CARE, datetime.now(UTC))
 
     assert grant.allowed is allowed
     assert grant.sections == (frozenset(SECTIONS) if allowed else frozenset())
@@ -93,8 +103,8 @@ def test_policy_table(actor: Actor, allowed: bool) -> None:
 
 
 def test_an_actor_the_policy_refuses_sees_no_patient(loaded: Store) -> None:
-    stranger = RecordAccess(loaded, Actor(kind="robot", id="r2"))
-    patient_id = RecordAccess(loaded, SYSTEM).find_by_nhs_number("9434765919") or ""
+    stranger = reader(loaded, Actor(kind="robot", id="r2"))
+    patient_id = reader(loaded).find_by_nhs_number("9434765919") or ""
 
     assert stranger.find_by_nhs_number("9434765919") is None
     with pytest.raises(PatientNotFound):
@@ -102,7 +112,7 @@ def test_an_actor_the_policy_refuses_sees_no_patient(loaded: Store) -> None:
 
 
 def test_one_item_is_found_only_within_its_own_patients_record(loaded: Store) -> None:
-    access = RecordAccess(loaded, ANONYMOUS)
+    access = reader(loaded)
     patient_id = access.find_by_nhs_number("9434765919") or ""
     allergy = access.view(patient_id, ["allergies"]).sections["allergies"].items[0]
 
@@ -115,7 +125,7 @@ def test_one_item_is_found_only_within_its_own_patients_record(loaded: Store) ->
 
 
 def test_a_view_carries_provenance_and_each_sources_standing(loaded: Store) -> None:
-    access = RecordAccess(loaded, ANONYMOUS)
+    access = reader(loaded)
     patient_id = access.find_by_nhs_number("9434765919") or ""
 
     view = access.view(patient_id, ["problems"]).sections["problems"]
@@ -140,7 +150,7 @@ def test_people_are_found_by_surname_and_date_of_birth(store: Store, tmp_path: P
         make_patient("c", "9000000009", family="O'Brien", birth_date="1960-01-01"),
     )
     ingest_paths(store, [people])
-    access = RecordAccess(store, ANONYMOUS)
+    access = reader(store)
     born = date(1957, 3, 14)
 
     both = access.find_by_details("o brien", born)
@@ -162,7 +172,7 @@ def test_a_view_can_cap_a_section_at_its_newest_dated_items(store: Store, tmp_pa
     ingest_paths(
         store, [write_ndjson(tmp_path / "gp.ndjson", make_patient(), *conditions, undated)]
     )
-    access = RecordAccess(store, ANONYMOUS)
+    access = reader(store)
     patient_id = access.find_by_nhs_number("9434765919") or ""
 
     capped = access.view(patient_id, ["problems"], {"problems": 2}).sections["problems"]

@@ -8,7 +8,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -20,9 +20,15 @@ from carerecord.settings import Settings
 from carerecord.store import Store
 from tests.conftest import require
 from tests.support.postgres import free_port
+from tests.support.staff import add_staff, any_org, declared_for_everyone, session_for
 from tests.web.seed import Seeded, seed
 
 T = TypeVar("T")
+
+# The browser tests read pages as the seeded people's GP clinician: serving() signs them in
+# and notes the session by address, so every context opened on that address starts signed in.
+BROWSER_USER = "gp-clinician"
+_SESSIONS: dict[str, str] = {}
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -54,6 +60,8 @@ def serving(
     shutil.copy(template, database)
     store = Store.open(f"sqlite:///{database}")
     seeded = seed_with(store, folder)
+    add_staff(store, BROWSER_USER, any_org(store), "clinician", now - timedelta(days=30), now)
+    declared_for_everyone(store, BROWSER_USER, now)
     app = create_app(Settings(db=f"sqlite:///{database}"), store)
     app.state.web_clock = lambda: now
     port = free_port()
@@ -62,10 +70,13 @@ def serving(
     )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
+    address = f"http://127.0.0.1:{port}"
+    _SESSIONS[address] = session_for(store, BROWSER_USER, now)[0]
     try:
         _wait_until_started(server)
-        yield f"http://127.0.0.1:{port}", seeded
+        yield address, seeded
     finally:
+        _SESSIONS.pop(address, None)
         server.should_exit = True
         thread.join(timeout=10)
         store.close()
@@ -98,6 +109,9 @@ def offline_context(browser: Browser, url: str) -> Iterator[BrowserContext]:
     """1366x768, and nothing but the server under test can be reached: the NHS font CDN is
     refused, so pages render in Arial, as they would offline."""
     context = browser.new_context(viewport={"width": 1366, "height": 768}, base_url=url)
+    token = _SESSIONS.get(url)
+    if token is not None:  # the server's signed-in clinician (see serving)
+        context.add_cookies([{"name": "carerecord_session", "value": token, "url": url}])
     context.route(re.compile(r"^(?!" + re.escape(url) + ")"), lambda route: route.abort())
     try:
         yield context

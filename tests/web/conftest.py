@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -12,7 +12,10 @@ from fastapi.testclient import TestClient
 from carerecord.app import create_app
 from carerecord.settings import Settings
 from carerecord.store import Store
+from tests.support.staff import StaffClient, add_staff
 from tests.web.seed import seed
+
+GP_CLINICIAN = "gp-clinician"  # the seeded people's registered practice: sees their records
 
 # A fixed clock: Jane (born 14-Mar-1957) is 69y, and sources updated 01-Oct-2026 are 14 hr old.
 NOW = datetime(2026, 10, 1, 23, 0, tzinfo=UTC)
@@ -21,9 +24,10 @@ NOW = datetime(2026, 10, 1, 23, 0, tzinfo=UTC)
 @pytest.fixture
 def client(store: Store, tmp_path: Path) -> Iterator[TestClient]:
     seed(store, tmp_path)
+    add_staff(store, GP_CLINICIAN, "F83004", "clinician", NOW - timedelta(days=30), NOW)
     app = create_app(Settings(db="unused://"), store)
     app.state.web_clock = lambda: NOW
-    with TestClient(app, raise_server_exceptions=False) as test_client:
+    with StaffClient(app, store, GP_CLINICIAN, NOW) as test_client:
         yield test_client
 
 

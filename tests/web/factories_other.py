@@ -18,6 +18,7 @@ from carerecord.organisations import organisation_from_json
 from carerecord.settings import Settings
 from carerecord.store import Store
 from carerecord.synth import generate
+from tests.support.staff import any_org, declared_for, signed_in
 
 NOW = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)  # the generator's default as-of date
 NHS_SYSTEM = "https://fhir.nhs.uk/Id/nhs-number"
@@ -95,9 +96,11 @@ def synth_client(
     numbers = load_synth(store, folder)
     app = create_app(Settings(db="unused://"), store)
     app.state.web_clock = lambda: now
-    with TestClient(app, raise_server_exceptions=False) as client:
-        records = [record_of(client, number) for number in numbers]
-        yield client, [record for record in records if record]
+    with signed_in(app, store, now, org_ods=any_org(store)) as client:
+        records = [record for record in (record_of(client, n) for n in numbers) if record]
+        for record in records:
+            declared_for(store, "gp-clinician", record.rsplit("/", 1)[-1], now)
+        yield client, records
 
 
 def record_of(client: TestClient, nhs_number: str) -> str:

@@ -10,8 +10,9 @@ from fastapi.testclient import TestClient
 from playwright.sync_api import expect
 
 from carerecord.store import Store
+from tests.support.staff import declared_for_everyone
 from tests.web.browser import ARTIFACTS, violations
-from tests.web.conftest import patient_url
+from tests.web.conftest import NOW, patient_url
 from tests.web.factories_medicines import (
     CARE_HOME_ONLY,
     JO,
@@ -36,6 +37,7 @@ HEADINGS = (
 @pytest.fixture
 def seeded(client: TestClient, store: Store, tmp_path: Path) -> TestClient:
     seed_medicines(store, tmp_path)
+    declared_for_everyone(store, "gp-clinician", NOW)
     return client
 
 

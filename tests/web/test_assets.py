@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import logging
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from fastapi.testclient import TestClient
 
 from carerecord.app import create_app
 from carerecord.settings import Settings
 from carerecord.store import Store
 from carerecord.web import assets
+from tests.factories import make_org, register
+from tests.support.staff import signed_in
 
 
 def fake_dist(root: Path) -> Path:
@@ -59,7 +61,8 @@ def test_pages_render_without_the_assets_and_a_warning_is_logged_once(
         app = create_app(Settings(static_dir=str(tmp_path / "empty")), store)
     warnings = [r for r in caplog.records if "nhsuk-frontend assets not found" in r.message]
     assert len(warnings) == 1
-    with TestClient(app) as client:
+    register(store, make_org("F83004", "gp"))
+    with signed_in(app, store, datetime.now(UTC)) as client:
         page = client.get("/")
     assert page.status_code == 200
     assert "Find a person's record" in page.text

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -13,6 +14,7 @@ from carerecord.ingest.pipeline import ingest_paths
 from carerecord.settings import Settings
 from carerecord.store import Store
 from tests.factories import make_org, make_patient, register, valid_nhs_number, write_ndjson
+from tests.support.staff import signed_in
 
 
 @pytest.fixture
@@ -38,7 +40,8 @@ def finder(store: Store, tmp_path: Path) -> TestClient:
         make_patient("d", valid_nhs_number(5), family="Quinn"),
     )
     ingest_paths(store, [people])
-    return TestClient(create_app(Settings(db="unused://"), store))
+    app = create_app(Settings(db="unused://"), store)
+    return signed_in(app, store, datetime.now(UTC))
 
 
 def _find(client: TestClient, **fields: str) -> object:

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
+from carerecord.access.gate import WITHHELD_PRACTICE
 from carerecord.store import Store
 from tests.web.factories_other import DATE, NOW, lacks_provenance, rows_of, synth_client
 
@@ -34,7 +35,8 @@ def synth(store: Store, tmp_path: Path) -> Iterator[tuple[TestClient, list[str]]
 
 
 def source_names(store: Store) -> list[str]:
-    return [org.name for org in store.organisations()]
+    """Every source's name, and the one a restricted person's GP practice is shown under."""
+    return [*(org.name for org in store.organisations()), WITHHELD_PRACTICE.name]
 
 
 def test_every_row_of_every_page_shows_its_provenance(

@@ -1,0 +1,279 @@
+"""What decides a person's record for a user, as rows: declarations and overrides, objections,
+national-emergency periods, the evidence of relationships, and when each user last looked."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import Engine, and_, func, insert, not_, or_, select, update
+from sqlalchemy.exc import IntegrityError
+
+from carerecord.store import audit
+from carerecord.store.account_records import (
+    AuditRecord,
+    CopiPeriod,
+    Declaration,
+    NewObjection,
+    ObjectionRow,
+    RelationshipEvidence,
+)
+from carerecord.store.schema import (
+    access_declarations,
+    copi_periods,
+    objections,
+    patient_links,
+    patients,
+    record_views,
+    resources,
+)
+
+_DECLARATION_COLUMNS = [access_declarations.c[n] for n in Declaration.__dataclass_fields__]
+_OBJECTION_COLUMNS = [objections.c[n] for n in ObjectionRow.__dataclass_fields__]
+_COPI_COLUMNS = [copi_periods.c[n] for n in CopiPeriod.__dataclass_fields__]
+_CONTACT_SECTIONS = ("encounters", "community")
+
+
+class ConsentStore:
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+
+    # Audit
+    def audit(self, record: AuditRecord, now: datetime) -> str:
+        with self._engine.begin() as conn:
+            return audit.append(conn, record, now)
+
+    # Declarations and overrides
+    def declare(
+        self,
+        user_id: int,
+        patient_id: str,
+        kind: str,
+        code: str,
+        reason: str,
+        started_at: datetime,
+        expires_at: datetime,
+        session_hash: str | None,
+        event: AuditRecord,
+    ) -> int:
+        """Records a declaration and its audit entry in one transaction."""
+        with self._engine.begin() as conn:
+            new_id = conn.execute(
+                insert(access_declarations).values(
+                    user_id=user_id,
+                    patient_id=patient_id,
+                    kind=kind,
+                    code=code,
+                    reason=reason,
+                    started_at=started_at,
+                    expires_at=expires_at,
+                    session_hash=session_hash,
+                )
+            ).inserted_primary_key[0]  # type: ignore[index]
+            audit.append(conn, event, started_at)
+            return int(new_id)
+
+    def declarations(
+        self, user_id: int, patient_id: str, now: datetime, session_hash: str
+    ) -> list[Declaration]:
+        """The user's declarations for this person still in force: relationships until they
+        lapse; overrides only within the session that made them."""
+        d = access_declarations.c
+        query = select(*_DECLARATION_COLUMNS).where(
+            d.user_id == user_id,
+            d.patient_id == patient_id,
+            d.expires_at > now,
+            or_(d.session_hash.is_(None), d.session_hash == session_hash),
+        )
+        with self._engine.connect() as conn:
+            return [Declaration(*row) for row in conn.execute(query)]
+
+    # Objections
+    def add_objection(self, objection: NewObjection, now: datetime, event: AuditRecord) -> bool:
+        """False when an objection with the same external reference is already held."""
+        values = {**objection.__dict__, "recorded_at": objection.recorded_at or now}
+        try:
+            with self._engine.begin() as conn:
+                conn.execute(insert(objections).values(**values))
+                audit.append(conn, event, now)
+        except IntegrityError:
+            return False
+        return True
+
+    def add_objections(
+        self, rows: Sequence[NewObjection], now: datetime, event: AuditRecord
+    ) -> int:
+        """Adds many in one transaction (all or none), skipping external refs already held;
+        how many were added."""
+        with self._engine.begin() as conn:
+            refs = [r.external_ref for r in rows if r.external_ref]
+            held = set()
+            if refs:
+                query = select(objections.c.external_ref).where(objections.c.external_ref.in_(refs))
+                held = set(conn.execute(query).scalars())
+            new = [r for r in rows if r.external_ref not in held]
+            for row in new:
+                conn.execute(
+                    insert(objections).values(
+                        **{**row.__dict__, "recorded_at": row.recorded_at or now}
+                    )
+                )
+            audit.append(conn, event, now)
+            return len(new)
+
+    def withdraw_objection(
+        self, objection_id: int, by: str, reason: str, now: datetime, event: AuditRecord
+    ) -> bool:
+        with self._engine.begin() as conn:
+            done = conn.execute(
+                update(objections)
+                .where(objections.c.id == objection_id, objections.c.withdrawn_at.is_(None))
+                .values(withdrawn_at=now, withdrawn_by=by, withdrawal_reason=reason)
+            )
+            if done.rowcount != 1:
+                return False
+            audit.append(conn, event, now)
+            return True
+
+    def objections(self, patient_id: str) -> list[ObjectionRow]:
+        query = (
+            select(*_OBJECTION_COLUMNS)
+            .where(objections.c.patient_id == patient_id)
+            .order_by(objections.c.recorded_at, objections.c.id)
+        )
+        with self._engine.connect() as conn:
+            return [ObjectionRow(*row) for row in conn.execute(query)]
+
+    def objection_refs(self, refs: Sequence[str]) -> set[str]:
+        if not refs:
+            return set()
+        with self._engine.connect() as conn:
+            query = select(objections.c.external_ref).where(objections.c.external_ref.in_(refs))
+            return set(conn.execute(query).scalars())
+
+    def patient_ids_for_nhs_numbers(self, numbers: Sequence[str]) -> dict[str, str]:
+        found: dict[str, str] = {}
+        with self._engine.connect() as conn:
+            for start in range(0, len(numbers), 500):
+                chunk = list(numbers[start : start + 500])
+                query = select(patients.c.nhs_number, patients.c.id).where(
+                    patients.c.nhs_number.in_(chunk)
+                )
+                found.update(dict(conn.execute(query).tuples()))
+        return found
+
+    # National-emergency periods
+    def declare_copi(
+        self,
+        starts_at: datetime,
+        ends_at: datetime,
+        reason: str,
+        by: str,
+        now: datetime,
+        event: AuditRecord,
+    ) -> int:
+        with self._engine.begin() as conn:
+            new_id = conn.execute(
+                insert(copi_periods).values(
+                    starts_at=starts_at,
+                    ends_at=ends_at,
+                    reason=reason,
+                    declared_by=by,
+                    declared_at=now,
+                )
+            ).inserted_primary_key[0]  # type: ignore[index]
+            audit.append(conn, event, now)
+            return int(new_id)
+
+    def cancel_copi(self, period_id: int, now: datetime, event: AuditRecord) -> bool:
+        with self._engine.begin() as conn:
+            done = conn.execute(
+                update(copi_periods)
+                .where(copi_periods.c.id == period_id, copi_periods.c.cancelled_at.is_(None))
+                .values(cancelled_at=now)
+            )
+            if done.rowcount != 1:
+                return False
+            audit.append(conn, event, now)
+            return True
+
+    def copi_periods(self) -> list[CopiPeriod]:
+        with self._engine.connect() as conn:
+            query = select(*_COPI_COLUMNS).order_by(copi_periods.c.starts_at.desc())
+            return [CopiPeriod(*row) for row in conn.execute(query)]
+
+    # Relationship evidence
+    def evidence(self, patient_id: str, org_ods: str, since: datetime) -> RelationshipEvidence:
+        r = resources.c
+        visible = and_(r.patient_id == patient_id, not_(r.hidden))
+        with self._engine.connect() as conn:
+            patient_bodies = conn.execute(
+                select(r.body).where(visible, r.section == "demographics")
+            ).scalars()
+            linked = conn.execute(
+                select(patient_links.c.source_ods)
+                .where(patient_links.c.patient_id == patient_id)
+                .distinct()
+            ).scalars()
+            last_contact = conn.execute(
+                select(func.max(r.clinical_date)).where(
+                    visible,
+                    r.source_ods == org_ods,
+                    r.section.in_(_CONTACT_SECTIONS),
+                    r.clinical_date >= since,
+                )
+            ).scalar_one_or_none()
+            referrals = conn.execute(
+                select(r.body).where(
+                    visible,
+                    r.resource_type == "ServiceRequest",
+                    r.status.in_(["active", "on-hold"]),
+                )
+            ).scalars()
+            teams = conn.execute(
+                select(r.body).where(visible, r.resource_type == "CareTeam", r.status == "active")
+            ).scalars()
+            return RelationshipEvidence(
+                patient_bodies=tuple(patient_bodies),
+                linked_sources=tuple(sorted(linked)),
+                last_contact_at=last_contact,
+                referral_bodies=tuple(referrals),
+                care_team_bodies=tuple(teams),
+            )
+
+    # New since the last view
+    def note_view(
+        self, user_id: int, patient_id: str, session_hash: str, now: datetime
+    ) -> datetime | None:
+        """Records that the user opened the record now; returns the time of their view
+        before this session (items received after it are new to them), or None."""
+        v = record_views.c
+        with self._engine.begin() as conn:
+            row = conn.execute(
+                select(v.last_viewed_at, v.session_hash, v.previous_viewed_at).where(
+                    v.user_id == user_id, v.patient_id == patient_id
+                )
+            ).first()
+            if row is None:
+                try:
+                    with conn.begin_nested():
+                        conn.execute(
+                            insert(record_views).values(
+                                user_id=user_id,
+                                patient_id=patient_id,
+                                last_viewed_at=now,
+                                session_hash=session_hash,
+                                previous_viewed_at=None,
+                            )
+                        )
+                except IntegrityError:
+                    pass  # the same user's other tab got there first: nothing was seen before
+                return None
+            last_viewed, seen_in, previous = row
+            since = previous if seen_in == session_hash else last_viewed
+            conn.execute(
+                update(record_views)
+                .where(v.user_id == user_id, v.patient_id == patient_id)
+                .values(last_viewed_at=now, session_hash=session_hash, previous_viewed_at=since)
+            )
+            return since  # type: ignore[no-any-return]
