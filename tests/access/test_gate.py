@@ -14,6 +14,7 @@ from carerecord.access.rules import load_rules
 from carerecord.access.vocabulary import Purpose
 from carerecord.errors import PatientNotFound
 from carerecord.fhir.sections import SECTIONS
+from carerecord.ingest.exclusions import ExclusionList
 from carerecord.ingest.pipeline import ingest_paths
 from carerecord.store import Store
 from tests.factories import (
@@ -181,3 +182,19 @@ def test_a_view_can_cap_a_section_at_its_newest_dated_items(store: Store, tmp_pa
     assert [i.resource["id"] for i in capped.items] == ["c5", "c4"]
     assert [i.resource["id"] for i in whole.items][-1] == "undated"  # undated last, any engine
     assert len(whole.items) == 7
+
+
+def test_legally_restricted_items_stored_before_their_code_was_listed_are_never_shown(
+    loaded: Store,
+) -> None:
+    """Defence in depth: ingest refuses them, and the reader drops any that got in earlier."""
+    listed = ExclusionList(categories={"http://snomed.info/sct|44054006": "test category"})
+    plain = reader(loaded)
+    guarded = RecordAccess(loaded, SYSTEM, load_rules(), datetime.now(UTC), "", listed)
+    patient_id = plain.find_by_nhs_number("9434765919") or ""
+    held = plain.view(patient_id, ["problems"]).sections["problems"].items
+
+    assert [i.resource["resourceType"] for i in held] == ["Condition"]
+    assert guarded.view(patient_id, ["problems"]).sections["problems"].items == ()
+    with pytest.raises(PatientNotFound):
+        guarded.item(patient_id, held[0].id)
