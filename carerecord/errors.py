@@ -33,3 +33,13 @@ class PatientNotFound(CareRecordError):
 
 class UsageError(CareRecordError):
     """A command was asked for something it cannot do as asked."""
+
+
+class SignInRefused(CareRecordError):
+    """An identity provider's sign-in that cannot be accepted: the protocol failed, the answer
+    did not verify, or the claims do not name a usable role. The reason is plain words that hold
+    no token or claim value, so it can be shown to the user and logged."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
