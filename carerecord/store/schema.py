@@ -253,3 +253,14 @@ audit_events = Table(
     Column("prev_hash", String(64), nullable=False),
     Column("hash", String(64), nullable=False, unique=True),
 )
+
+# Sign-ins sent to the OpenID Connect provider and not yet back: their secrets, kept here so any
+# server process can finish them. Each row is deleted as it is used, or once too old.
+oidc_states = Table(
+    "oidc_states",
+    metadata,
+    Column("state", String(100), primary_key=True),
+    Column("nonce", String(100), nullable=False),
+    Column("code_verifier", String(200), nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False, index=True),
+)
