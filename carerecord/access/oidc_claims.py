@@ -112,7 +112,8 @@ def _selected_role(claims: Mapping[str, Any]) -> Mapping[str, Any]:
         raise SignInRefused("the selected role is not one of the user's roles")
     if len(matching) > 1:
         raise SignInRefused("the selected role appears more than once in the user's roles")
-    return matching[0]
+    chosen: Mapping[str, Any] = matching[0]
+    return chosen
 
 
 def _national_role(role_code: Any) -> str:
