@@ -9,7 +9,7 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from carerecord.settings import Settings
-from carerecord.web import assets, document_pages, timeline_pages
+from carerecord.web import assets, document_pages, oidc_pages, timeline_pages
 from carerecord.web.error_pages import install_error_pages
 from carerecord.web.routes import router, utc_now
 from carerecord.web.templating import PageChrome, environment
@@ -37,6 +37,6 @@ def install(app: FastAPI, settings: Settings) -> None:
     app.mount("/static", StaticFiles(directory=OWN_STATIC), name="static")
     # each module of pages brings its own router; timeline_pages before routes, whose
     # /patients/{id}/{section} would otherwise answer its addresses
-    for pages in (document_pages.router, timeline_pages.router, router):
+    for pages in (document_pages.router, timeline_pages.router, oidc_pages.router, router):
         app.include_router(pages)
     install_error_pages(app)

@@ -6,19 +6,23 @@ from __future__ import annotations
 import base64
 import hashlib
 import re
+import secrets
+import threading
 from collections.abc import Iterator
 from contextlib import AbstractContextManager
 from datetime import UTC, datetime, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlencode, urlsplit, urlunsplit
 
 import orjson
 import pytest
 from joserfc import jwk, jws
 
-from carerecord.access.oidc import OidcClient
+from carerecord.access.oidc import OidcClient, OidcConfig
 from carerecord.access.oidc_claims import ExternalIdentity
 from carerecord.access.vocabulary import Role
-from carerecord.errors import SignInRefused
+from carerecord.errors import ConfigurationError, SignInRefused
+from carerecord.settings import Settings
 from tests.support.oidc import (
     CARERECORD,
     OTHER_SERVICE,
@@ -340,8 +344,98 @@ def test_a_provider_naming_another_issuer_is_refused(issuer: str) -> None:
         client.begin(now())
 
 
+class _Oversized(BaseHTTPRequestHandler):
+    """A discovery document of 2 MiB, with its length declared or sent in chunks."""
+
+    protocol_version = "HTTP/1.1"
+
+    def do_GET(self) -> None:
+        body = orjson.dumps({"issuer": "x", "padding": "x" * 2 * 1024 * 1024})
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        if "chunked" in self.path:
+            self.send_header("Transfer-Encoding", "chunked")
+            self.end_headers()
+            for start in range(0, len(body), 65536):
+                chunk = body[start : start + 65536]
+                self.wfile.write(f"{len(chunk):x}\r\n".encode() + chunk + b"\r\n")
+            self.wfile.write(b"0\r\n\r\n")
+        else:
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+@pytest.mark.parametrize("path", ["/declared", "/chunked"])
+def test_an_oversized_answer_from_the_provider_is_refused(path: str) -> None:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Oversized)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        client = make_client(f"http://127.0.0.1:{server.server_port}{path}")
+        with refusal("the identity provider's answer is too large"):
+            client.begin(now())
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
 def test_the_client_secret_is_not_in_the_configurations_repr(issuer: str) -> None:
     assert CARERECORD.client_secret not in repr(CARERECORD.config(issuer))
+
+
+CONFIGURED = {
+    "oidc_issuer": "https://cis2.example/realms/oidc",
+    "oidc_client_id": "carerecord",
+    "oidc_client_secret": secrets.token_urlsafe(16),
+    "oidc_redirect_url": "https://carerecord.example/sign-in/oidc/callback",
+}
+
+
+def test_settings_make_the_configuration() -> None:
+    config = OidcConfig.from_settings(Settings(**CONFIGURED))
+
+    assert config == OidcConfig(
+        issuer="https://cis2.example/realms/oidc",
+        client_id="carerecord",
+        client_secret=CONFIGURED["oidc_client_secret"],
+        redirect_url="https://carerecord.example/sign-in/oidc/callback",
+        scopes="openid profile nationalrbacaccess",
+        token_auth_method="client_secret_basic",  # noqa: S106 - a method's name
+    )
+
+
+def test_without_an_issuer_sign_in_through_a_provider_is_off() -> None:
+    assert OidcConfig.from_settings(Settings()) is None
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"oidc_client_id": ""}, "CARERECORD_OIDC_CLIENT_ID is needed"),
+        ({"oidc_client_secret": ""}, "CARERECORD_OIDC_CLIENT_SECRET is needed"),
+        ({"oidc_redirect_url": ""}, "CARERECORD_OIDC_REDIRECT_URL is needed"),
+        ({"oidc_issuer": "http://cis2.example"}, "must be an https:// address"),
+        ({"oidc_issuer": "cis2.example"}, "must be an https:// address"),
+        ({"oidc_redirect_url": "/sign-in/oidc/callback"}, "must be an absolute address"),
+        ({"oidc_scopes": "profile nationalrbacaccess"}, "must include openid"),
+        ({"oidc_token_auth_method": "private_key_jwt"}, "must be one of client_secret_basic"),
+    ],
+)
+def test_settings_that_cannot_work_are_refused_by_name(
+    changes: dict[str, str], message: str
+) -> None:
+    with pytest.raises(ConfigurationError, match=re.escape(message)):
+        OidcConfig.from_settings(Settings(**{**CONFIGURED, **changes}))
+
+
+def test_plain_http_is_allowed_to_a_provider_on_this_machine() -> None:
+    settings = Settings(**{**CONFIGURED, "oidc_issuer": "http://127.0.0.1:4000"})
+
+    assert OidcConfig.from_settings(settings) is not None
 
 
 def _with_query(url: str, **changes: str) -> str:

@@ -1,0 +1,203 @@
+"""Sign-in pages for an OpenID Connect provider: the real app, the real provider, both databases.
+
+Two "browsers" take part: the TestClient at carerecord, and the provider's pages played by
+tests.support.oidc, handing the provider's answer back as a real visitor's redirect would.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from urllib.parse import urlsplit
+
+import pytest
+from fastapi.testclient import TestClient
+
+from carerecord.access.oidc_claims import ExternalIdentity
+from carerecord.access.vocabulary import Role
+from carerecord.app import create_app
+from carerecord.errors import SignInRefused
+from carerecord.settings import Settings
+from carerecord.store import Store
+from carerecord.web.oidc_pages import STATE_COOKIE
+from carerecord.web.session import SESSION_COOKIE
+from tests.support.oidc import CARERECORD, ROLE_MAP, answer, running_provider, sign_in_at_provider
+
+
+@dataclass
+class Accounts:
+    """The accounts service, as far as these pages see it: who was signed in, and how."""
+
+    refuse_with: str | None = None
+    signed_in: list[tuple[ExternalIdentity, str, str]] = field(default_factory=list)
+
+    def sign_in_external(
+        self, identity: ExternalIdentity, client_address: str, user_agent: str, now: datetime
+    ) -> str:
+        if self.refuse_with:
+            raise SignInRefused(self.refuse_with)
+        self.signed_in.append((identity, client_address, user_agent))
+        return f"session-{len(self.signed_in)}"
+
+
+@pytest.fixture(scope="module")
+def issuer(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    with running_provider(tmp_path_factory.mktemp("oidc")) as url:
+        yield url
+
+
+@pytest.fixture
+def accounts() -> Accounts:
+    return Accounts()
+
+
+@pytest.fixture
+def visitor(store: Store, issuer: str, accounts: Accounts) -> Iterator[TestClient]:
+    settings = Settings(
+        db="unused://",
+        oidc_issuer=issuer,
+        oidc_client_id=CARERECORD.client_id,
+        oidc_client_secret=CARERECORD.client_secret,
+        oidc_redirect_url=CARERECORD.redirect_uri,
+    )
+    app = create_app(settings, store, national_roles=ROLE_MAP)
+    app.state.accounts = accounts
+    with TestClient(app, raise_server_exceptions=False) as client:
+        yield client
+
+
+def at_provider(visitor: TestClient, login: str) -> str:
+    """Starts at carerecord, signs in at the provider: the callback address it sends back."""
+    response = visitor.get("/sign-in/oidc", follow_redirects=False)
+    assert response.status_code == 303
+    return sign_in_at_provider(response.headers["location"], login, CARERECORD.redirect_uri)
+
+
+def callback(visitor: TestClient, url: str) -> tuple[int, str, str]:
+    """Follows the provider's redirect back: status, where it leads, and the page."""
+    parts = urlsplit(url)
+    response = visitor.get(f"{parts.path}?{parts.query}", follow_redirects=False)
+    return response.status_code, response.headers.get("location", ""), response.text
+
+
+def test_a_clinician_is_signed_in_and_sent_to_the_find_page(
+    visitor: TestClient, accounts: Accounts, issuer: str
+) -> None:
+    start = visitor.get("/sign-in/oidc", follow_redirects=False)
+    assert start.headers["location"].startswith(f"{issuer}/auth?")
+    assert STATE_COOKIE in visitor.cookies
+    back = sign_in_at_provider(start.headers["location"], "clinician", CARERECORD.redirect_uri)
+
+    status, location, _ = callback(visitor, back)
+
+    assert (status, location) == (303, "/")
+    assert visitor.cookies[SESSION_COOKIE] == "session-1"
+    assert STATE_COOKIE not in visitor.cookies
+    [(identity, client_address, user_agent)] = accounts.signed_in
+    assert (identity.subject, identity.role, identity.org_ods) == (
+        "910000000001",
+        Role.CLINICIAN,
+        "RAL01",
+    )
+    assert (client_address, user_agent) == ("testclient", "testclient")
+
+
+def test_the_state_cookie_is_http_only_and_scoped_to_sign_in(visitor: TestClient) -> None:
+    response = visitor.get("/sign-in/oidc", follow_redirects=False)
+
+    cookie = response.headers["set-cookie"]
+    assert "HttpOnly" in cookie
+    assert "Path=/sign-in/oidc" in cookie
+    assert "SameSite=lax" in cookie
+    assert "Secure" not in cookie  # http://testserver: an https redirect URL makes it Secure
+
+
+def test_a_refused_role_gets_a_plain_page_that_reveals_nothing(
+    visitor: TestClient, accounts: Accounts, caplog: pytest.LogCaptureFixture
+) -> None:
+    back = at_provider(visitor, "student")
+
+    with caplog.at_level(logging.WARNING):
+        status, _, page = callback(visitor, back)
+
+    assert status == 400
+    assert "You could not be signed in" in page
+    assert "the selected role does not give access to carerecord" in page
+    secrets = [value for name, value in answer(back).items() if name in ("code", "state")]
+    for secret in secrets:
+        assert secret not in page
+        assert secret not in caplog.text
+    assert "R8004" not in page
+    assert "910000000008" not in page
+    assert "the selected role does not give access to carerecord" in caplog.text
+    assert accounts.signed_in == []
+    assert SESSION_COOKIE not in visitor.cookies
+
+
+def test_an_answer_brought_to_another_browser_is_refused(
+    visitor: TestClient, accounts: Accounts
+) -> None:
+    back = at_provider(visitor, "clinician")
+    visitor.cookies.clear()
+
+    status, _, page = callback(visitor, back)
+
+    assert status == 400
+    assert "this sign-in was not started in this visitor" in page
+    assert accounts.signed_in == []
+
+
+def test_a_replayed_answer_is_refused(visitor: TestClient, accounts: Accounts) -> None:
+    back = at_provider(visitor, "clinician")
+    assert callback(visitor, back)[0] == 303
+    visitor.cookies.set(STATE_COOKIE, answer(back)["state"], path="/sign-in/oidc")
+
+    status, _, page = callback(visitor, back)
+
+    assert status == 400
+    assert "this sign-in has expired or was already used" in page
+    assert len(accounts.signed_in) == 1
+
+
+def test_an_answer_repeating_a_parameter_is_refused(visitor: TestClient) -> None:
+    back = at_provider(visitor, "clinician")
+
+    status, _, page = callback(visitor, back + "&code=another")
+
+    assert status == 400
+    assert "repeats a parameter" in page
+
+
+def test_the_accounts_service_may_refuse(visitor: TestClient, accounts: Accounts) -> None:
+    accounts.refuse_with = "your organisation does not use carerecord yet"
+    back = at_provider(visitor, "clinician")
+
+    status, _, page = callback(visitor, back)
+
+    assert status == 400
+    assert "your organisation does not use carerecord yet" in page
+    assert SESSION_COOKIE not in visitor.cookies
+
+
+def test_a_provider_that_cannot_be_reached_gets_the_refusal_page(store: Store) -> None:
+    settings = Settings(
+        db="unused://",
+        oidc_issuer="http://127.0.0.1:9",
+        oidc_client_id="carerecord",
+        oidc_client_secret="unused",  # noqa: S106 - never sent: the provider is not there
+        oidc_redirect_url=CARERECORD.redirect_uri,
+    )
+    with TestClient(create_app(settings, store), raise_server_exceptions=False) as client:
+        response = client.get("/sign-in/oidc", follow_redirects=False)
+
+    assert response.status_code == 400
+    assert "configuration could not be read" in response.text
+
+
+def test_without_a_provider_there_are_no_such_pages(store: Store) -> None:
+    app = create_app(Settings(db="unused://"), store)
+    with TestClient(app, raise_server_exceptions=False) as client:
+        assert client.get("/sign-in/oidc", follow_redirects=False).status_code == 404
+        assert client.get("/sign-in/oidc/callback?state=x&code=y").status_code == 404
