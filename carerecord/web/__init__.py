@@ -40,3 +40,4 @@ def install(app: FastAPI, settings: Settings) -> None:
     for pages in (document_pages.router, timeline_pages.router, oidc_pages.router, router):
         app.include_router(pages)
     install_error_pages(app)
+    oidc_pages.hide_callback_query()

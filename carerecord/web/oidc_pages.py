@@ -29,6 +29,7 @@ router = APIRouter(include_in_schema=False)
 # another one in. SameSite=Lax: the provider sends the browser back with a top-level GET.
 STATE_COOKIE = "carerecord_oidc_state"
 COOKIE_PATH = "/sign-in/oidc"
+CALLBACK = "/sign-in/oidc/callback"
 REFUSED = 400
 AFTER_SIGN_IN = "/"
 
@@ -53,7 +54,7 @@ def sign_in(request: Request) -> Response:
     return response
 
 
-@router.get("/sign-in/oidc/callback")
+@router.get(CALLBACK)
 def callback(request: Request) -> Response:
     client = _client(request)
     now = request_time(request)
@@ -106,3 +107,21 @@ def _client_address(request: Request) -> str:
 def _refused(request: Request, refused: SignInRefused) -> Response:
     logger.warning("OpenID Connect sign-in refused: %s", refused.reason)
     return render(request, "sign_in_failed.jinja", {"reason": refused.reason}, REFUSED)
+
+
+class HideCallbackQuery(logging.Filter):
+    """Access log lines keep the callback's path but not its query, which holds the code."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        args = record.args
+        # uvicorn's access lines: (client, method, path with query, HTTP version, status)
+        if isinstance(args, tuple) and len(args) == 5 and str(args[2]).startswith(CALLBACK + "?"):
+            record.args = (args[0], args[1], CALLBACK + "?(hidden)", *args[3:])
+        return True
+
+
+def hide_callback_query(logger_name: str = "uvicorn.access") -> None:
+    """Adds the filter to the access log (once, however many apps are made)."""
+    access = logging.getLogger(logger_name)
+    if not any(isinstance(found, HideCallbackQuery) for found in access.filters):
+        access.addFilter(HideCallbackQuery())

@@ -242,7 +242,10 @@ class TestIdToken:
 
     def test_as_issued_it_verifies(self, client: OidcClient, issued: tuple[str, str]) -> None:
         id_token, nonce = issued
-        assert client.verify_id_token(id_token, nonce, now())["sub"] == "910000000001"
+        claims = client.verify_id_token(id_token, nonce, now())
+        assert (claims["sub"], claims["acr"]) == ("910000000001", "AAL3_ANY")
+        # as CIS2 does, the provider sends the roles to userinfo only: complete() asks there
+        assert "nhsid_nrbac_roles" not in claims
 
     def test_changed_claims_are_refused(self, client: OidcClient, issued: tuple[str, str]) -> None:
         id_token, nonce = issued

@@ -1,7 +1,7 @@
 """Sign-in pages for an OpenID Connect provider: the real app, the real provider, both databases.
 
 Two "browsers" take part: the TestClient at carerecord, and the provider's pages played by
-tests.support.oidc, handing the provider's answer back as a real visitor's redirect would.
+tests.support.oidc, handing the provider's answer back as a real browser's redirect would.
 """
 
 from __future__ import annotations
@@ -145,7 +145,7 @@ def test_an_answer_brought_to_another_browser_is_refused(
     status, _, page = callback(visitor, back)
 
     assert status == 400
-    assert "this sign-in was not started in this visitor" in page
+    assert "this sign-in was not started in this browser" in page
     assert accounts.signed_in == []
 
 
@@ -201,3 +201,18 @@ def test_without_a_provider_there_are_no_such_pages(store: Store) -> None:
     with TestClient(app, raise_server_exceptions=False) as client:
         assert client.get("/sign-in/oidc", follow_redirects=False).status_code == 404
         assert client.get("/sign-in/oidc/callback?state=x&code=y").status_code == 404
+
+
+def test_the_access_log_shows_the_callback_without_its_code(
+    visitor: TestClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    access = logging.getLogger("uvicorn.access")
+    line = ("127.0.0.1:50000", "GET", "/sign-in/oidc/callback?code=SECRET&state=S", "1.1", 303)
+
+    with caplog.at_level(logging.INFO, logger="uvicorn.access"):
+        access.info('%s - "%s %s HTTP/%s" %d', *line)
+        access.info('%s - "%s %s HTTP/%s" %d', "127.0.0.1:50000", "GET", "/?x=1", "1.1", 200)
+
+    assert "SECRET" not in caplog.text
+    assert '"GET /sign-in/oidc/callback?(hidden) HTTP/1.1" 303' in caplog.text
+    assert '"GET /?x=1 HTTP/1.1" 200' in caplog.text
