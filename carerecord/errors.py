@@ -36,10 +36,5 @@ class UsageError(CareRecordError):
 
 
 class SignInRefused(CareRecordError):
-    """An identity provider's sign-in that cannot be accepted: the protocol failed, the answer
-    did not verify, or the claims do not name a usable role. The reason is plain words that hold
-    no token or claim value, so it can be shown to the user and logged."""
-
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
+    """Signing in cannot go ahead. The message says why in plain words a user can act on, and
+    holds no token or claim value, so it can be shown and logged as it is."""

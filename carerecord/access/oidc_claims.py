@@ -93,7 +93,9 @@ def _name(claims: Mapping[str, Any]) -> str:
     ]
     if not parts:
         raise SignInRefused("the identity provider did not send the user's name")
-    return " ".join(parts)
+    if len(name := " ".join(parts)) > MAX_NAME:
+        raise SignInRefused(f"the user's name is longer than {MAX_NAME} characters")
+    return name
 
 
 def _selected_role(claims: Mapping[str, Any]) -> Mapping[str, Any]:

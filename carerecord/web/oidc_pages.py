@@ -17,8 +17,7 @@ from starlette.exceptions import HTTPException
 
 from carerecord.access.oidc import PENDING_MAX_AGE, OidcClient
 from carerecord.errors import SignInRefused
-from carerecord.web.record_page import request_time
-from carerecord.web.session import start_session
+from carerecord.web.session import request_time, start_session
 from carerecord.web.templating import render
 
 logger = logging.getLogger(__name__)
@@ -105,8 +104,8 @@ def _client_address(request: Request) -> str:
 
 
 def _refused(request: Request, refused: SignInRefused) -> Response:
-    logger.warning("OpenID Connect sign-in refused: %s", refused.reason)
-    return render(request, "sign_in_failed.jinja", {"reason": refused.reason}, REFUSED)
+    logger.warning("OpenID Connect sign-in refused: %s", refused)
+    return render(request, "sign_in_failed.jinja", {"reason": str(refused)}, REFUSED)
 
 
 class HideCallbackQuery(logging.Filter):

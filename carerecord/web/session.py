@@ -1,6 +1,9 @@
-"""The signed-in session's cookie."""
+"""The signed-in session's cookie, and the request's time."""
 
 from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
 
 from fastapi import Request, Response
 
@@ -17,3 +20,9 @@ def start_session(response: Response, request: Request, token: str) -> None:
         httponly=True,
         samesite="lax",
     )
+
+
+def request_time(request: Request) -> datetime:
+    """Now, from the app's clock (tests fix it)."""
+    clock: Callable[[], datetime] = request.app.state.web_clock
+    return clock()

@@ -114,24 +114,23 @@ def test_the_state_cookie_is_http_only_and_scoped_to_sign_in(visitor: TestClient
     assert "Secure" not in cookie  # http://testserver: an https redirect URL makes it Secure
 
 
-def test_a_refused_role_gets_a_plain_page_that_reveals_nothing(
+def test_a_refusal_is_a_plain_page_that_reveals_nothing(
     visitor: TestClient, accounts: Accounts, caplog: pytest.LogCaptureFixture
 ) -> None:
-    back = at_provider(visitor, "student")
+    back = at_provider(visitor, "no-role")
 
     with caplog.at_level(logging.WARNING):
         status, _, page = callback(visitor, back)
 
     assert status == 400
     assert "You could not be signed in" in page
-    assert "the selected role does not give access to carerecord" in page
+    assert "no role was selected at sign-in (selected_roleid)" in page
     secrets = [value for name, value in answer(back).items() if name in ("code", "state")]
     for secret in secrets:
         assert secret not in page
         assert secret not in caplog.text
-    assert "R8004" not in page
-    assert "910000000008" not in page
-    assert "the selected role does not give access to carerecord" in caplog.text
+    assert "910000000009" not in page  # the user's sub
+    assert "no role was selected at sign-in" in caplog.text
     assert accounts.signed_in == []
     assert SESSION_COOKIE not in visitor.cookies
 
