@@ -12,6 +12,7 @@ from fastapi.responses import Response
 from carerecord import __version__, web
 from carerecord.access.actors import Actor, User
 from carerecord.access.gate import RecordAccess
+from carerecord.access.oidc import OidcClient, OidcConfig
 from carerecord.access.rules import load_rules
 from carerecord.access.sign_in import SignIn
 from carerecord.ingest.rules import RulesSource
@@ -20,6 +21,7 @@ from carerecord.push.routes import install_push
 from carerecord.settings import Settings
 from carerecord.store import Store
 from carerecord.store.clients import ClientRegistry
+from carerecord.store.oidc_states import OidcStates
 
 
 def create_app(settings: Settings, store: Store, rules: RulesSource | None = None) -> FastAPI:
@@ -30,6 +32,12 @@ def create_app(settings: Settings, store: Store, rules: RulesSource | None = Non
     access_rules = load_rules(Path(settings.access_rules) if settings.access_rules else None)
     app.state.access_rules = access_rules
     app.state.sign_in = SignIn(store, settings)
+    # Sign-in through an identity provider, when one is configured: its pending sign-ins live
+    # in the database, so any server process can finish one another began.
+    oidc = OidcConfig.from_settings(settings)
+    app.state.oidc = (
+        None if oidc is None else OidcClient(oidc, OidcStates(store), access_rules.national_roles)
+    )
 
     # Pages receive a factory, never the store: every read goes through RecordAccess.
     def open_record(actor: Actor | User, now: datetime, client_address: str) -> RecordAccess:

@@ -50,6 +50,11 @@ STATUSES: tuple[str, ...] = ("onboarding", "pilot", "live")
 _ODS_CODE = re.compile(r"^[A-Z0-9]{3,12}$")
 
 
+def looks_like_ods_code(code: str) -> bool:
+    """Whether `code` has the shape of an ODS code as carerecord keeps it (upper case)."""
+    return _ODS_CODE.match(code) is not None
+
+
 def organisation(
     ods_code: str,
     name: str,
@@ -60,7 +65,7 @@ def organisation(
 ) -> Organisation:
     """A validated organisation; sections default to every section of the record."""
     ods_code = ods_code.strip().upper()
-    if not _ODS_CODE.match(ods_code):
+    if not looks_like_ods_code(ods_code):
         raise InvalidOrganisation(f"ODS code {ods_code!r} must be 3 to 12 letters and digits")
     if not name.strip():
         raise InvalidOrganisation("an organisation needs a name")

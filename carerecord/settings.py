@@ -13,8 +13,9 @@ from carerecord.errors import ConfigurationError
 ENV_PREFIX = "CARERECORD_"
 
 
-def _setting(default: Any, help: str) -> Any:
-    return field(default=default, metadata={"help": help})
+def _setting(default: Any, help: str, secret: bool = False) -> Any:
+    """A setting; a secret one is left out of the object's repr, so it never reaches a log."""
+    return field(default=default, repr=not secret, metadata={"help": help})
 
 
 @dataclass(frozen=True)
@@ -70,6 +71,29 @@ class Settings:
     static_dir: str = _setting(
         "",
         "Folder holding the nhsuk-frontend assets; empty means the copy inside the package.",
+    )
+    oidc_issuer: str = _setting(
+        "",
+        "OpenID Connect issuer that signs staff in (such as NHS CIS2), exactly as its discovery "
+        "document names it; empty means OpenID Connect sign-in is off.",
+    )
+    oidc_client_id: str = _setting("", "Client id carerecord is registered under at the issuer.")
+    oidc_client_secret: str = _setting(
+        "", "Client secret of that registration (never logged).", secret=True
+    )
+    oidc_redirect_url: str = _setting(
+        "",
+        "Address the issuer sends the browser back to, registered with it: this server's "
+        "/sign-in/oidc/callback, e.g. https://carerecord.example/sign-in/oidc/callback.",
+    )
+    oidc_scopes: str = _setting(
+        "openid profile nationalrbacaccess",
+        "Scopes asked of the issuer: openid, and those that release the user's name and roles.",
+    )
+    oidc_token_auth_method: str = _setting(
+        "client_secret_basic",
+        "How carerecord proves itself at the issuer's token endpoint: client_secret_basic or "
+        "client_secret_post.",
     )
 
     @classmethod

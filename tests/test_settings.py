@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import secrets
 from pathlib import Path
 
 import pytest
@@ -29,3 +30,12 @@ def test_flags_beat_environment_beats_defaults() -> None:
 def test_a_setting_that_is_not_a_number_is_refused_by_name() -> None:
     with pytest.raises(ConfigurationError, match="CARERECORD_PORT must be a whole number"):
         Settings.from_env({"CARERECORD_PORT": "eighty"})
+
+
+def test_the_oidc_client_secret_never_appears_in_the_settings_repr() -> None:
+    secret = secrets.token_urlsafe(16)
+    settings = Settings.from_env({"CARERECORD_OIDC_CLIENT_SECRET": secret})
+
+    assert settings.oidc_client_secret == secret
+    assert secret not in repr(settings)
+    assert "oidc_client_id=''" in repr(settings)

@@ -73,6 +73,7 @@ class Attempt:
 
 class SignIn:
     def __init__(self, store: Store, settings: Settings) -> None:
+        self._store = store
         self._accounts = store.accounts
         self._consent = store.consent
         self._settings = settings
@@ -125,6 +126,11 @@ class SignIn:
         """A full session for a user the provider signed in; the account is provisioned on
         first sign-in and keeps the organisation, role and name the provider last gave."""
         client = Client(client_address, user_agent)
+        if self._store.organisation(identity.org_ods) is None:
+            raise SignInRefused(
+                f"your organisation ({identity.org_ods}) is not registered with carerecord: "
+                "ask your administrator"
+            )
         org, role, name = identity.org_ods, str(identity.role), identity.name[:200]
         account = self._accounts.user_by_external(identity.issuer, identity.subject)
         if account is None:

@@ -233,7 +233,7 @@ users = Table(
     Column("locked_until", UTCDateTime(), nullable=True),
     # Signed in through an identity provider: who it says this is.
     Column("external_issuer", String(300), nullable=True),
-    Column("external_subject", String(200), nullable=True),
+    Column("external_subject", String(255), nullable=True),
     UniqueConstraint("external_issuer", "external_subject"),
 )
 
@@ -335,4 +335,15 @@ audit_events = Table(
     Column("detail", json_type(), nullable=False),
     Column("prev_hash", String(64), nullable=False),
     Column("hash", String(64), nullable=False, unique=True),
+)
+
+# Sign-ins sent to the OpenID Connect provider and not yet back: their secrets, kept here so any
+# server process can finish them. Each row is deleted as it is used, or once too old.
+oidc_states = Table(
+    "oidc_states",
+    metadata,
+    Column("state", String(100), primary_key=True),
+    Column("nonce", String(100), nullable=False),
+    Column("code_verifier", String(200), nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False, index=True),
 )

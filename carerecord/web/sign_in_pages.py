@@ -122,7 +122,8 @@ def signed_out(request: Request) -> Response:
 
 def _form(request: Request, context: Mapping[str, Any], status: int = 200) -> Response:
     token, new = presign_token(request)
-    page = {"username": "", "form_token": token, **context}
+    oidc = request.app.state.oidc is not None
+    page = {"username": "", "form_token": token, "oidc_enabled": oidc, **context}
     response = render(request, "sign_in.jinja", page, status)
     if new:
         set_presign_cookie(response, request, token)

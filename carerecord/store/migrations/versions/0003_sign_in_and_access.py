@@ -31,7 +31,7 @@ def upgrade() -> None:
         )
         batch_op.add_column(sa.Column("locked_until", UTCDateTime(), nullable=True))
         batch_op.add_column(sa.Column("external_issuer", sa.String(300), nullable=True))
-        batch_op.add_column(sa.Column("external_subject", sa.String(200), nullable=True))
+        batch_op.add_column(sa.Column("external_subject", sa.String(255), nullable=True))
         batch_op.create_unique_constraint(
             "uq_users_external_issuer_external_subject", ["external_issuer", "external_subject"]
         )
