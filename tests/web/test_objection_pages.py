@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 
@@ -22,12 +23,13 @@ ATTORNEY = {
 }
 
 
-def record(client: TestClient, url: str, **form: str) -> object:
-    return client.post(f"{url}/objection", data=form, follow_redirects=False)
+def record(client: TestClient, url: str, **form: str) -> httpx.Response:
+    response: httpx.Response = client.post(f"{url}/objection", data=form, follow_redirects=False)
+    return response
 
 
 def withdraw_link(client: TestClient, url: str) -> str:
-    page = client.get(f"{url}/objection").text
+    page: str = client.get(f"{url}/objection").text
     start = page.index(f'href="{url.removeprefix("https://testserver")}/objection/')
     return page[start + 6 : page.index('"', start + 6)]
 
@@ -38,7 +40,7 @@ def test_recording_an_objection_leaves_only_the_banner(client: TestClient, store
 
     response = record(client, url, on_behalf="self", note="Asked at her review")
 
-    assert response.status_code == 303  # type: ignore[attr-defined]
+    assert response.status_code == 303
     page = client.get(url)
     assert page.status_code == 200
     assert 'data-reason="objection"' in page.text
@@ -112,8 +114,8 @@ def test_a_form_that_is_wrong_says_so_and_records_nothing(
 
     response = record(client, url, **form)
 
-    assert response.status_code == 422  # type: ignore[attr-defined]
-    text = response.text  # type: ignore[attr-defined]
+    assert response.status_code == 422
+    text = response.text
     assert "There is a problem" in text and "Error: " in text
     for message in errors:
         assert message.lower() in text.lower()
@@ -140,9 +142,9 @@ def test_a_post_without_the_sessions_form_token_is_refused(
 ) -> None:
     url = patient_url(client, JANE)
 
-    response = record(client, url, on_behalf="self", csrf_token="forged")
+    response = record(client, url, on_behalf="self", csrf_token="forged")  # noqa: S106 (a forged token)
 
-    assert response.status_code == 403  # type: ignore[attr-defined]
+    assert response.status_code == 403
     assert store.consent.objections(url.rsplit("/", 1)[1]) == []
 
 
@@ -157,7 +159,7 @@ def test_another_organisation_without_a_relationship_may_record_but_not_learn_wh
     elsewhere = signed_in(client.app, store, NOW, "ucl-doctor", "RRV")
 
     assert 'data-reason="no-relationship"' in hospital.get(url).text
-    assert record(hospital, url, on_behalf="self", note="Said on the ward").status_code == 303  # type: ignore[attr-defined]
+    assert record(hospital, url, on_behalf="self", note="Said on the ward").status_code == 303
 
     own = hospital.get(f"{url}/objection").text
     assert "Ward Nurse, Royal Free London (RAL01)" in own and "Said on the ward" in own
@@ -176,7 +178,7 @@ def test_roles_that_open_no_records_find_no_objection_page(
     other = signed_in(client.app, store, NOW, f"staff-{role}", "F83004", role)
 
     assert other.get(f"{url}/objection").status_code == 404
-    assert record(other, url, on_behalf="self").status_code == 404  # type: ignore[attr-defined]
+    assert record(other, url, on_behalf="self").status_code == 404
     assert store.consent.objections(url.rsplit("/", 1)[1]) == []
 
 
@@ -186,7 +188,7 @@ def test_an_unknown_person_or_objection_is_not_found(client: TestClient, store: 
     [row] = store.consent.objections(url.rsplit("/", 1)[1])
 
     assert client.get("/patients/" + "0" * 32 + "/objection").status_code == 404
-    assert record(client, "/patients/" + "0" * 32, on_behalf="self").status_code == 404  # type: ignore[attr-defined]
+    assert record(client, "/patients/" + "0" * 32, on_behalf="self").status_code == 404
     for bad in ("abc", "-1", "9" * 40, str(row.id + 1)):
         assert client.get(f"{url}/objection/{bad}/withdraw").status_code == 404
         assert client.post(f"{url}/objection/{bad}/withdraw", data=ATTORNEY).status_code == 404
@@ -198,7 +200,7 @@ def test_a_user_whose_training_has_lapsed_is_told_why(client: TestClient, store:
     lapsed = StaffClient(client.app, store, "lapsed", NOW)
 
     assert lapsed.get(f"{url}/objection").status_code == 403
-    assert record(lapsed, url, on_behalf="self").status_code == 403  # type: ignore[attr-defined]
+    assert record(lapsed, url, on_behalf="self").status_code == 403
 
 
 def test_the_withheld_page_and_the_record_link_to_the_objection(client: TestClient) -> None:
