@@ -38,6 +38,7 @@ MAX_NAME, MAX_EVIDENCE = 100, 200
 MAX_FIELD = 1000  # no field of an objection is longer; anything longer is not this file
 MAX_PROBLEMS = 20  # shown before the rest are counted
 UK = ZoneInfo("Europe/London")
+_DROPPED = ("Cc", "Cs")  # control characters and lone surrogates
 
 
 @dataclass(frozen=True)
@@ -200,5 +201,5 @@ def _same(a: FileRow, b: FileRow) -> bool:
 
 def _clean(text: str) -> str:
     """One line of text, control characters dropped and spaces made single."""
-    printable = "".join(ch for ch in text if unicodedata.category(ch) not in ("Cc", "Cs"))
-    return " ".join(printable.split())
+    kept = (" " if ch.isspace() else ch for ch in text)
+    return " ".join("".join(ch for ch in kept if unicodedata.category(ch) not in _DROPPED).split())

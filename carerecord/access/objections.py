@@ -274,7 +274,7 @@ class ObjectionDesk:
 
 def _line(value: str) -> str:
     """One line of text: whitespace runs made single spaces, control characters dropped."""
-    return " ".join(_printable(value).split())
+    return " ".join(_printable(" ".join(value.split())).split())
 
 
 def _text(value: str) -> str:

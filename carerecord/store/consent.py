@@ -207,7 +207,7 @@ class ConsentStore:
                     .where(patients.c.nhs_number.in_(chunk))
                     .distinct()
                 )
-                found.update(dict(conn.execute(query).tuples().all()))
+                found.update({row[0]: row[1] for row in conn.execute(query)})
         return found
 
     def patient_ids_for_nhs_numbers(self, numbers: Sequence[str]) -> dict[str, str]:
@@ -218,7 +218,7 @@ class ConsentStore:
                 query = select(patients.c.nhs_number, patients.c.id).where(
                     patients.c.nhs_number.in_(chunk)
                 )
-                found.update(dict(conn.execute(query).tuples().all()))
+                found.update({row[0]: row[1] for row in conn.execute(query)})
         return found
 
     # National-emergency periods
@@ -354,7 +354,7 @@ def _masters(conn: Connection, numbers: Sequence[str]) -> dict[str, str]:
     found: dict[str, str] = {}
     for chunk in _chunks(numbers):
         query = select(patients.c.nhs_number, patients.c.id).where(patients.c.nhs_number.in_(chunk))
-        found.update(dict(conn.execute(query).tuples().all()))
+        found.update({row[0]: row[1] for row in conn.execute(query)})
     return found
 
 
