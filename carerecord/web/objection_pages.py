@@ -175,6 +175,7 @@ def _shown(entry: ObjectionEntry) -> dict[str, Any]:
         "withdrawable": entry.withdrawable,
         "recorded_at": day_time(entry.recorded_at),
         "recorded_by": by,
+        "sender": entry.recorded_by if entry.kind == "sent" else None,  # None: not named
         "how": HOW[entry.kind],
         "on_behalf": ON_BEHALF.get(entry.on_behalf, entry.on_behalf),
         "attorney": entry.on_behalf == OnBehalf.LPA_HEALTH_WELFARE.value,

@@ -4,13 +4,15 @@ PostgreSQL: what users then see, who may do it, and what the forms refuse."""
 from __future__ import annotations
 
 from datetime import timedelta
+from pathlib import Path
 
 import httpx
 import pytest
 from fastapi.testclient import TestClient
 
+from carerecord.ingest.pipeline import ingest_paths
 from carerecord.store import Store
-from tests.factories import make_org, register
+from tests.factories import make_org, register, write_ndjson
 from tests.support.staff import StaffClient, add_staff, signed_in
 from tests.web.conftest import NOW, patient_url
 from tests.web.seed import JANE
@@ -212,3 +214,41 @@ def test_the_withheld_page_and_the_record_link_to_the_objection(client: TestClie
     withheld = client.get(url).text
     assert "see or withdraw their objection" in withheld
     assert f'href="{url.removeprefix("https://testserver")}/objection"' in withheld
+
+
+def opt_out(store: Store, folder: Path, source: str, patient: str) -> None:
+    consent = {
+        "resourceType": "Consent",
+        "id": f"optout-{source}",
+        "status": "active",
+        "scope": {
+            "coding": [
+                {
+                    "system": "http://terminology.hl7.org/CodeSystem/consentscope",
+                    "code": "patient-privacy",
+                }
+            ]
+        },
+        "patient": {"reference": f"Patient/{patient}"},
+        "provision": {"type": "deny"},
+    }
+    ingest_paths(store, [write_ndjson(folder / f"{source}.ndjson", consent)], source=source)
+
+
+def test_an_opt_out_a_source_sent_is_withdrawn_only_there(
+    client: TestClient, store: Store, tmp_path: Path
+) -> None:
+    url = patient_url(client, JANE)
+    opt_out(store, tmp_path, "F83004", "p1")  # her practice, which the banner names anyway
+    opt_out(store, tmp_path, "RAL01", "h1")
+
+    page = client.get(f"{url}/objection").text
+
+    assert page.count('data-role="sent-objection"') == 2
+    assert "sent by Camden Road Surgery (F83004)" in page
+    assert "sent by another organisation caring for the person" in page
+    assert "Royal Free" not in page and "RAL01" not in page
+    assert "Withdraw this objection" not in page
+    for row in store.consent.objections(url.rsplit("/", 1)[1]):
+        withdraw = f"{url}/objection/{row.id}/withdraw"
+        assert client.post(withdraw, data={"on_behalf": "self"}).status_code == 404
