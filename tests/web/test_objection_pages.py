@@ -15,7 +15,7 @@ from carerecord.store import Store
 from tests.factories import make_org, register, write_ndjson
 from tests.support.staff import StaffClient, add_staff, signed_in
 from tests.web.conftest import NOW, patient_url
-from tests.web.seed import JANE
+from tests.web.seed import JANE, PREFERRED, RESTRICTED, RESTRICTED_ADDRESS, RESTRICTED_PHONE
 
 ATTORNEY = {
     "on_behalf": "lpa-health-welfare",
@@ -252,3 +252,28 @@ def test_an_opt_out_a_source_sent_is_withdrawn_only_there(
     for row in store.consent.objections(url.rsplit("/", 1)[1]):
         withdraw = f"{url}/objection/{row.id}/withdraw"
         assert client.post(withdraw, data={"on_behalf": "self"}).status_code == 404
+
+
+def test_one_persons_objection_cannot_be_withdrawn_through_anothers_address(
+    client: TestClient, store: Store
+) -> None:
+    jane, other = patient_url(client, JANE), patient_url(client, PREFERRED)
+    record(client, jane, on_behalf="self")
+    [row] = store.consent.objections(jane.rsplit("/", 1)[1])
+
+    wrong = f"{other}/objection/{row.id}/withdraw"
+
+    assert client.get(wrong).status_code == 404
+    assert client.post(wrong, data={"on_behalf": "self"}).status_code == 404
+    assert store.consent.objections(jane.rsplit("/", 1)[1])[0].withdrawn_at is None
+
+
+def test_a_restricted_persons_objection_page_keeps_their_details_back(
+    client: TestClient,
+) -> None:
+    url = patient_url(client, RESTRICTED)
+
+    page = client.get(f"{url}/objection").text
+
+    assert "Restricted record" in page
+    assert RESTRICTED_ADDRESS not in page and RESTRICTED_PHONE not in page
