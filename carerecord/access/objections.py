@@ -68,7 +68,7 @@ def read_details(
     if len(checker) > MAX_CHECKED_BY:
         errors["checked-by"] = f"Use at most {MAX_CHECKED_BY} characters"
     if len(text) > MAX_NOTE:
-        errors["note"] = f"Use at most {MAX_NOTE} characters"
+        errors["note"] = f"Use at most {MAX_NOTE:,} characters"
     if errors or who is None:
         return errors
     attorney = who is OnBehalf.LPA_HEALTH_WELFARE

@@ -104,7 +104,7 @@ def test_withdrawing_opens_the_record_again_and_keeps_the_history(
         ({**ATTORNEY, "checked_by": "  "}, ["who checked it"]),
         ({}, ["Choose who is asking"]),
         ({"on_behalf": "the-neighbour"}, ["Choose who is asking"]),
-        ({"on_behalf": "self", "note": "x" * 1001}, ["at most 1000 characters"]),
+        ({"on_behalf": "self", "note": "x" * 1001}, ["at most 1,000 characters"]),
         ({**ATTORNEY, "evidence_ref": "7" * 201}, ["at most 200 characters"]),
         ({**ATTORNEY, "checked_by": "S" * 101}, ["at most 100 characters"]),
     ],
