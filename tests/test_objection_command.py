@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import Table, func, select
 
 from carerecord.app import create_app
 from carerecord.cli import EXIT_OK, EXIT_UNUSABLE, EXIT_USAGE, main
@@ -60,9 +60,9 @@ def csv_file(folder: Path, *rows: str, header: str = HEADER) -> Path:
     return path
 
 
-def rows_in(store: Store, table: object = objections) -> int:
+def rows_in(store: Store, table: Table = objections) -> int:
     with store.engine.connect() as conn:
-        return int(conn.execute(select(func.count()).select_from(table)).scalar_one())  # type: ignore[arg-type]
+        return int(conn.execute(select(func.count()).select_from(table)).scalar_one())
 
 
 def report(out: str) -> dict[str, str]:
