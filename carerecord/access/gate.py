@@ -13,6 +13,7 @@ from functools import cached_property
 from carerecord import nhs_number
 from carerecord.access import relationships
 from carerecord.access.actors import Actor, User
+from carerecord.access.objections import ObjectionDesk
 from carerecord.access.policy import Circumstances, Grant, PatientFacts, decide
 from carerecord.access.rules import AccessRules
 from carerecord.access.vocabulary import OverrideKind, Purpose, Redaction
@@ -132,6 +133,21 @@ class RecordAccess:
             return decide(self.actor, self._rules, self.circumstances, None, purpose, self._now)
         restricted = build_overview(patient_id, people, [], []).demographics.restricted
         return self._decide(patient_id, purpose, restricted)
+
+    def person(self, patient_id: str) -> Withheld:
+        """Who the person is (redacted as the grant says) and the grant, for anyone the user
+        may find; nothing clinical. Raises AccessRefused or PatientNotFound."""
+        self._check_user()
+        grant = self.grant(patient_id)
+        if not grant.found:
+            raise PatientNotFound(patient_id)
+        people = self._store.patient_resources(patient_id, ["demographics"])
+        person = build_overview(patient_id, people, [], []).demographics
+        return Withheld(_redacted(person, grant), grant)
+
+    def objections(self) -> ObjectionDesk:
+        """Recording and withdrawing people's objections to sharing, as this user."""
+        return ObjectionDesk(self, self._store, self._rules, self._now)
 
     def _decide(self, patient_id: str, purpose: Purpose, restricted: bool) -> Grant:
         facts = self._facts(patient_id, restricted) if isinstance(self.actor, User) else None

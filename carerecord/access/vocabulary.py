@@ -80,3 +80,10 @@ class Gate(StrEnum):
     ORGANISATION_STATUS = "organisation-status"
     TRAINING = "training"
     ACCOUNT = "account"
+
+
+class OnBehalf(StrEnum):
+    """Who an objection to sharing (or its withdrawal) was made by."""
+
+    SELF = "self"  # the person themselves
+    LPA_HEALTH_WELFARE = "lpa-health-welfare"  # their attorney for health and welfare

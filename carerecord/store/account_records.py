@@ -85,6 +85,11 @@ class ObjectionRow:
     external_ref: str | None
     withdrawn_by: str | None
     withdrawal_reason: str | None
+    recorded_org: str | None = None
+    withdrawn_org: str | None = None
+    withdrawn_on_behalf: str | None = None
+    withdrawal_evidence_ref: str | None = None
+    withdrawal_checked_by: str | None = None
 
 
 @dataclass(frozen=True)
@@ -98,6 +103,33 @@ class NewObjection:
     source_ods: str | None = None
     external_ref: str | None = None
     recorded_at: datetime | None = None  # when the predecessor system recorded it
+    recorded_org: str | None = None  # the recording user's organisation
+
+
+@dataclass(frozen=True)
+class Withdrawal:
+    """Who withdrew an objection, for whom, and what they checked."""
+
+    by: str
+    reason: str
+    org: str | None = None
+    on_behalf: str = "self"
+    evidence_ref: str | None = None
+    checked_by: str | None = None
+
+
+@dataclass(frozen=True)
+class ImportedObjection:
+    """An objection from a predecessor system, for a person held or not held yet."""
+
+    nhs_number: str
+    recorded_by: str
+    basis: str
+    recorded_at: datetime
+    external_ref: str
+    on_behalf: str = "self"
+    evidence_ref: str | None = None
+    checked_by: str | None = None
 
 
 @dataclass(frozen=True)

@@ -3,10 +3,11 @@ national-emergency periods, the evidence of relationships, and when each user la
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import Engine, and_, func, insert, not_, or_, select, update
+from sqlalchemy import Connection, Engine, and_, func, insert, not_, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from carerecord.store import audit
@@ -14,9 +15,11 @@ from carerecord.store.account_records import (
     AuditRecord,
     CopiPeriod,
     Declaration,
+    ImportedObjection,
     NewObjection,
     ObjectionRow,
     RelationshipEvidence,
+    Withdrawal,
 )
 from carerecord.store.schema import (
     access_declarations,
@@ -27,6 +30,7 @@ from carerecord.store.schema import (
     record_views,
     resources,
 )
+from carerecord.store.upsert import insert_for
 
 _DECLARATION_COLUMNS = [access_declarations.c[n] for n in Declaration.__dataclass_fields__]
 _OBJECTION_COLUMNS = [objections.c[n] for n in ObjectionRow.__dataclass_fields__]
@@ -122,13 +126,31 @@ class ConsentStore:
             return len(new)
 
     def withdraw_objection(
-        self, objection_id: int, by: str, reason: str, now: datetime, event: AuditRecord
+        self,
+        objection_id: int,
+        by: str,
+        reason: str,
+        now: datetime,
+        event: AuditRecord,
+        withdrawal: Withdrawal | None = None,
     ) -> bool:
+        """False when it is not held, or was withdrawn already. `withdrawal` says for whom
+        and on what evidence (a user's withdrawal); `by` and `reason` then come from it."""
+        values: dict[str, object] = {"withdrawn_by": by, "withdrawal_reason": reason}
+        if withdrawal is not None:
+            values = {
+                "withdrawn_by": withdrawal.by,
+                "withdrawal_reason": withdrawal.reason,
+                "withdrawn_org": withdrawal.org,
+                "withdrawn_on_behalf": withdrawal.on_behalf,
+                "withdrawal_evidence_ref": withdrawal.evidence_ref,
+                "withdrawal_checked_by": withdrawal.checked_by,
+            }
         with self._engine.begin() as conn:
             done = conn.execute(
                 update(objections)
                 .where(objections.c.id == objection_id, objections.c.withdrawn_at.is_(None))
-                .values(withdrawn_at=now, withdrawn_by=by, withdrawal_reason=reason)
+                .values(withdrawn_at=now, **values)
             )
             if done.rowcount != 1:
                 return False
@@ -145,11 +167,48 @@ class ConsentStore:
             return [ObjectionRow(*row) for row in conn.execute(query)]
 
     def objection_refs(self, refs: Sequence[str]) -> set[str]:
-        if not refs:
-            return set()
         with self._engine.connect() as conn:
-            query = select(objections.c.external_ref).where(objections.c.external_ref.in_(refs))
-            return set(conn.execute(query).scalars())
+            return _held_refs(conn, refs)
+
+    def import_objections(
+        self, rows: Sequence[ImportedObjection], now: datetime, event: AuditRecord
+    ) -> int:
+        """Adds objections by NHS number in one transaction (all or none), skipping external
+        refs already held; how many were added. A number nobody holds yet gets its entry in
+        the master patient index now, so the objection stands before any record arrives."""
+        with self._engine.begin() as conn:
+            numbers = sorted({row.nhs_number for row in rows})
+            for chunk in _chunks(numbers):
+                conn.execute(
+                    insert_for(conn, patients).on_conflict_do_nothing(
+                        index_elements=["nhs_number"]
+                    ),
+                    [{"id": uuid.uuid4().hex, "nhs_number": n, "created_at": now} for n in chunk],
+                )
+            master = _masters(conn, numbers)
+            held = _held_refs(conn, [row.external_ref for row in rows])
+            new = [row for row in rows if row.external_ref not in held]
+            if new:
+                conn.execute(
+                    insert(objections),
+                    [_imported(row, master[row.nhs_number]) for row in new],
+                )
+            audit.append(conn, event, now)
+            return len(new)
+
+    def people_held(self, numbers: Sequence[str]) -> dict[str, str]:
+        """The patient ids of the NHS numbers some source has sent a record for."""
+        found: dict[str, str] = {}
+        with self._engine.connect() as conn:
+            for chunk in _chunks(sorted(set(numbers))):
+                query = (
+                    select(patients.c.nhs_number, patients.c.id)
+                    .join(patient_links, patient_links.c.patient_id == patients.c.id)
+                    .where(patients.c.nhs_number.in_(chunk))
+                    .distinct()
+                )
+                found.update({row[0]: row[1] for row in conn.execute(query)})
+        return found
 
     def patient_ids_for_nhs_numbers(self, numbers: Sequence[str]) -> dict[str, str]:
         found: dict[str, str] = {}
@@ -159,7 +218,7 @@ class ConsentStore:
                 query = select(patients.c.nhs_number, patients.c.id).where(
                     patients.c.nhs_number.in_(chunk)
                 )
-                found.update(dict(conn.execute(query).tuples()))
+                found.update({row[0]: row[1] for row in conn.execute(query)})
         return found
 
     # National-emergency periods
@@ -277,3 +336,36 @@ class ConsentStore:
                 .values(last_viewed_at=now, session_hash=session_hash, previous_viewed_at=since)
             )
             return since  # type: ignore[no-any-return]
+
+
+def _chunks(values: Sequence[str], size: int = 500) -> list[Sequence[str]]:
+    return [values[start : start + size] for start in range(0, len(values), size)]
+
+
+def _held_refs(conn: Connection, refs: Sequence[str]) -> set[str]:
+    held: set[str] = set()
+    for chunk in _chunks(sorted(set(refs))):
+        query = select(objections.c.external_ref).where(objections.c.external_ref.in_(chunk))
+        held.update(conn.execute(query).scalars())
+    return held
+
+
+def _masters(conn: Connection, numbers: Sequence[str]) -> dict[str, str]:
+    found: dict[str, str] = {}
+    for chunk in _chunks(numbers):
+        query = select(patients.c.nhs_number, patients.c.id).where(patients.c.nhs_number.in_(chunk))
+        found.update({row[0]: row[1] for row in conn.execute(query)})
+    return found
+
+
+def _imported(row: ImportedObjection, patient_id: str) -> dict[str, object]:
+    return {
+        "patient_id": patient_id,
+        "recorded_at": row.recorded_at,
+        "recorded_by": row.recorded_by,
+        "basis": row.basis,
+        "on_behalf": row.on_behalf,
+        "evidence_ref": row.evidence_ref,
+        "checked_by": row.checked_by,
+        "external_ref": row.external_ref,
+    }

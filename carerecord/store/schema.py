@@ -296,6 +296,12 @@ objections = Table(
     Column("external_ref", String(200), nullable=True, unique=True),  # import or Consent key
     Column("withdrawn_by", String(100), nullable=True),
     Column("withdrawal_reason", Text, nullable=True),
+    # Whose organisation recorded and withdrew it (users), and on whose behalf it was withdrawn.
+    Column("recorded_org", String(12), nullable=True),
+    Column("withdrawn_org", String(12), nullable=True),
+    Column("withdrawn_on_behalf", String(30), nullable=True),
+    Column("withdrawal_evidence_ref", String(200), nullable=True),
+    Column("withdrawal_checked_by", String(100), nullable=True),
 )
 
 # National-emergency (COPI) periods, declared by a system administrator.

@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import Connection, bindparam, insert, select, update
 
 from carerecord.store import exclusions, links
+from carerecord.store.opt_outs import apply_opt_outs
 from carerecord.store.quarantine import quarantine_items
 from carerecord.store.records import (
     IncomingResource,
@@ -87,6 +88,7 @@ def write_batch(
     counts.deleted = hide_keys(
         conn, [(d.source_ods, d.resource_type, d.source_id) for d in submission.deletions], now
     )
+    apply_opt_outs(conn, resolvable, counts.outcomes, submission.deletions, now)
     exclusions.record(conn, excluded, now)
     counts.excluded = len(excluded)
     counts.excluded_keys = {item.key for item in excluded}

@@ -13,6 +13,7 @@ from carerecord.web import (
     access_pages,
     assets,
     document_pages,
+    objection_pages,
     oidc_pages,
     sign_in_pages,
     timeline_pages,
@@ -44,8 +45,14 @@ def install(app: FastAPI, settings: Settings) -> None:
     app.mount("/static", StaticFiles(directory=OWN_STATIC), name="static")
     # each module of pages brings its own router; timeline_pages before routes, whose
     # /patients/{id}/{section} would otherwise answer its addresses
-    routers = (sign_in_pages.router, oidc_pages.router, access_pages.router)
-    for pages in (*routers, document_pages.router, timeline_pages.router, router):
+    routers = (
+        sign_in_pages.router,
+        oidc_pages.router,
+        access_pages.router,
+        objection_pages.router,
+        document_pages.router,
+    )
+    for pages in (*routers, timeline_pages.router, router):
         app.include_router(pages)
     install_error_pages(app)
     oidc_pages.hide_callback_query()
