@@ -12,10 +12,16 @@ import uuid
 from collections.abc import Iterable
 from datetime import date, datetime
 
-from sqlalchemy import Connection, select, tuple_, update
+from sqlalchemy import Connection, insert, select, tuple_, update
 
 from carerecord.store.records import IncomingResource, Merge, QuarantineItem
-from carerecord.store.schema import patient_links, patient_search, patients, resources
+from carerecord.store.schema import (
+    objections,
+    patient_links,
+    patient_search,
+    patients,
+    resources,
+)
 from carerecord.store.upsert import insert_for
 from carerecord.store.versions import hide_keys
 
@@ -214,6 +220,9 @@ def merge(conn: Connection, merge: Merge, now: datetime, rejected: list[Quaranti
         return 0
     if merge.prior_local_id == merge.surviving_local_id:
         return 0
+    before = _links(conn, [(source, merge.prior_local_id)]).get((source, merge.prior_local_id))
+    if before is not None:
+        carry_objections(conn, before, survivor, now)
     conn.execute(
         insert_for(conn, patient_links).on_conflict_do_nothing(
             index_elements=["source_ods", "local_id"]
@@ -282,6 +291,9 @@ def link_by_hand(
     patient_id = _masters(conn, [nhs_number]).get(nhs_number)
     if patient_id is None:
         return False
+    before = _links(conn, [(source_ods, local_id)]).get((source_ods, local_id))
+    if before is not None:
+        carry_objections(conn, before, patient_id, now)
     conn.execute(
         insert_for(conn, patient_links).on_conflict_do_nothing(
             index_elements=["source_ods", "local_id"]
@@ -306,3 +318,27 @@ def link_by_hand(
         .values(patient_id=patient_id)
     )
     return True
+
+
+def carry_objections(conn: Connection, from_patient: str, to_patient: str, now: datetime) -> int:
+    """An objection follows the data: when records move to another person, each objection in
+    force on the first is recorded on the second too (without the source's reference, so only
+    a person can lift the copy). Returns how many were carried."""
+    if from_patient == to_patient:
+        return 0
+    o = objections.c
+    rows = conn.execute(
+        select(objections).where(o.patient_id == from_patient, o.withdrawn_at.is_(None))
+    ).mappings()
+    carried = [
+        {
+            **{k: v for k, v in row.items() if k not in ("id", "external_ref")},
+            "patient_id": to_patient,
+            "basis": f"{row['basis']} (carried over when records were merged on "
+            f"{now.date().isoformat()})"[:4000],
+        }
+        for row in rows
+    ]
+    if carried:
+        conn.execute(insert(objections), carried)
+    return len(carried)

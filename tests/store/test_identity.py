@@ -3,6 +3,7 @@ only when a source merges its own local ids."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 import orjson
@@ -14,6 +15,7 @@ from carerecord.ingest.fhir_json import prepare
 from carerecord.ingest.reader import RawItem
 from carerecord.ingest.rules import IntakeRules
 from carerecord.store import Store
+from carerecord.store.account_records import AuditRecord, NewObjection
 from carerecord.store.records import IncomingResource, Merge, Submission, WriteCounts
 from carerecord.store.schema import resource_versions, resources
 from tests.factories import (
@@ -157,6 +159,31 @@ def test_a_merge_moves_the_prior_ids_records_to_the_survivors_person(
     send(store, rules, make_condition(patient="old", resource_id="c-later"))
 
     assert "Condition/c-later" in people(store)["F83004"]
+
+
+def test_an_objection_follows_the_records_a_merge_moves(store: Store, rules: IntakeRules) -> None:
+    send(
+        store,
+        rules,
+        make_patient("old", nhs=OTHER),
+        make_allergy(patient="old", resource_id="a-old"),
+        make_patient("new", nhs=NHS),
+    )
+    objecting = store.patient_id_for_nhs_number(OTHER) or ""
+    survivor = store.patient_id_for_nhs_number(NHS) or ""
+    event = AuditRecord("tester", "record-objection", "success", {}, objecting)
+    store.consent.add_objection(
+        NewObjection(objecting, "tester", "does not want sharing", external_ref="import:1"),
+        datetime.now(UTC),
+        event,
+    )
+
+    store.write(Submission(merges=[Merge("F83004", "old", "new")]))
+
+    [carried] = store.consent.objections(survivor)
+    assert carried.withdrawn_at is None and carried.external_ref is None
+    assert carried.basis.startswith("does not want sharing (carried over when records")
+    assert len(store.consent.objections(objecting)) == 1  # the original stays where it was
 
 
 def test_a_merge_into_a_survivor_never_sent_is_quarantined(

@@ -2,7 +2,7 @@
 
 Revision ID: 0005
 Revises: 0004
-Create Date: 2026-12-09 10:00:00
+Create Date: 2026-12-02 04:00:00
 """
 
 from __future__ import annotations
