@@ -23,7 +23,9 @@ from carerecord.store.clients import ClientRegistry
 
 
 def create_app(settings: Settings, store: Store, rules: RulesSource | None = None) -> FastAPI:
-    app = FastAPI(title="carerecord", version=__version__, docs_url=None, redoc_url=None)
+    app = FastAPI(
+        title="carerecord", version=__version__, docs_url=None, redoc_url=None, openapi_url=None
+    )
     app.state.settings = settings
 
     intake = rules or RulesSource(store, settings)

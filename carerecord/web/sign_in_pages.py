@@ -134,4 +134,6 @@ def _safe_next(target: str) -> str:
     """Only a path on this site: never another host, so sign-in cannot be an open redirect."""
     if not target.startswith("/") or target.startswith("//") or "\\" in target:
         return "/"
+    if not (target.isascii() and target.isprintable()) or " " in target:
+        return "/"  # browsers drop tabs and line breaks: "/\t/host" would become "//host"
     return target[:500]

@@ -7,21 +7,20 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
-import pyotp
 import pytest
-from argon2 import PasswordHasher
 from sqlalchemy import select
 
 from carerecord.access import sign_in
 from carerecord.access.sign_in import Client, SignIn
 from carerecord.settings import Settings
 from carerecord.store import Store
+from carerecord.store.account_records import UserAccount
 from carerecord.store.schema import audit_events, sessions
 from tests.factories import make_org, register
 from tests.support.audit_log import entries
-from tests.support.staff import PASSWORD, TOTP_SECRET, add_staff
+from tests.support.sign_in import add_quick_staff, code_at
+from tests.support.staff import PASSWORD
 
 NOW = datetime(2026, 10, 1, 9, 0, tzinfo=UTC)  # the start of a 30-second code step
 CLIENT = Client("127.0.0.1", "tests")
@@ -32,19 +31,8 @@ LOCKED = "Your account is locked after too many attempts: ask your administrator
 EXPIRED = "Your sign-in has expired: enter your username and password again"
 
 
-def code_at(moment: datetime, steps: int = 0) -> str:
-    """The code the user's authenticator shows at `moment`, `steps` 30-second steps on."""
-    return pyotp.TOTP(TOTP_SECRET).at(moment + timedelta(seconds=30 * steps))
-
-
-# argon2 keeps its cost in the hash: one made cheap here verifies in a millisecond through the
-# same code as a production one, so the many wrong guesses below take no time.
-QUICK_HASH = PasswordHasher(time_cost=1, memory_cost=64, parallelism=1).hash(PASSWORD)
-
-
 def add_user(store: Store, username: str = USER) -> None:
-    add_staff(store, username, "F83004", "clinician", NOW - timedelta(days=30), NOW)
-    store.accounts.update_user(account(store, username).id, password_hash=QUICK_HASH)
+    add_quick_staff(store, username, "F83004", "clinician", NOW - timedelta(days=30), NOW)
 
 
 @pytest.fixture
@@ -60,7 +48,7 @@ def with_settings(store: Store, **settings: int) -> SignIn:
     return SignIn(store, Settings(**settings))
 
 
-def account(store: Store, username: str = USER) -> Any:
+def account(store: Store, username: str = USER) -> UserAccount:
     found = store.accounts.user_by_name(username)
     assert found is not None
     return found
