@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 from sqlalchemy import select
@@ -42,7 +43,7 @@ def service(store: Store) -> SignIn:
     return SignIn(store, Settings())
 
 
-def with_settings(store: Store, **settings: int) -> SignIn:
+def with_settings(store: Store, **settings: Any) -> SignIn:
     register(store, make_org("F83004", "gp"))
     add_user(store)
     return SignIn(store, Settings(**settings))

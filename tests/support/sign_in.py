@@ -73,7 +73,8 @@ def send_password(
     form = {"username": username, "password": password, "csrf_token": form_token(page.text)}
     if next is not None:
         form["next"] = next
-    return client.post("/sign-in", data=form, follow_redirects=False)
+    sent: Response = client.post("/sign-in", data=form, follow_redirects=False)
+    return sent
 
 
 def send_code(client: TestClient, code: str, location: str = "/sign-in/code") -> Response:
@@ -84,7 +85,8 @@ def send_code(client: TestClient, code: str, location: str = "/sign-in/code") ->
     form = {"code": code, "csrf_token": form_token(page.text)}
     if next_field is not None:
         form["next"] = html.unescape(next_field.group(1))
-    return client.post("/sign-in/code", data=form, follow_redirects=False)
+    sent: Response = client.post("/sign-in/code", data=form, follow_redirects=False)
+    return sent
 
 
 def sign_in(client: TestClient, username: str, now: datetime) -> Response:

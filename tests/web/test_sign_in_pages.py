@@ -72,12 +72,12 @@ def jane(store: Store) -> str:
 
 
 def goes_to_sign_in(response: Any) -> bool:
-    return response.status_code == 303 and response.headers["location"].startswith("/sign-in")
+    return bool(response.status_code == 303 and response.headers["location"].startswith("/sign-in"))
 
 
 def declarations(store: Store) -> int:
     with store.engine.connect() as conn:
-        return int(conn.execute(select(func.count()).select_from(access_declarations)).scalar())
+        return int(conn.execute(select(func.count()).select_from(access_declarations)).scalar_one())
 
 
 # Signing in through the forms
