@@ -368,6 +368,41 @@ def test_tokens_are_kept_only_as_their_sha256(store: Store, service: SignIn) -> 
     assert half not in written and full not in written
 
 
+# Step-up: a fresh code before an override
+
+
+def test_a_fresh_code_steps_the_session_up_and_is_audited(store: Store, service: SignIn) -> None:
+    token = full_session(service)
+    later = NOW + timedelta(minutes=10)
+    user = service.resolve(token, CLIENT, later)
+    assert user is not None and user.stepped_up_at == NOW  # the sign-in code counts, then
+
+    assert service.step_up(user, code_at(later), CLIENT, later) is None
+
+    again = service.resolve(token, CLIENT, later)
+    assert again is not None and again.stepped_up_at == later
+    assert [(e["actor"], e["outcome"]) for e in entries(store, "step-up")] == [(USER, "success")]
+
+
+def test_a_wrong_or_replayed_step_up_code_is_refused_and_counted(
+    store: Store, service: SignIn
+) -> None:
+    token = full_session(service)
+    user = service.resolve(token, CLIENT, NOW)
+    assert user is not None
+
+    assert service.step_up(user, code_at(NOW), CLIENT, NOW) == WRONG_CODE  # used at sign-in
+    assert service.step_up(user, "12345", CLIENT, NOW) == WRONG_CODE
+    for n in range(3):
+        service.step_up(user, f"00000{n}", CLIENT, NOW)
+
+    assert account(store).failed_attempts == 5
+    assert service.step_up(user, code_at(NOW, 1), CLIENT, NOW) == LOCKED
+    failures = [e["detail"]["reason"] for e in entries(store, "step-up")]
+    assert failures == ["code-wrong"] * 5 + ["locked"]
+    assert len(entries(store, "lockout")) == 1
+
+
 # Signing out
 
 
