@@ -25,7 +25,9 @@ from carerecord.store.oidc_states import OidcStates
 
 
 def create_app(settings: Settings, store: Store, rules: RulesSource | None = None) -> FastAPI:
-    app = FastAPI(title="carerecord", version=__version__, docs_url=None, redoc_url=None)
+    app = FastAPI(
+        title="carerecord", version=__version__, docs_url=None, redoc_url=None, openapi_url=None
+    )
     app.state.settings = settings
 
     intake = rules or RulesSource(store, settings)

@@ -169,12 +169,14 @@ class RecordAccess:
         )
         overrides = [OverrideKind(d.code) for d in declarations if d.kind == "override"]
         objection = any(o.withdrawn_at is None for o in self._store.consent.objections(patient_id))
+        declared = relationships.latest_declared(declarations, self._now)
         return PatientFacts(
             restricted=restricted,
             relationships=relationships.derived(evidence, user.org_ods, circumstances.org_type)
             | relationships.declared(declarations, self._now),
             objection=objection,
             override=overrides[-1] if overrides else None,
+            declared=(declared.started_at, declared.expires_at) if declared else None,
         )
 
     # Reading the record

@@ -47,6 +47,7 @@ class PatientFacts:
     relationships: frozenset[RelationshipKind]
     objection: bool  # an objection is in force
     override: OverrideKind | None = None  # one the user invoked in this session
+    declared: tuple[datetime, datetime] | None = None  # the user's declaration: made, lapses
 
 
 @dataclass(frozen=True)
@@ -66,6 +67,7 @@ class Grant:
     may_declare: bool = False  # no relationship: the user may declare one
     may_override: frozenset[OverrideKind] = frozenset()
     flagged: bool = False  # for the privacy officer's review
+    declared: tuple[datetime, datetime] | None = None  # a declared relationship: made, lapses
 
     @property
     def found(self) -> bool:
@@ -136,6 +138,7 @@ def decide(
         relationship=relationship,
         override=OverrideKind.COPI if copi_applies else override,
         flagged=override is not None or relationship is RelationshipKind.SELF_DECLARED,
+        declared=facts.declared if relationship is RelationshipKind.SELF_DECLARED else None,
     )
 
 

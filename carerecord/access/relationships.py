@@ -52,6 +52,12 @@ def declared(declarations: Sequence[Declaration], now: datetime) -> frozenset[Re
     return frozenset({RelationshipKind.SELF_DECLARED}) if live else frozenset()
 
 
+def latest_declared(declarations: Sequence[Declaration], now: datetime) -> Declaration | None:
+    """Of the relationships the user declared that are in force, the one that lapses last."""
+    live = [d for d in declarations if d.kind == "relationship" and d.expires_at > now]
+    return max(live, key=lambda d: d.expires_at, default=None)
+
+
 def strongest(kinds: Iterable[RelationshipKind]) -> RelationshipKind | None:
     held = set(kinds)
     return next((kind for kind in ORDER if kind in held), None)

@@ -31,6 +31,16 @@ MAX_PASSWORD = 1024  # argon2 takes any length; refusing megabytes keeps sign-in
 STAGE_PASSWORD = "password"  # noqa: S105 (a stage of signing in, not a secret)
 STAGE_FULL = "full"
 
+# What the pages say about a failed step, by the reason the audit log records.
+WRONG_PASSWORD = "The username or password is not right"  # noqa: S105 (words, not a secret)
+LOCKED = "Your account is locked after too many attempts: ask your administrator"
+_PROBLEMS = {
+    "locked": LOCKED,
+    "disabled": "Your account is disabled: ask your administrator",
+    "no-second-factor": "Your account has no second factor set up: ask your administrator",
+    "code-wrong": "The code is not right: enter the current code from your authenticator app",
+}
+
 
 def hash_password(password: str) -> str:
     return _HASHER.hash(password)
@@ -38,6 +48,11 @@ def hash_password(password: str) -> str:
 
 def new_totp_secret() -> str:
     return pyotp.random_base32()
+
+
+def is_code(digits: str) -> bool:
+    """Six ASCII digits (str.isdigit alone also takes other scripts' digits, and superscripts)."""
+    return len(digits) == TOTP_DIGITS and digits.isascii() and digits.isdigit()
 
 
 def token_hash(token: str) -> str:
@@ -85,11 +100,14 @@ class SignIn:
             return self._fail(account, client, now, "password-invalid")
         if account is None or account.password_hash is None:
             _verify(_DUMMY_HASH, password)
-            self._audit(None, "sign-in", "failure", client, now, reason="unknown-user")
-            return Attempt(None, "The username or password is not right")
-        if account.disabled:
-            _verify(_DUMMY_HASH, password)
-            return self._fail(account, client, now, "disabled", count=False)
+            given = username[:100]
+            self._audit(
+                None, "sign-in", "failure", client, now, reason="unknown-user", username_given=given
+            )
+            return Attempt(None, WRONG_PASSWORD)
+        if account.disabled:  # said only to the right password: the name alone learns nothing
+            right = _verify(account.password_hash, password)
+            return self._fail(account, client, now, "disabled", count=False, tell=right)
         if _locked(account, now):
             _verify(_DUMMY_HASH, password)
             return self._fail(account, client, now, "locked", count=False)
@@ -160,11 +178,12 @@ class SignIn:
     def step_up(self, user: User, code: str, client: Client, now: datetime) -> str | None:
         """A fresh second-factor check (before an override); the problem, or None when done."""
         account = self._accounts.user(user.id)
-        if account is None or _locked(account, now):
-            return "Your account is locked"
+        if account is None:
+            return LOCKED
+        if _locked(account, now):
+            return self._fail(account, client, now, "locked", count=False, action="step-up").problem
         if not self._code_ok(account, code, now):
-            self._fail(account, client, now, "step-up-code-wrong")
-            return "The code is not right: enter the current code from your authenticator app"
+            return self._fail(account, client, now, "code-wrong", action="step-up").problem
         self._accounts.update_user(account.id, failed_attempts=0)
         self._accounts.update_session(user.session_hash, stepped_up_at=now)
         self._audit(account, "step-up", "success", client, now)
@@ -229,7 +248,7 @@ class SignIn:
 
     def _code_ok(self, account: UserAccount, code: str, now: datetime) -> bool:
         digits = code.replace(" ", "")
-        if account.totp_secret is None or len(digits) != TOTP_DIGITS or not digits.isdigit():
+        if account.totp_secret is None or not is_code(digits):
             return False
         totp = pyotp.TOTP(account.totp_secret)
         for offset in (0, -1, 1):  # one step of clock drift either way
@@ -281,26 +300,25 @@ class SignIn:
         now: datetime,
         reason: str,
         count: bool = True,
+        tell: bool = True,
+        action: str = "sign-in",
     ) -> Attempt:
+        """Audits a failed step and, when `count`, counts it towards the lock; the words for
+        the page (the reason itself only when `tell`, else that the password is not right)."""
+        locked = False
         if account is not None and count:
+            if account.locked_until is not None and not _locked(account, now):
+                self._accounts.update_user(account.id, failed_attempts=0, locked_until=None)
             limit = self._settings.sign_in_attempts
             lock = now + timedelta(minutes=self._settings.lockout_minutes)
-            if self._accounts.record_failure(account.id, limit, lock) == limit:
+            failures = self._accounts.record_failure(account.id, limit, lock)
+            if failures == limit:
                 self._audit(account, "lockout", "success", client, now)
-        self._audit(account, "sign-in", "failure", client, now, reason=reason)
-        if reason == "locked":
-            return Attempt(
-                None, "Your account is locked after too many attempts: ask your administrator"
-            )
-        if reason == "disabled":
-            return Attempt(None, "Your account is disabled: ask your administrator")
-        if reason == "no-second-factor":
-            return Attempt(None, "Your account has no second factor set up: ask your administrator")
-        if reason.endswith("code-wrong"):
-            return Attempt(
-                None, "The code is not right: enter the current code from your authenticator app"
-            )
-        return Attempt(None, "The username or password is not right")
+            locked = failures >= limit
+        self._audit(account, action, "failure", client, now, reason=reason)
+        if locked:
+            return Attempt(None, LOCKED)
+        return Attempt(None, _PROBLEMS.get(reason, WRONG_PASSWORD) if tell else WRONG_PASSWORD)
 
     def _audit(
         self,

@@ -8,6 +8,7 @@ from typing import Any
 from carerecord.fhir.sections import SECTION_TITLES, SECTIONS
 from carerecord.record.markers import markers
 from carerecord.record.sections import RecordView
+from carerecord.web.access_notice import access_notices
 from carerecord.web.banner import banner
 from carerecord.web.formatting import local
 
@@ -19,6 +20,7 @@ def record_page(record: RecordView, patient_id: str, current: str, now: datetime
         "patient_id": patient_id,
         "current": current,
         "section_links": section_links(),
+        "access_notices": access_notices(record.grant, now),
     }
 
 

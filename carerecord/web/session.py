@@ -23,6 +23,7 @@ SESSION_COOKIE = "carerecord_session"
 PRESIGN_COOKIE = "carerecord_presign"  # the sign-in form's CSRF token, before any session
 CSRF_FIELD = "csrf_token"
 MAX_FORM_BYTES = 64 * 1024  # every form here is a few fields; anything bigger is refused
+SIGN_IN_FORMS = frozenset({"/sign-in", "/sign-in/code"})  # the only posts before a session
 
 
 def client_of(request: Request) -> Client:
@@ -102,11 +103,13 @@ async def csrf_protected(request: Request) -> None:
     length = request.headers.get("content-length")
     if length is None or not length.isdigit() or int(length) > MAX_FORM_BYTES:
         raise FormRefused("This form is too large to be sent", 413)
+    user = current_user(request)
+    if user is None and request.url.path not in SIGN_IN_FORMS:
+        raise NotSignedIn(request.url.path)  # signed out (or timed out): nothing here to do
     form = await request.form()
     sent = form.get(CSRF_FIELD)
-    user = current_user(request)
-    expected = user.csrf_token if user else _pending_token(request)
-    if not isinstance(sent, str) or not expected or not hmac.compare_digest(sent, expected):
+    expected = [user.csrf_token] if user else _pending_tokens(request)
+    if not isinstance(sent, str) or not any(_same(sent, e) for e in expected):
         raise FormRefused(
             "This form has expired or did not come from this service: go back, reload the page "
             "and try again",
@@ -114,11 +117,18 @@ async def csrf_protected(request: Request) -> None:
         )
 
 
-def _pending_token(request: Request) -> str | None:
-    """Before a full session: the one-time-code form's session token, or the sign-in form's."""
+def _pending_tokens(request: Request) -> list[str]:
+    """Before a full session: the one-time-code form's token (the half session's) and the
+    sign-in form's (its cookie's), either of which the browser may be sending."""
     token = request.cookies.get(SESSION_COOKIE, "")
     pending = sign_in_service(request).pending_csrf(token, request_time(request)) if token else None
-    return pending or request.cookies.get(PRESIGN_COOKIE) or None
+    presign, new = presign_token(request)
+    return [t for t in (pending, None if new else presign) if t]
+
+
+def _same(sent: str, expected: str) -> bool:
+    """In constant time; as bytes, since compare_digest refuses non-ASCII text."""
+    return hmac.compare_digest(sent.encode(), expected.encode())
 
 
 class FormRefused(Exception):

@@ -10,6 +10,7 @@ from urllib.parse import quote
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from carerecord.access.sign_in import is_code
 from carerecord.web.session import (
     SESSION_COOKIE,
     client_of,
@@ -87,7 +88,7 @@ def code(
     now = request_time(request)
     csrf = service.pending_csrf(token, now)
     digits = code.replace(" ", "")
-    if csrf is not None and not (len(digits) == 6 and digits.isdigit()):
+    if csrf is not None and not is_code(digits):
         context = {
             "form_token": csrf,
             "next": _safe_next(next),
@@ -134,4 +135,6 @@ def _safe_next(target: str) -> str:
     """Only a path on this site: never another host, so sign-in cannot be an open redirect."""
     if not target.startswith("/") or target.startswith("//") or "\\" in target:
         return "/"
+    if not (target.isascii() and target.isprintable()) or " " in target:
+        return "/"  # browsers drop tabs and line breaks: "/\t/host" would become "//host"
     return target[:500]

@@ -53,9 +53,11 @@ def serving(
     folder: Path,
     now: datetime,
     seed_with: Callable[[Store, Path], T] = seed,  # type: ignore[assignment]
+    clock: Callable[[], datetime] | None = None,
 ) -> Iterator[tuple[str, T]]:
     """uvicorn on a free 127.0.0.1 port, in a thread, over a copy of `template` seeded by
-    `seed_with` (the standard people by default); yields the address and what seeding returned."""
+    `seed_with` (the standard people by default); yields the address and what seeding returned.
+    The server's time is `now`, or what `clock` says (a test that moves time passes one)."""
     database = folder / "browser.db"
     shutil.copy(template, database)
     store = Store.open(f"sqlite:///{database}")
@@ -63,7 +65,7 @@ def serving(
     add_staff(store, BROWSER_USER, any_org(store), "clinician", now - timedelta(days=30), now)
     declared_for_everyone(store, BROWSER_USER, now)
     app = create_app(Settings(db=f"sqlite:///{database}"), store)
-    app.state.web_clock = lambda: now
+    app.state.web_clock = clock or (lambda: now)
     port = free_port()
     server = uvicorn.Server(
         uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
@@ -105,14 +107,18 @@ def chromium() -> Iterator[Browser]:
 
 
 @contextmanager
-def offline_context(browser: Browser, url: str) -> Iterator[BrowserContext]:
-    """1366x768, and nothing but the server under test can be reached: the NHS font CDN is
-    refused, so pages render in Arial, as they would offline."""
+def offline_context(
+    browser: Browser, url: str, signed_in: bool = True, also: tuple[str, ...] = ()
+) -> Iterator[BrowserContext]:
+    """1366x768, and nothing but the server under test (and the addresses `also` names) can be
+    reached: the NHS font CDN is refused, so pages render in Arial, as they would offline.
+    Signed in as the server's clinician unless `signed_in` is False (the sign-in tests)."""
     context = browser.new_context(viewport={"width": 1366, "height": 768}, base_url=url)
     token = _SESSIONS.get(url)
-    if token is not None:  # the server's signed-in clinician (see serving)
+    if token is not None and signed_in:  # the server's signed-in clinician (see serving)
         context.add_cookies([{"name": "carerecord_session", "value": token, "url": url}])
-    context.route(re.compile(r"^(?!" + re.escape(url) + ")"), lambda route: route.abort())
+    reachable = "|".join(re.escape(address + "/") for address in (url, *also))
+    context.route(re.compile(r"^(?!(" + reachable + "))"), lambda route: route.abort())
     try:
         yield context
     finally:

@@ -1,0 +1,19 @@
+"""Reading the audit log back in tests: every entry, oldest first, as plain dicts."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+
+from carerecord.store import Store
+from carerecord.store.schema import audit_events
+
+
+def entries(store: Store, action: str | None = None) -> list[dict[str, Any]]:
+    """The audit entries written so far (only those of `action`, when given)."""
+    query = select(audit_events).order_by(audit_events.c.id)
+    if action is not None:
+        query = query.where(audit_events.c.action == action)
+    with store.engine.connect() as conn:
+        return [dict(row._mapping) for row in conn.execute(query)]
