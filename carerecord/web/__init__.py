@@ -9,7 +9,14 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from carerecord.settings import Settings
-from carerecord.web import access_pages, assets, document_pages, sign_in_pages, timeline_pages
+from carerecord.web import (
+    access_pages,
+    admin_pages,
+    assets,
+    document_pages,
+    sign_in_pages,
+    timeline_pages,
+)
 from carerecord.web.error_pages import install_error_pages
 from carerecord.web.routes import router, utc_now
 from carerecord.web.templating import PageChrome, environment
@@ -37,7 +44,7 @@ def install(app: FastAPI, settings: Settings) -> None:
     app.mount("/static", StaticFiles(directory=OWN_STATIC), name="static")
     # each module of pages brings its own router; timeline_pages before routes, whose
     # /patients/{id}/{section} would otherwise answer its addresses
-    routers = (sign_in_pages.router, access_pages.router, document_pages.router)
+    routers = (sign_in_pages.router, access_pages.router, document_pages.router, admin_pages.router)
     for pages in (*routers, timeline_pages.router, router):
         app.include_router(pages)
     install_error_pages(app)
