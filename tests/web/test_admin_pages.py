@@ -16,6 +16,7 @@ from carerecord.app import create_app
 from carerecord.settings import Settings
 from carerecord.store import Store
 from tests.factories import make_org, register
+from tests.support.audit_trail import audit_entries
 from tests.support.signing_in import browser, sign_in
 from tests.support.staff import PASSWORD, TOTP_SECRET, StaffClient, add_staff, session_for
 from tests.web.conftest import NOW
@@ -54,9 +55,7 @@ def user_id(store: Store, username: str) -> int:
 
 
 def audit_actions(store: Store) -> list[tuple[str, str]]:
-    with store.engine.connect() as conn:
-        rows = conn.exec_driver_sql("SELECT actor, action FROM audit_events ORDER BY id")
-        return [(actor, action) for actor, action in rows]
+    return [(entry.actor, entry.action) for entry in audit_entries(store)]
 
 
 def shown(html: str, role: str) -> str:
