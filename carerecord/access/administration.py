@@ -186,14 +186,18 @@ class Administration:
         trained: str | None = None,
         password: str | None = None,
         totp_secret: str | None = None,
+        *,
+        password_hash: str | None = None,
     ) -> Credentials:
-        """A new user; a password and a second-factor secret are generated unless given."""
+        """A new user; a password and a second-factor secret are generated unless given.
+        `password_hash` is the given password already hashed (several accounts given one
+        password, as the demo's are, are hashed once: the hash is slow on purpose)."""
         new = self.check_new_user(username, org_ods, role, name, trained, password, totp_secret)
         chosen_password = password or new_password_text()
         secret = check.totp_secret(totp_secret) if totp_secret else new_totp_secret()
+        hashed = password_hash if password and password_hash else hash_password(chosen_password)
         added = self._accounts.add_user(
-            replace(new, password_hash=hash_password(chosen_password), totp_secret=secret),
-            self._now,
+            replace(new, password_hash=hashed, totp_secret=secret), self._now
         )
         if added is None:  # taken since the check, by someone else
             raise check.InvalidInput({"username": f"The username {new.username!r} is taken"})

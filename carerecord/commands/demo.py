@@ -42,18 +42,25 @@ def run(args: argparse.Namespace, console: Console) -> int:
     settings = settings_from(args, host=args.host, port=args.port)
     store = open_store(settings, require_schema=False)
     try:
-        upgrade(store.engine)
-        address = f"http://{settings.host}:{settings.port}/"
-        if store.organisations():
-            console.print(f"using the existing demo database at {settings.db}")
-            print_existing(store, settings, address, console)
-        else:
-            logins = seed(store, settings, args.patients, args.seed, console)
-            print_logins(logins, address, console)
+        prepare(store, settings, args.patients, args.seed, console)
         serve(settings, store, console)
     finally:
         store.close()
     return 0
+
+
+def prepare(
+    store: Store, settings: Settings, patients: int, seed_value: int, console: Console
+) -> None:
+    """Migrates the database and, the first time, seeds it; prints how to sign in."""
+    upgrade(store.engine)
+    address = f"http://{settings.host}:{settings.port}/"
+    if store.organisations():
+        console.print(f"using the existing demo database at {settings.db}")
+        print_existing(store, settings, address, console)
+    else:
+        logins = seed(store, settings, patients, seed_value, console)
+        print_logins(logins, address, console)
 
 
 def seed(

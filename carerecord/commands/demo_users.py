@@ -25,7 +25,7 @@ from carerecord.access.administration import (
 )
 from carerecord.access.gate import RecordAccess
 from carerecord.access.rules import load_rules
-from carerecord.access.sign_in import new_totp_secret
+from carerecord.access.sign_in import hash_password, new_totp_secret
 from carerecord.access.vocabulary import Role
 from carerecord.settings import Settings
 from carerecord.store import Store
@@ -48,6 +48,7 @@ class DemoUser:
 DEMO_USERS: tuple[DemoUser, ...] = (
     DemoUser("gp-clinician", Role.CLINICIAN, "gp", "Dr Amara Okafor", "GP"),
     DemoUser("ae-clinician", Role.CLINICIAN, "acute", "Dr Tomasz Nowak", "A&E doctor"),
+    DemoUser("social-worker", Role.CARE_PROFESSIONAL, "social-care", "Priya Shah", "social worker"),
     DemoUser("care-home-worker", Role.CARE_HOME, "care-home", "Grace Mensah", "senior carer"),
     DemoUser("admin-clerk", Role.ADMIN_CLERICAL, "gp", "Sam Clarke", "GP receptionist"),
     DemoUser("ig-officer", Role.IG_OFFICER, "acute", "Helen Wright", "IG lead"),
@@ -106,11 +107,21 @@ def add_demo_users(
         held = admin.organisation(str(entry["ods_code"])).networks
         admin.set_networks(str(entry["ods_code"]), [*held, *LOOPBACK])
     password, secret = new_password_text(), new_totp_secret()
+    hashed = hash_password(password)
     chosen = choose_organisations(entries, people)
     organisations = {}
     for user in DEMO_USERS:
         ods = chosen[user.org_type]
-        admin.add_user(user.username, ods, user.role.value, user.name, "today", password, secret)
+        admin.add_user(
+            user.username,
+            ods,
+            user.role.value,
+            user.name,
+            "today",
+            password,
+            secret,
+            password_hash=hashed,
+        )
         organisations[user.username] = ods
     examples = {
         name: openable(store, settings, name, people.get(ods, ()))
