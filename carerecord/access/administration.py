@@ -8,6 +8,7 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass, replace
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 import pyotp
@@ -36,6 +37,10 @@ class NotAdministrator(UsageError):
 
 class UnknownAccount(UsageError):
     """No user by that name or id."""
+
+
+class UnknownPeriod(UsageError):
+    """No national-emergency period with that id."""
 
 
 @dataclass(frozen=True)
@@ -99,7 +104,9 @@ class Administration:
         self._accounts = store.accounts
         self._consent = store.consent
         self._sign_in = SignIn(store, settings)
-        self._rules = rules or load_rules()
+        self._rules = rules or load_rules(
+            Path(settings.access_rules) if settings.access_rules else None
+        )
         self.by = by
         self._now = now
         self._client_address = client_address
@@ -156,8 +163,10 @@ class Administration:
         if wanted is not None and self._accounts.user_by_name(wanted) is not None:
             checks.problems["username"] = f"The username {wanted!r} is taken"
         ods = org_ods.strip().upper()[:12]
-        if self._store.organisation(ods) is None:
-            checks.problems["org"] = f"No organisation {ods or org_ods!r} is registered"
+        if not ods:
+            checks.problems["org"] = "Choose the user's organisation"
+        elif self._store.organisation(ods) is None:
+            checks.problems["org"] = f"No organisation {ods!r} is registered"
         chosen_role = checks.run("role", check.role, role)
         display = checks.run("name", check.display_name, name)
         when = checks.run("trained", check.trained_on, trained, self._now) if trained else None
@@ -373,7 +382,7 @@ class Administration:
     def _period(self, period_id: int) -> EmergencyPeriod:
         found = next((p for p in self.emergency_periods() if p.period.id == period_id), None)
         if found is None:
-            raise UsageError(
+            raise UnknownPeriod(
                 f"no national-emergency period {period_id}: see `carerecord copi list`"
             )
         return found

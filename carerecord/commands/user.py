@@ -73,7 +73,7 @@ def run_add(args: argparse.Namespace, console: Console) -> int:
     wanted = (args.username, args.org, args.role, args.name, args.trained)
     with administration(args) as admin:
         admin.check_new_user(*wanted, totp_secret=args.totp_secret)  # before asking a password
-        made = admin.add_user(*wanted, new_password(args.username), args.totp_secret)
+        made = admin.add_user(*wanted, password_from_operator(args.username), args.totp_secret)
         account = admin.user_named(made.username)
     trained = f", trained {uk_day(account.trained_at)}" if account.trained_at else ", not trained"
     console.print(
@@ -101,7 +101,7 @@ def show_second_factor(made: Credentials, console: Console) -> None:
     )
 
 
-def new_password(username: str) -> str:
+def password_from_operator(username: str) -> str:
     """From CARERECORD_PASSWORD, else asked for twice; checked before anything is written."""
     given = os.environ.get(PASSWORD_VARIABLE)
     if given is None:
@@ -147,7 +147,7 @@ def run_list(args: argparse.Namespace, console: Console) -> int:
 
 
 def run_reset(args: argparse.Namespace, console: Console) -> int:
-    password = new_password(args.username)
+    password = password_from_operator(args.username)
     with administration(args) as admin:
         made = admin.reset(admin.user_named(args.username).id, password)
     console.print(

@@ -19,6 +19,7 @@ from carerecord.access.administration import (
     Credentials,
     NotAdministrator,
     UnknownAccount,
+    UnknownPeriod,
 )
 from carerecord.access.vocabulary import Role
 from carerecord.errors import NotSignedIn, UnknownOrganisation, UsageError
@@ -233,6 +234,8 @@ def cancel(request: Request, admin: Admin, period_id: str) -> Response:
         raise HTTPException(NOT_FOUND)
     try:
         admin.cancel_emergency(int(period_id))
+    except UnknownPeriod:
+        raise HTTPException(NOT_FOUND) from None
     except UsageError as refused:
         return _emergency_page(request, admin, {"cancel": str(refused)}, {}, FORM_ERROR)
     return _done("/admin/emergency-periods", "cancelled")

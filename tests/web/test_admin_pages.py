@@ -145,7 +145,8 @@ def test_adding_a_user_shows_their_password_and_secret_once_and_they_can_sign_in
         ("username", "amara okafor", "no spaces"),
         ("username", "x" * 5000, "at most 100 characters"),
         ("username", CLINICIAN, "is taken"),
-        ("org", "ZZZ99", "No organisation"),
+        ("org", "ZZZ99", "No organisation &#39;ZZZ99&#39; is registered"),
+        ("org", "", "Choose the user&#39;s organisation"),
         ("role", "superuser", "Choose a role"),
         ("trained", "31-Feb-2026", "real date"),
         ("trained", "2027-01-01", "cannot be in the future"),
@@ -328,7 +329,8 @@ def test_declaring_and_cancelling_a_national_emergency_period(
     assert cancelled.status_code == 303
     assert shown(admin.get("/admin/emergency-periods").text, "state") == "Cancelled"
     again = admin.post(f"/admin/emergency-periods/{period.id}/cancel", data={})
-    assert again.status_code == 422
+    assert again.status_code == 422 and "already cancelled" in again.text
+    assert admin.post("/admin/emergency-periods/999/cancel", data={}).status_code == 404
     assert [a for _, a in audit_actions(store) if a.startswith("copi")] == [
         "copi-declare",
         "copi-cancel",
