@@ -5,88 +5,34 @@ written to the audit log. Nothing here reads clinical data."""
 
 from __future__ import annotations
 
-import secrets
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-import pyotp
-
 from carerecord.access import admin_input as check
 from carerecord.access.actors import User
+from carerecord.access.admin_records import (
+    Account,
+    Credentials,
+    EmergencyPeriod,
+    NotAdministrator,
+    Operator,
+    RegisteredOrganisation,
+    UnknownAccount,
+    UnknownPeriod,
+    credentials,
+    new_password_text,
+)
 from carerecord.access.gate import address_allowed
 from carerecord.access.policy import Circumstances, check_user
 from carerecord.access.rules import AccessRules, load_rules
 from carerecord.access.sign_in import SignIn, hash_password, new_totp_secret
 from carerecord.access.vocabulary import Role
 from carerecord.errors import AccessRefused, UnknownOrganisation, UsageError
-from carerecord.organisations import Organisation
 from carerecord.settings import Settings
 from carerecord.store import Store
 from carerecord.store.account_records import AuditRecord, CopiPeriod, NewUser, UserAccount
-
-ISSUER = "carerecord"  # how authenticator apps label the account
-# Generated passwords use nothing easily misread: no l, 1, o or 0.
-_PASSWORD_LETTERS = "abcdefghjkmnpqrstuvwxyz23456789"  # noqa: S105 (an alphabet, not a password)
-
-
-class NotAdministrator(UsageError):
-    """The user may not administer; pages answer as if there were nothing here."""
-
-
-class UnknownAccount(UsageError):
-    """No user by that name or id."""
-
-
-class UnknownPeriod(UsageError):
-    """No national-emergency period with that id."""
-
-
-@dataclass(frozen=True)
-class Operator:
-    """Someone running carerecord's commands at the server, as this operating-system user."""
-
-    login: str
-
-
-@dataclass(frozen=True)
-class Account:
-    """What an administrator sees of a user: never their password or second-factor secret."""
-
-    id: int
-    username: str
-    name: str | None
-    org_ods: str
-    role: Role
-    trained_at: datetime | None
-    training_current: bool
-    locked: bool
-    disabled: bool
-    open_sessions: int
-    external: bool  # signs in through an identity provider: no password here
-
-
-@dataclass(frozen=True)
-class Credentials:
-    """A new password and second factor, to hand to the user once: they are never shown again."""
-
-    username: str
-    password: str | None  # None when the administrator chose it
-    totp_secret: str
-    provisioning_uri: str  # otpauth://, for an authenticator app (as text or a QR code)
-
-
-@dataclass(frozen=True)
-class RegisteredOrganisation:
-    organisation: Organisation
-    networks: tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class EmergencyPeriod:
-    period: CopiPeriod
-    state: str  # planned, in force, ended, cancelled
 
 
 class Administration:
@@ -218,7 +164,7 @@ class Administration:
             trained_at=new.trained_at.isoformat() if new.trained_at else None,
             second_factor="given" if totp_secret else "generated",
         )
-        return _credentials(new.username, None if password else chosen_password, secret)
+        return credentials(new.username, None if password else chosen_password, secret)
 
     def reset(self, user_id: int, password: str | None = None) -> Credentials:
         """A new password and second factor; the account is unlocked and every session of it
@@ -242,7 +188,7 @@ class Administration:
         )
         ended = self._accounts.end_sessions(user_id, self._now, "reset-by-administrator")
         self._audit("user-reset", user=account.username, ended_sessions=ended)
-        return _credentials(account.username, None if password else new_password, secret)
+        return credentials(account.username, None if password else new_password, secret)
 
     def unlock(self, user_id: int) -> Account:
         account = self.user(user_id)
@@ -410,14 +356,3 @@ class Administration:
 
     def _audit(self, action: str, **detail: Any) -> None:
         self._consent.audit(self._event(action, **detail), self._now)
-
-
-def new_password_text() -> str:
-    """A generated password: four groups of four letters and digits, 79 bits."""
-    groups = ("".join(secrets.choice(_PASSWORD_LETTERS) for _ in range(4)) for _ in range(4))
-    return "-".join(groups)
-
-
-def _credentials(username: str, password: str | None, secret: str) -> Credentials:
-    uri = pyotp.TOTP(secret).provisioning_uri(name=username, issuer_name=ISSUER)
-    return Credentials(username, password, secret, uri)

@@ -17,12 +17,8 @@ from rich.table import Table
 
 from carerecord import nhs_number
 from carerecord.access.actors import User
-from carerecord.access.administration import (
-    ISSUER,
-    Administration,
-    Operator,
-    new_password_text,
-)
+from carerecord.access.admin_records import ISSUER, Operator, new_password_text
+from carerecord.access.administration import Administration
 from carerecord.access.gate import RecordAccess
 from carerecord.access.rules import load_rules
 from carerecord.access.sign_in import hash_password, new_totp_secret

@@ -8,7 +8,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 
-from carerecord.access.administration import Administration, Operator
+from carerecord.access.admin_records import Operator
+from carerecord.access.administration import Administration
 from carerecord.commands.options import open_store, settings_from
 
 

@@ -15,7 +15,7 @@ from rich.console import Console
 from rich.table import Column, Table
 
 from carerecord.access import admin_input
-from carerecord.access.administration import Credentials
+from carerecord.access.admin_records import Credentials
 from carerecord.access.vocabulary import Role
 from carerecord.commands.operator import administration
 from carerecord.commands.options import add_db_option

@@ -13,14 +13,14 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.exceptions import HTTPException
 
 from carerecord.access.admin_input import InvalidInput
-from carerecord.access.administration import (
+from carerecord.access.admin_records import (
     Account,
-    Administration,
     Credentials,
     NotAdministrator,
     UnknownAccount,
     UnknownPeriod,
 )
+from carerecord.access.administration import Administration
 from carerecord.access.vocabulary import Role
 from carerecord.errors import NotSignedIn, UnknownOrganisation, UsageError
 from carerecord.organisations import ORG_TYPES, STATUSES

@@ -90,6 +90,15 @@ def test_signed_out_visitors_are_asked_to_sign_in(app: Any) -> None:
     assert response.headers["location"] == "/sign-in?next=/admin/users"
 
 
+def test_administrators_too_must_be_on_their_organisations_network(
+    admin: StaffClient, store: Store
+) -> None:
+    store.accounts.set_networks("RAL01", ["10.0.0.0/8"])
+    response = admin.get("/admin/users")
+    assert response.status_code == 403
+    assert "not on a network registered for your organisation" in response.text
+
+
 def test_the_header_links_administrators_to_the_pages(admin: StaffClient) -> None:
     page = admin.get("/")
     assert 'href="/admin"' in page.text
