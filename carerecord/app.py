@@ -11,6 +11,7 @@ from fastapi.responses import Response
 
 from carerecord import __version__, web
 from carerecord.access.actors import Actor, User
+from carerecord.access.administration import Administration
 from carerecord.access.gate import RecordAccess
 from carerecord.access.oidc import OidcClient, OidcConfig
 from carerecord.access.rules import load_rules
@@ -46,6 +47,14 @@ def create_app(settings: Settings, store: Store, rules: RulesSource | None = Non
         return RecordAccess(store, actor, access_rules, now, client_address, intake.exclusions)
 
     app.state.open_record = open_record
+
+    # The administration pages likewise: the service decides who may administer.
+    def open_administration(user: User, now: datetime, client_address: str) -> Administration:
+        return Administration(
+            store, settings, user, now, client_address=client_address, rules=access_rules
+        )
+
+    app.state.open_administration = open_administration
 
     @app.get("/health", include_in_schema=False)
     def health() -> Response:

@@ -4,7 +4,19 @@ from __future__ import annotations
 
 import argparse
 
-from carerecord.commands import client, db, demo, ingest, objection, org, quarantine, serve, synth
+from carerecord.commands import (
+    client,
+    copi,
+    db,
+    demo,
+    ingest,
+    objection,
+    org,
+    quarantine,
+    serve,
+    synth,
+    user,
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -13,6 +25,6 @@ def build_parser() -> argparse.ArgumentParser:
         description="A read-only, joined-up view of a person's health and care record.",
     )
     sub = parser.add_subparsers(title="commands", metavar="COMMAND")
-    for module in (demo, serve, db, org, client, ingest, quarantine, objection, synth):
+    for module in (demo, serve, db, org, user, copi, client, ingest, quarantine, objection, synth):
         module.register(sub)
     return parser

@@ -11,7 +11,13 @@ from typing import Any
 import orjson
 from rich.console import Console
 
-from carerecord import nhs_number
+from carerecord.commands.demo_users import (
+    DemoLogins,
+    add_demo_users,
+    held_people,
+    print_existing,
+    print_logins,
+)
 from carerecord.commands.ingest import summary_table
 from carerecord.commands.options import open_store, settings_from
 from carerecord.commands.progress import progress_bar
@@ -36,22 +42,32 @@ def run(args: argparse.Namespace, console: Console) -> int:
     settings = settings_from(args, host=args.host, port=args.port)
     store = open_store(settings, require_schema=False)
     try:
-        upgrade(store.engine)
-        if store.organisations():
-            console.print(f"using the existing demo database at {settings.db}")
-        else:
-            seed(store, settings, args.patients, args.seed, console)
-        _print_examples(store, console)
+        prepare(store, settings, args.patients, args.seed, console)
         serve(settings, store, console)
     finally:
         store.close()
     return 0
 
 
-def seed(
+def prepare(
     store: Store, settings: Settings, patients: int, seed_value: int, console: Console
 ) -> None:
-    """Synthesises data current to today, registers its organisations and ingests it."""
+    """Migrates the database and, the first time, seeds it; prints how to sign in."""
+    upgrade(store.engine)
+    address = f"http://{settings.host}:{settings.port}/"
+    if store.organisations():
+        console.print(f"using the existing demo database at {settings.db}")
+        print_existing(store, settings, address, console)
+    else:
+        logins = seed(store, settings, patients, seed_value, console)
+        print_logins(logins, address, console)
+
+
+def seed(
+    store: Store, settings: Settings, patients: int, seed_value: int, console: Console
+) -> DemoLogins:
+    """Synthesises data current to today, registers its organisations, ingests it, and adds
+    the demo users at organisations that hold records of the people synthesised."""
     with tempfile.TemporaryDirectory(prefix="carerecord-demo-") as folder:
         out = Path(folder)
         with progress_bar("synthesising", patients, unit="patients") as advance:
@@ -63,12 +79,6 @@ def seed(
         size = 2 * sum(p.stat().st_size for p in fhir.iterdir())
         with progress_bar("ingesting", size, unit="bytes") as advance:
             counts = ingest_paths(store, [fhir], None, settings.ingest_batch_size, advance)
+        people = held_people(fhir)
     console.print(summary_table(counts))
-
-
-def _print_examples(store: Store, console: Console) -> None:
-    examples = store.sample_nhs_numbers(3)
-    if examples:
-        shown = ", ".join(nhs_number.formatted(n) for n in examples)
-        console.print(f"synthetic NHS numbers to try: {shown}", highlight=False)
-    console.print("there is no sign-in yet: anyone who can reach this address can search")
+    return add_demo_users(store, settings, entries, people)

@@ -1,4 +1,5 @@
-"""`carerecord org add|load|list`: the organisation registry."""
+"""`carerecord org add|load|list|network`: the organisation registry, and the networks each
+organisation's users may reach the record from."""
 
 from __future__ import annotations
 
@@ -10,8 +11,10 @@ import orjson
 from rich.console import Console
 from rich.table import Table
 
+from carerecord.access.admin_input import lets_anyone_in
+from carerecord.commands.operator import administration
 from carerecord.commands.options import add_db_option, open_store, settings_from
-from carerecord.errors import InvalidOrganisation
+from carerecord.errors import InvalidOrganisation, UsageError
 from carerecord.fhir.sections import SECTIONS
 from carerecord.organisations import (
     ORG_TYPES,
@@ -47,6 +50,26 @@ def register(sub: Any) -> None:
     listing = org_sub.add_parser("list", help="show the registry")
     add_db_option(listing)
     listing.set_defaults(run=run_list)
+
+    network = org_sub.add_parser(
+        "network", help="set the networks an organisation's users may reach the record from"
+    )
+    network.add_argument("ods", metavar="ODS", help="ODS code")
+    network.add_argument(
+        "cidrs",
+        metavar="CIDR",
+        nargs="*",
+        help="networks (e.g. 10.20.0.0/16, 2001:db8::/32, one address): they replace those held; "
+        "none given shows them",
+    )
+    network.add_argument("--clear", action="store_true", help="remove every network")
+    network.add_argument(
+        "--allow-any",
+        action="store_true",
+        help="accept 0.0.0.0/0 or ::/0, every address at once (not recommended)",
+    )
+    add_db_option(network)
+    network.set_defaults(run=run_network)
 
 
 def run_add(args: argparse.Namespace, console: Console) -> int:
@@ -97,4 +120,28 @@ def run_list(args: argparse.Namespace, console: Console) -> int:
             str(len(org.sections)),
         )
     console.print(table)
+    return 0
+
+
+def run_network(args: argparse.Namespace, console: Console) -> int:
+    if args.clear and args.cidrs:
+        raise UsageError("give networks or --clear, not both")
+    with administration(args) as admin:
+        if args.clear or args.cidrs:
+            held = admin.set_networks(args.ods, args.cidrs, allow_any=args.allow_any)
+        else:
+            held = admin.organisation(args.ods)
+    ods = held.organisation.ods_code
+    if not held.networks:
+        console.print(
+            f"{ods}: no networks registered: its users cannot reach the record", highlight=False
+        )
+        return 0
+    console.print(f"{ods} users may reach the record from: {', '.join(held.networks)}")
+    if lets_anyone_in(held.networks):
+        console.print(
+            "[bold yellow]warning:[/] every address is allowed: the network check no longer "
+            "protects this organisation's accounts",
+            highlight=False,
+        )
     return 0

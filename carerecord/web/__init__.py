@@ -11,6 +11,7 @@ from fastapi.staticfiles import StaticFiles
 from carerecord.settings import Settings
 from carerecord.web import (
     access_pages,
+    admin_pages,
     assets,
     document_pages,
     objection_pages,
@@ -51,6 +52,7 @@ def install(app: FastAPI, settings: Settings) -> None:
         access_pages.router,
         objection_pages.router,
         document_pages.router,
+        admin_pages.router,
     )
     for pages in (*routers, timeline_pages.router, router):
         app.include_router(pages)
