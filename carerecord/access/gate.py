@@ -180,7 +180,7 @@ class RecordAccess:
         if not grant.allowed:
             people = self._store.patient_resources(patient_id, ["demographics"])
             person = build_overview(patient_id, people, [], []).demographics
-            raise RecordWithheld(Withheld(_redacted(person, grant), grant))
+            raise RecordWithheld(Withheld(_identity(person), grant))
         wanted = [*wanted, *(s for s in BANNER_SECTIONS if s not in wanted)]
         allowed = [section for section in wanted if grant.shows(section)]
         rows = self._store.patient_resources(patient_id, sorted({*allowed, "demographics"}), newest)
@@ -315,6 +315,20 @@ def address_allowed(address: str, networks: Sequence[str]) -> bool:
         except ValueError:
             continue
     return False
+
+
+def _identity(person: Demographics) -> Demographics:
+    """Who the person is, and no more: a withheld record names no organisation holding data
+    about them (not even their GP practice) and gives no way to reach them."""
+    return replace(
+        person,
+        address=(),
+        telecom=(),
+        gp_practice=None,
+        gp_practice_ods=None,
+        source_ods=WITHHELD_ODS,
+        source_updated_at=None,
+    )
 
 
 def _redacted(person: Demographics, grant: Grant) -> Demographics:
