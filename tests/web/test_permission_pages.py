@@ -40,7 +40,8 @@ from tests.access.matrix import BANNER, NOT_FOUND, Expected
 from tests.access.matrix import SECTIONS as OPEN
 from tests.access.pairwise import covering_array
 from tests.web import permission_world as world
-from tests.web.permission_world import COPI_NOW, NOW, Row
+from tests.web.permission_people import HOSPITAL, NOW, PRACTICE, markers_in
+from tests.web.permission_world import COPI_NOW, Row
 
 MATRIX = matrix.load()
 RULES = load_rules()
@@ -153,7 +154,7 @@ def check_row(client: TestClient, row: Row, rules: AccessRules) -> list[str]:
         ("summary", base, True),
         *((section, f"{base}/{section}", section in role.sections) for section in RECORD_SECTIONS),
         ("timeline", f"{base}/timeline", True),
-        ("document", f"{base}/documents/{row.document_id}", "documents" in role.sections),
+        ("document", f"{base}/documents/{row.letter_id}", "documents" in role.sections),
     ]:
         page = client.get(url)
         problems += [f"{name}: {p}" for p in check_page(row, expected, name, page, allowed, shown)]
@@ -164,7 +165,7 @@ def check_page(
     row: Row, expected: Expected, name: str, page: httpx.Response, allowed: bool, shown: set[str]
 ) -> list[str]:
     status, text = page.status_code, page.text
-    problems = [f"shows {m}" for m in sorted(world.markers_in(text) - shown)]
+    problems = [f"shows {m}" for m in sorted(markers_in(text) - shown)]
     main = _main(text)
     if row.restricted:
         problems += [f"shows {v!r}" for v in _contact(row) if v in text]
@@ -186,9 +187,9 @@ def check_page(
 
 def _withheld(row: Row, expected: Expected, main: str) -> list[str]:
     problems = []
-    if 'data-role="withheld"' not in main or row.family not in main:
+    if 'data-role="withheld"' not in main or row.person.family not in main:
         problems.append("is not the withheld page with the person's banner")
-    for org in (world.HOSPITAL, world.PRACTICE, row.org):
+    for org in (HOSPITAL, PRACTICE, row.org):
         problems += [f"names {v!r}" for v in (org.name, org.ods_code) if v in main]
     problems += [f"shows {v!r}" for v in _contact(row) if v in main]
     declare = f'action="/patients/{row.patient_id}/declare"' in main
@@ -205,19 +206,19 @@ def _open_page(row: Row, name: str, main: str, shown: set[str]) -> list[str]:
     """A page of an open record: its own section's markers are there, and the banner shows
     contact details only for a person whose record is not restricted."""
     problems = []
-    own = {m.text for m in row.markers if m.section == name and m.text in shown}
-    own -= {f"MARKER-letter-{row.n:05d}"}  # the letter's words are on its own page only
+    inside = {row.person.marker("letter"), row.person.marker("pdf")}  # on their own pages only
+    own = {m.text for m in row.person.markers if m.section == name and m.text in shown} - inside
     if name == "document":
-        own = {f"MARKER-letter-{row.n:05d}"}
+        own = {row.person.marker("letter")}
     if name == "timeline":
-        own = shown - {f"MARKER-letter-{row.n:05d}"}
-    problems += [f"lacks {m}" for m in sorted(own - world.markers_in(main))]
+        own = shown - inside
+    problems += [f"lacks {m}" for m in sorted(own - markers_in(main))]
     practice = row.practice()
     if row.restricted:
         if "Restricted record" not in main:
             problems.append("does not say the record is restricted")
         problems += [f"names {v!r}" for v in (practice.name, practice.ods_code) if v in main]
-    elif name == "summary" and row.address not in main:
+    elif name == "summary" and row.person.address not in main:
         problems.append("lacks the address of a person who is not restricted")
     return problems
 
@@ -232,9 +233,9 @@ def _main(html: str) -> str:
 
 
 def _identity(row: Row) -> tuple[str, ...]:
-    spaced = f"{row.nhs_number[:3]} {row.nhs_number[3:6]} {row.nhs_number[6:]}"
-    return (row.family, row.nhs_number, spaced, *_contact(row))
+    spaced = f"{row.person.nhs_number[:3]} {row.person.nhs_number[3:6]} {row.person.nhs_number[6:]}"
+    return (row.person.family, row.person.nhs_number, spaced, *_contact(row))
 
 
 def _contact(row: Row) -> tuple[str, ...]:
-    return (row.address, row.telephone)
+    return (row.person.address, row.person.telephone)
