@@ -196,8 +196,8 @@ def check_page(
         want = 403 if expected.gate else 404
         problems += _status(status, want)
         problems += [f"names the person ({v})" for v in _identity(row) if v in text]
-        if expected.gate and 'data-role="refusal"' not in main:
-            problems.append("does not say why the user is refused")
+        if expected.gate and _refusal(row) not in _words(main):
+            problems.append(f"does not say {_refusal(row)!r}")
         return problems
     if expected.outcome == BANNER:
         problems += _status(status, 404 if name == "document" else 200)
@@ -244,6 +244,19 @@ def _open_page(row: Row, name: str, main: str, shown: set[str]) -> list[str]:
     elif name == "summary" and row.person.address not in main:
         problems.append("lacks the address of a person who is not restricted")
     return problems
+
+
+def _refusal(row: Row) -> str:
+    """Why the gates stop the row's user, as the refusal page says it."""
+    if row.combination["status"] == "onboarding":
+        return "Your organisation is onboarding, not yet live in the rollout."
+    if row.combination["training"] == "none":
+        return "No access-rules training is recorded for you."
+    return "Your access-rules training has expired."
+
+
+def _words(html: str) -> str:
+    return " ".join(re.sub(r"<[^>]+>", " ", html).split())
 
 
 def _status(status: int, want: int) -> list[str]:
