@@ -84,6 +84,22 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
         yield from _fresh_postgres(request.getfixturevalue("postgres_server"))
 
 
+@pytest.fixture(
+    scope="module", params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
+)
+def module_db_url(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
+    """A freshly migrated, empty database shared by one module's tests, on each engine: for
+    modules that seed once and then only read (each test asks about its own people)."""
+    if request.param == "sqlite":
+        path = tmp_path_factory.mktemp("module") / "carerecord.db"
+        shutil.copy(request.getfixturevalue("sqlite_template"), path)
+        yield f"sqlite:///{path}"
+    else:
+        yield from _fresh_postgres(request.getfixturevalue("postgres_server"))
+
+
 @pytest.fixture
 def store(db_url: str) -> Iterator[Store]:
     store = Store.open(db_url)

@@ -13,6 +13,7 @@ from functools import cached_property
 from carerecord import nhs_number
 from carerecord.access import relationships
 from carerecord.access.actors import Actor, User
+from carerecord.access.masking import NameMask, practice_displays
 from carerecord.access.objections import ObjectionDesk
 from carerecord.access.policy import Circumstances, Grant, PatientFacts, decide
 from carerecord.access.rules import AccessRules
@@ -198,7 +199,7 @@ class RecordAccess:
         if not grant.allowed:
             people = self._store.patient_resources(patient_id, ["demographics"])
             person = build_overview(patient_id, people, [], []).demographics
-            raise RecordWithheld(Withheld(_redacted(person, grant), grant))
+            raise RecordWithheld(Withheld(_identity(person), grant))
         wanted = [*wanted, *(s for s in BANNER_SECTIONS if s not in wanted)]
         allowed = [section for section in wanted if grant.shows(section)]
         rows = self._store.patient_resources(patient_id, sorted({*allowed, "demographics"}), newest)
@@ -335,6 +336,20 @@ def address_allowed(address: str, networks: Sequence[str]) -> bool:
     return False
 
 
+def _identity(person: Demographics) -> Demographics:
+    """Who the person is, and no more: a withheld record names no organisation holding data
+    about them (not even their GP practice) and gives no way to reach them."""
+    return replace(
+        person,
+        address=(),
+        telecom=(),
+        gp_practice=None,
+        gp_practice_ods=None,
+        source_ods=WITHHELD_ODS,
+        source_updated_at=None,
+    )
+
+
 def _redacted(person: Demographics, grant: Grant) -> Demographics:
     if not grant.redactions:
         return person
@@ -356,12 +371,24 @@ def _mask_practices(
     organisations: Sequence[Organisation],
 ) -> tuple[list[StoredResource], list[SectionTally], list[Organisation]]:
     """A restricted person's GP practice is named nowhere: its items, counts and registry
-    entry all stand under one withheld name instead."""
+    entry all stand under one withheld name instead, and so does any mention of their own
+    practice inside the items (a referral back to it, say)."""
     hidden = {org.ods_code for org in organisations if org.org_type == "gp"}
     evidence = [row.body for row in rows if row.section == "demographics"]
-    hidden |= relationships.practices_named(evidence)
+    named = relationships.practices_named(evidence)
+    hidden |= named
+    registry = {org.ods_code: org.name for org in organisations}
+    names = {registry[code] for code in named if code in registry}
+    mask = NameMask.of(
+        names | practice_displays(evidence), named, WITHHELD_PRACTICE.name, WITHHELD_ODS
+    )
     masked_rows = [
-        replace(r, source_ods=WITHHELD_ODS) if r.source_ods in hidden else r for r in rows
+        replace(
+            r,
+            source_ods=WITHHELD_ODS if r.source_ods in hidden else r.source_ods,
+            body=mask.body(r.body),
+        )
+        for r in rows
     ]
     masked_tallies = [
         replace(t, source_ods=WITHHELD_ODS) if t.source_ods in hidden else t for t in tallies

@@ -42,7 +42,7 @@ def withheld_page(
     grant = withheld.grant
     reader = request_reader(request)
     context = {
-        "banner": banner(withheld.demographics, local(request_time(request)).date()),
+        "banner": banner(withheld.demographics, local(request_time(request)).date(), contact=False),
         "patient_id": patient_id,
         "grant": grant,
         "declared_reasons": rules.declared_reasons,

@@ -38,7 +38,8 @@ class Banner:
     contact: Contact | None
 
 
-def banner(person: Demographics, today: date) -> Banner:
+def banner(person: Demographics, today: date, contact: bool = True) -> Banner:
+    """`contact=False` for zone 1 alone: who the person is (a withheld record's page)."""
     died = person.deceased_at
     return Banner(
         name=fmt.person_name(person.family, person.given, person.prefix),
@@ -51,7 +52,7 @@ def banner(person: Demographics, today: date) -> Banner:
         nhs_number=fmt.nhs_no(person.nhs_number),
         deceased=person.deceased,
         restricted=person.restricted,
-        contact=None if person.restricted else _contact(person),
+        contact=_contact(person) if contact and not person.restricted else None,
     )
 
 
