@@ -12,6 +12,7 @@ from fastapi.responses import Response
 from carerecord import __version__, web
 from carerecord.access.actors import Actor, User
 from carerecord.access.gate import RecordAccess
+from carerecord.access.registry import AccessRegistry
 from carerecord.access.rules import load_rules
 from carerecord.access.sign_in import SignIn
 from carerecord.ingest.rules import RulesSource
@@ -31,9 +32,14 @@ def create_app(settings: Settings, store: Store, rules: RulesSource | None = Non
     app.state.access_rules = access_rules
     app.state.sign_in = SignIn(store, settings)
 
+    # Organisations, networks and COPI periods are re-read every few seconds, not per request.
+    registry = AccessRegistry(store)
+
     # Pages receive a factory, never the store: every read goes through RecordAccess.
     def open_record(actor: Actor | User, now: datetime, client_address: str) -> RecordAccess:
-        return RecordAccess(store, actor, access_rules, now, client_address, intake.exclusions)
+        return RecordAccess(
+            store, actor, access_rules, now, client_address, intake.exclusions, registry
+        )
 
     app.state.open_record = open_record
 

@@ -14,6 +14,7 @@ from carerecord import nhs_number
 from carerecord.access import relationships
 from carerecord.access.actors import Actor, User
 from carerecord.access.policy import Circumstances, Grant, PatientFacts, decide
+from carerecord.access.registry import AccessRegistry
 from carerecord.access.rules import AccessRules
 from carerecord.access.vocabulary import OverrideKind, Purpose, Redaction
 from carerecord.errors import AccessRefused, PatientNotFound, RecordWithheld
@@ -52,6 +53,7 @@ class RecordAccess:
         now: datetime,
         client_address: str = "",
         exclusions: ExclusionList | None = None,
+        registry: AccessRegistry | None = None,
     ) -> None:
         self._store = store
         self.actor = actor
@@ -59,23 +61,21 @@ class RecordAccess:
         self._now = now
         self._client_address = client_address
         self._exclusions = exclusions or ExclusionList()
+        # a server passes one registry to every request; without one, read it afresh
+        self._registry = registry or AccessRegistry(store, max_age_seconds=0)
 
     # About the user, whoever the person
     @cached_property
     def circumstances(self) -> Circumstances | None:
         if not isinstance(self.actor, User):
             return None
-        org = self._store.organisation(self.actor.org_ods)
-        networks = self._store.accounts.networks(self.actor.org_ods)
-        copi = any(
-            p.cancelled_at is None and p.starts_at <= self._now < p.ends_at
-            for p in self._store.consent.copi_periods()
-        )
+        org = self._registry.organisation(self.actor.org_ods)
+        networks = self._registry.networks(self.actor.org_ods)
         return Circumstances(
             org_status=org.status if org else None,
             org_type=org.org_type if org else "unknown",
             network_allowed=address_allowed(self._client_address, networks),
-            copi=copi,
+            copi=self._registry.copi_in_force(self._now),
         )
 
     def refusal(self) -> Grant | None:
@@ -145,14 +145,15 @@ class RecordAccess:
         circumstances = self.circumstances
         if circumstances is None or self.refusal() is not None:
             return PatientFacts(restricted, frozenset(), False)
-        evidence = self._store.consent.evidence(
-            patient_id, user.org_ods, self._now - self._rules.recent
-        )
-        declarations = self._store.consent.declarations(
-            user.id, patient_id, self._now, user.session_hash
+        evidence, declarations, objection = self._store.consent.access_facts(
+            patient_id,
+            user.id,
+            user.org_ods,
+            self._now - self._rules.recent,
+            self._now,
+            user.session_hash,
         )
         overrides = [OverrideKind(d.code) for d in declarations if d.kind == "override"]
-        objection = any(o.withdrawn_at is None for o in self._store.consent.objections(patient_id))
         return PatientFacts(
             restricted=restricted,
             relationships=relationships.derived(evidence, user.org_ods, circumstances.org_type)
