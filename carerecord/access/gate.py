@@ -198,9 +198,10 @@ class RecordAccess:
         new_since = self._note_view(patient_id)
         return RecordView(
             overview=replace(overview, demographics=_redacted(overview.demographics, grant)),
-            sections=build_sections(allowed, rows, tallies, organisations),
+            sections=build_sections(allowed, rows, tallies, organisations, new_since),
             grant=grant,
             new_since=new_since,
+            first_view=isinstance(self.actor, User) and new_since is None,
         )
 
     def item(self, patient_id: str, item_id: int) -> Item:

@@ -67,6 +67,7 @@ def _evidence_query() -> CompoundSelect[str, str | None, datetime | None]:
     patient_id = bindparam("patient_id", type_=String())
     org_ods = bindparam("org_ods", type_=String())
     visible = and_(r.patient_id == patient_id, not_(r.hidden))
+    no_time = null().cast(UTCDateTime())  # PostgreSQL types a bare NULL as text
     contact = select(
         literal("contact", String()), null().cast(Text()), func.max(r.clinical_date)
     ).where(
@@ -76,7 +77,7 @@ def _evidence_query() -> CompoundSelect[str, str | None, datetime | None]:
         r.clinical_date >= bindparam("since", type_=UTCDateTime()),
     )
     links = (
-        select(literal("link", String()), patient_links.c.source_ods, null())
+        select(literal("link", String()), patient_links.c.source_ods, no_time)
         .where(patient_links.c.patient_id == patient_id)
         .distinct()
     )
@@ -85,7 +86,7 @@ def _evidence_query() -> CompoundSelect[str, str | None, datetime | None]:
         (r.resource_type == "ServiceRequest", "referral"),
         else_="team",
     )
-    bodies = select(kind, r.body, null()).where(
+    bodies = select(kind, r.body, no_time).where(
         visible,
         or_(
             r.section == "demographics",

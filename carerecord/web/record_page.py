@@ -10,6 +10,7 @@ from carerecord.record.markers import markers
 from carerecord.record.sections import RecordView
 from carerecord.web.banner import banner
 from carerecord.web.formatting import local
+from carerecord.web.new_since import new_since
 
 
 def record_page(record: RecordView, patient_id: str, current: str, now: datetime) -> dict[str, Any]:
@@ -19,6 +20,7 @@ def record_page(record: RecordView, patient_id: str, current: str, now: datetime
         "patient_id": patient_id,
         "current": current,
         "section_links": section_links(),
+        "new_since": new_since(record),
     }
 
 
