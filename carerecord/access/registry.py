@@ -2,8 +2,8 @@
 organisation's registry entry and allowed networks, and the national-emergency (COPI) periods.
 Every record page needs them and they change rarely, so a long-running server holds them for a
 few seconds instead of reading them on every request (as carerecord.ingest.rules does for the
-intake rules). A change (an organisation paused, a network added, a period declared) takes
-effect within `max_age_seconds`; zero reads them every time."""
+intake rules). A change (an organisation's rollout status, a network added, a period declared)
+takes effect within `max_age_seconds`; zero reads them every time."""
 
 from __future__ import annotations
 
