@@ -27,8 +27,9 @@ from sqlalchemy import (
     union_all,
     update,
 )
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
+from carerecord.errors import AuditUnavailable
 from carerecord.store import audit
 from carerecord.store.account_records import (
     AuditRecord,
@@ -153,8 +154,14 @@ class ConsentStore:
 
     # Audit
     def audit(self, record: AuditRecord, now: datetime) -> str:
-        with self._engine.begin() as conn:
-            return audit.append(conn, record, now)
+        """Appends one entry; AuditUnavailable when the database will not take it."""
+        try:
+            with self._engine.begin() as conn:
+                return audit.append(conn, record, now)
+        except SQLAlchemyError as error:
+            # the driver's own words only: SQLAlchemy's would quote the entry being written
+            cause = str(getattr(error, "orig", None) or type(error).__name__).splitlines()[0]
+            raise AuditUnavailable(f"the audit log could not be written: {cause}") from error
 
     # Declarations and overrides
     def declare(
