@@ -116,8 +116,7 @@ class RelationshipEvidence:
     """What the record holds that links one person to one organisation (read by the gate,
     as the system, before any of it is shown)."""
 
-    # Bodies (FHIR JSON) are only those whose text names the organisation's ODS code.
-    patient_bodies: tuple[str, ...]  # the sources' Patient resources
+    patient_bodies: tuple[str, ...]  # every source's Patient resource (FHIR JSON)
     linked_sources: tuple[str, ...]  # organisations that hold a Patient record of the person
     last_contact_at: datetime | None  # newest encounter, appointment or episode at the org
     referral_bodies: tuple[str, ...]  # the person's open ServiceRequests (FHIR JSON)

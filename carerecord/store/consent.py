@@ -17,6 +17,7 @@ from sqlalchemy import (
     and_,
     bindparam,
     case,
+    exists,
     func,
     insert,
     literal,
@@ -54,26 +55,25 @@ _DECLARATION_COLUMNS = [access_declarations.c[n] for n in Declaration.__dataclas
 _OBJECTION_COLUMNS = [objections.c[n] for n in ObjectionRow.__dataclass_fields__]
 _COPI_COLUMNS = [copi_periods.c[n] for n in CopiPeriod.__dataclass_fields__]
 _CONTACT_SECTIONS = ("encounters", "community")
-_EVIDENCE_KINDS = ("contact", "link", "patient", "referral", "team")
+_EVIDENCE_KINDS = ("contact", "link", "patient", "referral", "team", "objection")
+# Where the Patient resources, ServiceRequests and CareTeams are kept (fhir.sections).
+_EVIDENCE_SECTIONS = ("demographics", "referrals", "care-team")
 
 
 def _evidence_query() -> CompoundSelect[str, str | None, datetime | None]:
     """Everything the relationship evidence needs, as (kind, text, time) rows: the newest
     contact at the organisation since the window opened, the sources linked to the person,
-    and the bodies of their Patient resources, open referrals and active care teams that name
-    the organisation. Bodies are stored as carerecord serialised them (no escaped letters),
-    so one that names the ODS code in any case holds its text; the caller still parses
-    each body to see where it names it."""
+    and the bodies of their Patient resources, open referrals and active care teams; and a
+    row saying so when an objection is in force."""
     r = resources.c
     patient_id = bindparam("patient_id", type_=String())
-    org_ods = bindparam("org_ods", type_=String())
     visible = and_(r.patient_id == patient_id, not_(r.hidden))
     no_time = null().cast(UTCDateTime())  # PostgreSQL types a bare NULL as text
     contact = select(
         literal("contact", String()), null().cast(Text()), func.max(r.clinical_date)
     ).where(
         visible,
-        r.source_ods == org_ods,
+        r.source_ods == bindparam("org_ods", type_=String()),
         r.section.in_(_CONTACT_SECTIONS),
         r.clinical_date >= bindparam("since", type_=UTCDateTime()),
     )
@@ -87,27 +87,21 @@ def _evidence_query() -> CompoundSelect[str, str | None, datetime | None]:
         (r.resource_type == "ServiceRequest", "referral"),
         else_="team",
     )
-    bodies = select(kind, r.body, no_time).where(
-        visible,
-        or_(
-            r.section == "demographics",
-            and_(r.resource_type == "ServiceRequest", r.status.in_(["active", "on-hold"])),
-            and_(r.resource_type == "CareTeam", r.status == "active"),
-        ),
-        r.body.icontains(org_ods),  # last: only the few rows left are searched
+    candidates = and_(visible, r.section.in_(_EVIDENCE_SECTIONS))  # an index range, not all rows
+    wanted = or_(
+        r.section == "demographics",
+        and_(r.resource_type == "ServiceRequest", r.status.in_(["active", "on-hold"])),
+        and_(r.resource_type == "CareTeam", r.status == "active"),
     )
-    return union_all(contact, links, bodies)
+    bodies = select(kind, r.body, no_time).where(candidates, wanted)
+    in_force = exists().where(
+        objections.c.patient_id == patient_id, objections.c.withdrawn_at.is_(None)
+    )
+    objection = select(literal("objection", String()), null().cast(Text()), no_time).where(in_force)
+    return union_all(contact, links, bodies, objection)
 
 
 _EVIDENCE = _evidence_query()
-_OBJECTION_IN_FORCE = (
-    select(objections.c.id)
-    .where(
-        objections.c.patient_id == bindparam("patient_id", type_=String()),
-        objections.c.withdrawn_at.is_(None),
-    )
-    .limit(1)
-)
 _DECLARATIONS = select(*_DECLARATION_COLUMNS).where(
     access_declarations.c.user_id == bindparam("user_id", type_=Integer()),
     access_declarations.c.patient_id == bindparam("patient_id", type_=String()),
@@ -121,19 +115,21 @@ _DECLARATIONS = select(*_DECLARATION_COLUMNS).where(
 
 def _evidence(
     conn: Connection, patient_id: str, org_ods: str, since: datetime
-) -> RelationshipEvidence:
-    """One statement (one round trip) built once, for it is read on every record page."""
+) -> tuple[RelationshipEvidence, bool]:
+    """The evidence, and whether an objection is in force: one statement (one round trip),
+    built once, for it is read on every record page."""
     values = {"patient_id": patient_id, "org_ods": org_ods, "since": since}
     found: dict[str, list[Any]] = {kind: [] for kind in _EVIDENCE_KINDS}
     for kind, text, at in conn.execute(_EVIDENCE, values):
         found[kind].append(at if kind == "contact" else text)
-    return RelationshipEvidence(
+    evidence = RelationshipEvidence(
         patient_bodies=tuple(found["patient"]),
         linked_sources=tuple(sorted(found["link"])),
         last_contact_at=found["contact"][0] if found["contact"] else None,
         referral_bodies=tuple(found["referral"]),
         care_team_bodies=tuple(found["team"]),
     )
+    return evidence, bool(found["objection"])
 
 
 def _declarations(
@@ -318,7 +314,7 @@ class ConsentStore:
     # Relationship evidence
     def evidence(self, patient_id: str, org_ods: str, since: datetime) -> RelationshipEvidence:
         with self._engine.connect() as conn:
-            return _evidence(conn, patient_id, org_ods, since)
+            return _evidence(conn, patient_id, org_ods, since)[0]
 
     def access_facts(
         self,
@@ -330,13 +326,12 @@ class ConsentStore:
         session_hash: str,
     ) -> tuple[RelationshipEvidence, list[Declaration], bool]:
         """What the gate reads about one person for one user on every record page, in one
-        connection: the relationship evidence, the user's declarations in force, and whether
-        an objection is in force."""
+        connection and two statements: the relationship evidence and whether an objection is
+        in force, then the user's declarations in force."""
         with self._engine.connect() as conn:
-            evidence = _evidence(conn, patient_id, org_ods, since)
+            evidence, objected = _evidence(conn, patient_id, org_ods, since)
             declared = _declarations(conn, user_id, patient_id, now, session_hash)
-            objected = conn.execute(_OBJECTION_IN_FORCE, {"patient_id": patient_id}).first()
-        return evidence, declared, objected is not None
+        return evidence, declared, objected
 
     # New since the last view
     def note_view(

@@ -74,7 +74,7 @@ def person(store: Store, tmp_path: Path) -> str:
         tmp_path / "gp.ndjson",
         make_patient("p1"),
         referral("r-open", "active", "RV3"),
-        referral("r-held", "on-hold", "rv3"),  # named in lower case
+        referral("r-held", "on-hold", "rv3"),
         referral("r-done", "completed", "RV3"),
         referral("r-elsewhere", "active", "RAL01"),
         care_team("t-now", "active", "RV3"),
@@ -110,16 +110,14 @@ def test_every_source_holding_the_person_is_linked(store: Store, person: str) ->
     assert store.consent.evidence(person, "RV3", SINCE).linked_sources == ("F83004", "RAL01")
 
 
-def test_only_bodies_naming_the_organisation_are_read(store: Store, person: str) -> None:
-    team = store.consent.evidence(person, "RV3", SINCE)
-    practice = store.consent.evidence(person, "F83004", SINCE)
+def test_open_referrals_active_care_teams_and_every_patient_record_are_read(
+    store: Store, person: str
+) -> None:
+    evidence = store.consent.evidence(person, "RV3", SINCE)
 
-    assert sorted(_ids(team.referral_bodies)) == ["r-held", "r-open"]  # open, naming RV3
-    assert _ids(team.care_team_bodies) == ["t-now"]
-    assert team.patient_bodies == ()  # neither Patient names the mental health trust
-    assert (
-        len(practice.patient_bodies) == 1 and '"generalPractitioner"' in practice.patient_bodies[0]
-    )
+    assert sorted(_ids(evidence.referral_bodies)) == ["r-elsewhere", "r-held", "r-open"]
+    assert _ids(evidence.care_team_bodies) == ["t-now"]
+    assert sorted(_ids(evidence.patient_bodies)) == ["h1", "p1"]
 
 
 def _ids(bodies: tuple[str, ...]) -> list[str]:
