@@ -22,7 +22,12 @@ from carerecord.identity.patients import normalise_name, normalise_postcode
 from carerecord.ingest.exclusions import ExclusionList
 from carerecord.record.items import Item, item_from
 from carerecord.record.markers import BANNER_SECTIONS
-from carerecord.record.overview import Demographics, PatientOverview, build_overview
+from carerecord.record.overview import (
+    Demographics,
+    PatientOverview,
+    any_restricted,
+    build_overview,
+)
 from carerecord.record.sections import RecordView, build_sections
 from carerecord.store import Store
 from carerecord.store.account_records import AuditRecord
@@ -120,31 +125,27 @@ class RecordAccess:
             person = build_overview(patient_id, people, [], []).demographics
             if start and person.restricted:
                 continue
-            grant = self._decide(patient_id, Purpose.FIND, person.restricted)
+            grant = self.grant(patient_id, Purpose.FIND)
             if grant.found:
                 found.append(_redacted(person, grant))
         return found
 
     # The decision for one person
     def grant(self, patient_id: str, purpose: Purpose = Purpose.DIRECT_CARE) -> Grant:
+        if isinstance(self.actor, User) and self.refusal() is None:
+            return self._user_grant(self.actor, patient_id, purpose)
         people = self._store.patient_resources(patient_id, ["demographics"])
         if not people:
             return decide(self.actor, self._rules, self.circumstances, None, purpose, self._now)
         restricted = build_overview(patient_id, people, [], []).demographics.restricted
-        return self._decide(patient_id, purpose, restricted)
-
-    def _decide(self, patient_id: str, purpose: Purpose, restricted: bool) -> Grant:
-        facts = self._facts(patient_id, restricted) if isinstance(self.actor, User) else None
-        if facts is None and not isinstance(self.actor, User):
-            facts = PatientFacts(restricted, frozenset(), False)
+        facts = PatientFacts(restricted, frozenset(), False)
         return decide(self.actor, self._rules, self.circumstances, facts, purpose, self._now)
 
-    def _facts(self, patient_id: str, restricted: bool) -> PatientFacts | None:
-        user = self.actor
-        assert isinstance(user, User)
+    def _user_grant(self, user: User, patient_id: str, purpose: Purpose) -> Grant:
+        """A signed-in user's decision from one read of the store (it runs on every page):
+        the relationship evidence carries the person's Patient records, which also say
+        whether the person is held at all and whether they are restricted."""
         circumstances = self.circumstances
-        if circumstances is None or self.refusal() is not None:
-            return PatientFacts(restricted, frozenset(), False)
         evidence, declarations, objection = self._store.consent.access_facts(
             patient_id,
             user.id,
@@ -153,14 +154,18 @@ class RecordAccess:
             self._now,
             user.session_hash,
         )
+        if not evidence.patient_bodies:
+            return decide(user, self._rules, circumstances, None, purpose, self._now)
+        org_type = circumstances.org_type if circumstances else "unknown"
         overrides = [OverrideKind(d.code) for d in declarations if d.kind == "override"]
-        return PatientFacts(
-            restricted=restricted,
-            relationships=relationships.derived(evidence, user.org_ods, circumstances.org_type)
+        facts = PatientFacts(
+            restricted=any_restricted(evidence.patient_bodies),
+            relationships=relationships.derived(evidence, user.org_ods, org_type)
             | relationships.declared(declarations, self._now),
             objection=objection,
             override=overrides[-1] if overrides else None,
         )
+        return decide(user, self._rules, circumstances, facts, purpose, self._now)
 
     # Reading the record
     def overview(self, patient_id: str) -> PatientOverview:
