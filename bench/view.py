@@ -1,10 +1,19 @@
 """Record view benchmark: server-side time to build each page of one heavy record.
 
 A database of N synthetic patients (default 10,000) plus one person with 1,000 resources from
-6 sources; every page of that person's record is requested in-process many times and the
-p50/p95/p99 are printed per page, on SQLite and PostgreSQL, then one JSON line.
+6 sources; every page of that person's record is requested in-process many times by a
+signed-in clinician with a relationship to the person, and the p50/p95/p99 are printed per
+page, on SQLite and PostgreSQL, then one JSON line.
 
-    python bench/view.py [--patients 10000] [--repeat 50] [--engines sqlite,postgresql]
+What signing in and the access decision add to every page is measured too: the session check
+(`SignIn.resolve`), the decision (`RecordAccess.grant`: the user's organisation, networks and
+national-emergency periods, the relationship evidence, declarations and objections, then
+`decide`), recording the view (for "new since your last view"), and each page's total against
+the same page read by the system reader with no session to check (as pages were before
+sign-in). The target is at most 2 ms extra at p99.
+
+    python bench/view.py [--patients 10000] [--repeat 50] [--access-repeat 1000]
+        [--engines sqlite,postgresql]
 """
 
 from __future__ import annotations
@@ -17,8 +26,9 @@ import sys
 import tempfile
 import time
 import warnings
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -31,15 +41,28 @@ warnings.filterwarnings("ignore", message="Using `httpx` with `starlette.testcli
 from fastapi.testclient import TestClient  # noqa: E402
 
 from carerecord import nhs_number  # noqa: E402
+from carerecord.access.actors import SYSTEM  # noqa: E402
+from carerecord.access.gate import RecordAccess  # noqa: E402
+from carerecord.access.sign_in import Client  # noqa: E402
 from carerecord.app import create_app  # noqa: E402
 from carerecord.fhir.sections import SECTIONS  # noqa: E402
 from carerecord.ingest.pipeline import ingest_paths  # noqa: E402
+from carerecord.ingest.rules import RulesSource  # noqa: E402
 from carerecord.organisations import organisation_from_json  # noqa: E402
 from carerecord.settings import Settings  # noqa: E402
 from carerecord.store import Store  # noqa: E402
 from carerecord.store.migrate import upgrade  # noqa: E402
 from carerecord.synth import generate  # noqa: E402
+from tests.support.staff import StaffClient, add_staff  # noqa: E402
 
+CLINICIAN = "bench-clinician"  # at the heavy person's registered GP practice
+BENCH_CLIENT = Client("127.0.0.1", "bench")
+ACCESS_LABELS = {
+    "resolve": "sign-in check (resolve)",
+    "grant": "access decision (grant)",
+    "system_grant": "system reader's grant",
+    "note_view": "recording the view",
+}
 HEAVY_RESOURCES = 1000
 HEAVY_SOURCES = 6
 _PATIENT_FIELDS = ("subject", "patient", "beneficiary")
@@ -55,7 +78,8 @@ def heavy_nhs_number() -> str:
 
 
 def write_heavy_patient(data: Path, out: Path) -> str:
-    """Copies real synthetic resources of every kind onto one person at six sources."""
+    """Copies real synthetic resources of every kind onto one person at six sources; every
+    source names the GP practice among them as the person's registered practice."""
     orgs = [
         o
         for o in json.loads((data / "organisations.json").read_text())
@@ -72,10 +96,11 @@ def write_heavy_patient(data: Path, out: Path) -> str:
                         by_type.setdefault(org["type"], []).append(resource)
     sources = [o for o in orgs if o["type"] in by_type][:HEAVY_SOURCES]
     number = heavy_nhs_number()
+    practice = next((o["ods_code"] for o in sources if o["type"] == "gp"), None)
     per_source = HEAVY_RESOURCES // len(sources)
     for source in sources:
         ods = source["ods_code"]
-        lines = [_patient(ods, number)]
+        lines = [_patient(ods, number, practice)]
         pool = by_type[source["type"]]
         for i in range(per_source):
             lines.append(_retarget(copy.deepcopy(pool[i % len(pool)]), ods, i))
@@ -87,8 +112,8 @@ def _points_at_patient(resource: dict[str, Any]) -> bool:
     return any(isinstance(resource.get(f), dict) for f in _PATIENT_FIELDS)
 
 
-def _patient(ods: str, number: str) -> dict[str, Any]:
-    return {
+def _patient(ods: str, number: str, practice: str | None) -> dict[str, Any]:
+    patient: dict[str, Any] = {
         "resourceType": "Patient",
         "id": "heavy",
         "meta": {"lastUpdated": "2026-10-01T09:00:00+00:00", "source": f"urn:ods:{ods}"},
@@ -97,6 +122,16 @@ def _patient(ods: str, number: str) -> dict[str, Any]:
         "gender": "unknown",
         "birthDate": "1950-01-01",
     }
+    if practice:
+        patient["generalPractitioner"] = [
+            {
+                "identifier": {
+                    "system": "https://fhir.nhs.uk/Id/ods-organization-code",
+                    "value": practice,
+                }
+            }
+        ]
+    return patient
 
 
 def _retarget(resource: dict[str, Any], ods: str, index: int) -> dict[str, Any]:
@@ -117,31 +152,143 @@ def load(url: str, data: Path, heavy: Path) -> None:
     store.close()
 
 
-def measure(url: str, number: str, repeat: int) -> dict[str, dict[str, float]]:
+def measure(url: str, number: str, repeat: int, access_repeat: int) -> dict[str, Any]:
+    """Every page, signed in and as the system reader, and the access checks one by one."""
     store = Store.open(url)
-    client = TestClient(create_app(Settings(db=url), store))
-    found = client.post("/find", data={"nhs_no": number}, follow_redirects=False)
+    now = datetime.now(UTC)
+    patient_id = store.patient_id_for_nhs_number(number)
+    assert patient_id is not None
+    practice = _practice_of(store, patient_id)
+    add_staff(store, CLINICIAN, practice, "clinician", now - timedelta(days=30), now)
+    app = create_app(Settings(db=url), store)
+    signed_in = StaffClient(app, store, CLINICIAN, now)
+    found = signed_in.post("/find", data={"nhs_no": number}, follow_redirects=False)
     record = found.headers["location"]
+    assert record == f"/patients/{patient_id}", record
+    user = app.state.sign_in.resolve(
+        signed_in.cookies["carerecord_session"], BENCH_CLIENT, datetime.now(UTC)
+    )
+    assert user is not None
+    system = TestClient(_as_system_reader(app, store, user), base_url="https://testserver")
     pages = {"overview": record}
     pages.update({s: f"{record}/{s}" for s in SECTIONS if s != "demographics"})
-    figures = {}
-    for name, path in pages.items():
-        client.get(path)  # warm caches and compiled templates
-        times = []
-        for _ in range(repeat):
+    figures = {name: _page_figures(signed_in, system, path, repeat) for name, path in pages.items()}
+    access = _access_figures(app, store, user, patient_id, signed_in, access_repeat)
+    store.close()
+    return {"pages": figures, "access": access}
+
+
+def _practice_of(store: Store, patient_id: str) -> str:
+    """The person's registered GP practice: the clinician's organisation."""
+    for row in store.patient_resources(patient_id, ["demographics"]):
+        for gp in orjson.loads(row.body).get("generalPractitioner", ()):
+            return str(gp["identifier"]["value"])
+    raise RuntimeError("the heavy record names no GP practice")
+
+
+def _as_system_reader(app: Any, store: Store, user: Any) -> Any:
+    """The same app as pages were before sign-in: nobody's session is looked up (the user is
+    taken as known) and every record is read by the system reader, with no decision about the
+    user's relationship to the person and no view recorded."""
+    rules, exclusions = app.state.access_rules, RulesSource(store, app.state.settings).exclusions
+
+    def system_reader(actor: Any, now: datetime, client_address: str) -> RecordAccess:
+        return RecordAccess(store, SYSTEM, rules, now, client_address, exclusions)
+
+    reader_app = create_app(app.state.settings, store)
+    reader_app.state.open_record = system_reader
+
+    async def known_user(scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] == "http":
+            scope.setdefault("state", {})["user"] = user
+        await reader_app(scope, receive, send)
+
+    return known_user
+
+
+def _page_figures(
+    signed_in: TestClient, system: TestClient, path: str, repeat: int
+) -> dict[str, float]:
+    """Requests taken in turns, so both readers see the same machine."""
+    for client in (signed_in, system):
+        assert client.get(path).status_code == 200, path  # warm caches and compiled templates
+    signed_times, system_times = [], []
+    for _ in range(repeat):
+        for client, times in ((signed_in, signed_times), (system, system_times)):
             started = time.perf_counter()
             response = client.get(path)
             times.append((time.perf_counter() - started) * 1000)
             assert response.status_code == 200, (path, response.status_code)
-        times.sort()
-        figures[name] = {
-            "p50_ms": round(statistics.median(times), 1),
-            "p95_ms": round(times[int(0.95 * (len(times) - 1))], 1),
-            "p99_ms": round(times[int(0.99 * (len(times) - 1))], 1),
-            "kb": round(len(response.content) / 1024, 1),
-        }
-    store.close()
+    signed, before = _percentiles(signed_times), _percentiles(system_times)
+    return {
+        **signed,
+        "kb": round(len(response.content) / 1024, 1),
+        "system_p50_ms": before["p50_ms"],
+        "system_p99_ms": before["p99_ms"],
+        "extra_p50_ms": round(signed["p50_ms"] - before["p50_ms"], 2),
+        "extra_p99_ms": round(signed["p99_ms"] - before["p99_ms"], 2),
+    }
+
+
+def _access_figures(
+    app: Any, store: Store, user: Any, patient_id: str, client: StaffClient, repeat: int
+) -> dict[str, dict[str, float]]:
+    """Each check a record page makes for a signed-in user, timed alone."""
+    token = client.cookies["carerecord_session"]
+    open_record = app.state.open_record
+
+    def resolve() -> None:
+        assert app.state.sign_in.resolve(token, BENCH_CLIENT, datetime.now(UTC)) is not None
+
+    def grant() -> None:
+        access = open_record(user, datetime.now(UTC), BENCH_CLIENT.address)
+        assert access.refusal() is None and access.grant(patient_id).allowed
+
+    def system_grant() -> None:
+        assert open_record(SYSTEM, datetime.now(UTC), "").grant(patient_id).allowed
+
+    def note_view() -> None:
+        store.consent.note_view(user.id, patient_id, user.session_hash, datetime.now(UTC))
+
+    checks = {"resolve": resolve, "grant": grant, "system_grant": system_grant}
+    figures = {name: _timed(check, repeat) for name, check in checks.items()}
+    figures["note_view"] = _timed(note_view, max(1, repeat // 5))  # a write: fewer of them
     return figures
+
+
+def _timed(check: Callable[[], None], repeat: int) -> dict[str, float]:
+    check()
+    times = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        check()
+        times.append((time.perf_counter() - started) * 1000)
+    return _percentiles(times, digits=2)
+
+
+def _percentiles(times: list[float], digits: int = 1) -> dict[str, float]:
+    times = sorted(times)
+    return {
+        "p50_ms": round(statistics.median(times), digits),
+        "p95_ms": round(times[int(0.95 * (len(times) - 1))], digits),
+        "p99_ms": round(times[int(0.99 * (len(times) - 1))], digits),
+    }
+
+
+def report(engine: str, measured: dict[str, Any]) -> None:
+    for page, f in measured["pages"].items():
+        print(
+            f"{engine:10} {page:12} p50 {f['p50_ms']:6} ms  p95 {f['p95_ms']:6} ms"
+            f"  p99 {f['p99_ms']:6} ms  {f['kb']} KB"
+            f"  (system reader p50 {f['system_p50_ms']} p99 {f['system_p99_ms']} ms:"
+            f" extra {f['extra_p50_ms']:+} / {f['extra_p99_ms']:+} ms)"
+        )
+    for name, label in ACCESS_LABELS.items():
+        f = measured["access"][name]
+        print(
+            f"{engine:10} {label:30} p50 {f['p50_ms']:6} ms  p95 {f['p95_ms']:6} ms"
+            f"  p99 {f['p99_ms']:6} ms"
+        )
 
 
 @contextmanager
@@ -164,6 +311,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--patients", type=int, default=10_000)
     parser.add_argument("--repeat", type=int, default=50)
+    parser.add_argument("--access-repeat", type=int, default=1000, help="runs of each check")
     parser.add_argument("--engines", default="sqlite,postgresql")
     args = parser.parse_args()
     results: dict[str, Any] = {"patients": args.patients, "heavy_resources": HEAVY_RESOURCES}
@@ -179,13 +327,10 @@ def main() -> None:
                 if url is None:
                     continue
                 load(url, data, heavy)
-                figures = measure(url, number, args.repeat)
-                results[engine] = figures
-                for page, f in figures.items():
-                    print(
-                        f"{engine:10} {page:12} p50 {f['p50_ms']:6} ms  p95 {f['p95_ms']:6} ms"
-                        f"  p99 {f['p99_ms']:6} ms  {f['kb']} KB"
-                    )
+                measured = measure(url, number, args.repeat, args.access_repeat)
+                results[engine] = measured["pages"]
+                results.setdefault("access", {})[engine] = measured["access"]
+                report(engine, measured)
     print(json.dumps({"bench": "view", **results}))
 
 

@@ -14,6 +14,7 @@ from carerecord.access.actors import Actor, User
 from carerecord.access.administration import Administration
 from carerecord.access.gate import RecordAccess
 from carerecord.access.oidc import OidcClient, OidcConfig
+from carerecord.access.registry import AccessRegistry
 from carerecord.access.rules import load_rules
 from carerecord.access.sign_in import SignIn
 from carerecord.ingest.rules import RulesSource
@@ -42,9 +43,14 @@ def create_app(settings: Settings, store: Store, rules: RulesSource | None = Non
         None if oidc is None else OidcClient(oidc, OidcStates(store), access_rules.national_roles)
     )
 
+    # Organisations, networks and COPI periods are re-read every few seconds, not per request.
+    registry = AccessRegistry(store)
+
     # Pages receive a factory, never the store: every read goes through RecordAccess.
     def open_record(actor: Actor | User, now: datetime, client_address: str) -> RecordAccess:
-        return RecordAccess(store, actor, access_rules, now, client_address, intake.exclusions)
+        return RecordAccess(
+            store, actor, access_rules, now, client_address, intake.exclusions, registry
+        )
 
     app.state.open_record = open_record
 

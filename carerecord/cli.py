@@ -1,7 +1,7 @@
 """The `carerecord` command: composition root for everything run from a terminal.
 
-Exit codes are stable: 0 done; 1 done, but something was quarantined; 2 bad usage or input;
-3 the database or a file could not be used.
+Exit codes are stable: 0 done; 1 done, but something was quarantined; 2 bad usage or input
+(an operator refused included); 3 the database, the audit log or a file could not be used.
 """
 
 from __future__ import annotations
@@ -10,9 +10,16 @@ import sys
 from collections.abc import Sequence
 
 from rich.console import Console
+from rich.text import Text
 
 from carerecord import commands
-from carerecord.errors import CareRecordError, ConfigurationError, UnsupportedFormat
+from carerecord.commands.terminal import plain
+from carerecord.errors import (
+    AuditUnavailable,
+    CareRecordError,
+    ConfigurationError,
+    UnsupportedFormat,
+)
 
 EXIT_OK, EXIT_QUARANTINED, EXIT_USAGE, EXIT_UNUSABLE = 0, 1, 2, 3
 
@@ -27,15 +34,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     console, errors = Console(soft_wrap=True), Console(stderr=True, soft_wrap=True)
     try:
         return int(args.run(args, console))
-    except (ConfigurationError, UnsupportedFormat, OSError) as error:
-        errors.print(f"[bold red]error:[/] {error}", highlight=False)
+    except (ConfigurationError, UnsupportedFormat, AuditUnavailable, OSError) as error:
+        errors.print(_error(error), highlight=False)
         return EXIT_UNUSABLE
     except CareRecordError as error:
-        errors.print(f"[bold red]error:[/] {error}", highlight=False)
+        errors.print(_error(error), highlight=False)
         return EXIT_USAGE
     except KeyboardInterrupt:
         errors.print("interrupted: every batch written before this point is committed")
         return 130
+
+
+def _error(error: Exception) -> Text:
+    """Messages can quote input (a file's name, a stored reason): shown as text, never markup."""
+    return Text.assemble(("error:", "bold red"), " ", plain(str(error)))
 
 
 def run() -> None:

@@ -53,5 +53,9 @@ class RecordWithheld(CareRecordError):
         self.withheld = withheld
 
 
+class AuditUnavailable(CareRecordError):
+    """The audit log could not be written, so what was asked for is not shown or done."""
+
+
 class NotSignedIn(CareRecordError):
     """A page that needs a signed-in user was asked for without one."""

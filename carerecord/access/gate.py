@@ -16,6 +16,7 @@ from carerecord.access.actors import Actor, User
 from carerecord.access.masking import NameMask, practice_displays
 from carerecord.access.objections import ObjectionDesk
 from carerecord.access.policy import Circumstances, Grant, PatientFacts, decide
+from carerecord.access.registry import AccessRegistry
 from carerecord.access.rules import AccessRules
 from carerecord.access.vocabulary import OverrideKind, Purpose, Redaction
 from carerecord.errors import AccessRefused, PatientNotFound, RecordWithheld
@@ -23,7 +24,12 @@ from carerecord.identity.patients import normalise_name, normalise_postcode
 from carerecord.ingest.exclusions import ExclusionList
 from carerecord.record.items import Item, item_from
 from carerecord.record.markers import BANNER_SECTIONS
-from carerecord.record.overview import Demographics, PatientOverview, build_overview
+from carerecord.record.overview import (
+    Demographics,
+    PatientOverview,
+    any_restricted,
+    build_overview,
+)
 from carerecord.record.sections import RecordView, build_sections
 from carerecord.store import Store
 from carerecord.store.account_records import AuditRecord
@@ -54,6 +60,7 @@ class RecordAccess:
         now: datetime,
         client_address: str = "",
         exclusions: ExclusionList | None = None,
+        registry: AccessRegistry | None = None,
     ) -> None:
         self._store = store
         self.actor = actor
@@ -61,23 +68,21 @@ class RecordAccess:
         self._now = now
         self._client_address = client_address
         self._exclusions = exclusions or ExclusionList()
+        # a server passes one registry to every request; without one, read it afresh
+        self._registry = registry or AccessRegistry(store, max_age_seconds=0)
 
     # About the user, whoever the person
     @cached_property
     def circumstances(self) -> Circumstances | None:
         if not isinstance(self.actor, User):
             return None
-        org = self._store.organisation(self.actor.org_ods)
-        networks = self._store.accounts.networks(self.actor.org_ods)
-        copi = any(
-            p.cancelled_at is None and p.starts_at <= self._now < p.ends_at
-            for p in self._store.consent.copi_periods()
-        )
+        org = self._registry.organisation(self.actor.org_ods)
+        networks = self._registry.networks(self.actor.org_ods)
         return Circumstances(
             org_status=org.status if org else None,
             org_type=org.org_type if org else "unknown",
             network_allowed=address_allowed(self._client_address, networks),
-            copi=copi,
+            copi=self._registry.copi_in_force(self._now),
         )
 
     def refusal(self) -> Grant | None:
@@ -122,18 +127,21 @@ class RecordAccess:
             person = build_overview(patient_id, people, [], []).demographics
             if start and person.restricted:
                 continue
-            grant = self._decide(patient_id, Purpose.FIND, person.restricted)
+            grant = self.grant(patient_id, Purpose.FIND)
             if grant.found:
                 found.append(_redacted(person, grant))
         return found
 
     # The decision for one person
     def grant(self, patient_id: str, purpose: Purpose = Purpose.DIRECT_CARE) -> Grant:
+        if isinstance(self.actor, User) and self.refusal() is None:
+            return self._user_grant(self.actor, patient_id, purpose)
         people = self._store.patient_resources(patient_id, ["demographics"])
         if not people:
             return decide(self.actor, self._rules, self.circumstances, None, purpose, self._now)
         restricted = build_overview(patient_id, people, [], []).demographics.restricted
-        return self._decide(patient_id, purpose, restricted)
+        facts = PatientFacts(restricted, frozenset(), False)
+        return decide(self.actor, self._rules, self.circumstances, facts, purpose, self._now)
 
     def person(self, patient_id: str) -> Withheld:
         """Who the person is (redacted as the grant says) and the grant, for anyone the user
@@ -150,35 +158,33 @@ class RecordAccess:
         """Recording and withdrawing people's objections to sharing, as this user."""
         return ObjectionDesk(self, self._store, self._rules, self._now)
 
-    def _decide(self, patient_id: str, purpose: Purpose, restricted: bool) -> Grant:
-        facts = self._facts(patient_id, restricted) if isinstance(self.actor, User) else None
-        if facts is None and not isinstance(self.actor, User):
-            facts = PatientFacts(restricted, frozenset(), False)
-        return decide(self.actor, self._rules, self.circumstances, facts, purpose, self._now)
-
-    def _facts(self, patient_id: str, restricted: bool) -> PatientFacts | None:
-        user = self.actor
-        assert isinstance(user, User)
+    def _user_grant(self, user: User, patient_id: str, purpose: Purpose) -> Grant:
+        """A signed-in user's decision from one read of the store (it runs on every page):
+        the relationship evidence carries the person's Patient records, which also say
+        whether the person is held at all and whether they are restricted."""
         circumstances = self.circumstances
-        if circumstances is None or self.refusal() is not None:
-            return PatientFacts(restricted, frozenset(), False)
-        evidence = self._store.consent.evidence(
-            patient_id, user.org_ods, self._now - self._rules.recent
+        evidence, declarations, objection = self._store.consent.access_facts(
+            patient_id,
+            user.id,
+            user.org_ods,
+            self._now - self._rules.recent,
+            self._now,
+            user.session_hash,
         )
-        declarations = self._store.consent.declarations(
-            user.id, patient_id, self._now, user.session_hash
-        )
+        if not evidence.patient_bodies:
+            return decide(user, self._rules, circumstances, None, purpose, self._now)
+        org_type = circumstances.org_type if circumstances else "unknown"
         overrides = [OverrideKind(d.code) for d in declarations if d.kind == "override"]
-        objection = any(o.withdrawn_at is None for o in self._store.consent.objections(patient_id))
         declared = relationships.latest_declared(declarations, self._now)
-        return PatientFacts(
-            restricted=restricted,
-            relationships=relationships.derived(evidence, user.org_ods, circumstances.org_type)
+        facts = PatientFacts(
+            restricted=any_restricted(evidence.patient_bodies),
+            relationships=relationships.derived(evidence, user.org_ods, org_type)
             | relationships.declared(declarations, self._now),
             objection=objection,
             override=overrides[-1] if overrides else None,
             declared=(declared.started_at, declared.expires_at) if declared else None,
         )
+        return decide(user, self._rules, circumstances, facts, purpose, self._now)
 
     # Reading the record
     def overview(self, patient_id: str) -> PatientOverview:
@@ -216,9 +222,10 @@ class RecordAccess:
         new_since = self._note_view(patient_id)
         return RecordView(
             overview=replace(overview, demographics=_redacted(overview.demographics, grant)),
-            sections=build_sections(allowed, rows, tallies, organisations),
+            sections=build_sections(allowed, rows, tallies, organisations, new_since),
             grant=grant,
             new_since=new_since,
+            first_view=isinstance(self.actor, User) and new_since is None,
         )
 
     def item(self, patient_id: str, item_id: int) -> Item:

@@ -95,6 +95,20 @@ class SignIn:
 
     # Step one: username and password
     def password(self, username: str, password: str, client: Client, now: datetime) -> Attempt:
+        account = self._password_checked(username, password, client, now)
+        if isinstance(account, Attempt):
+            return account
+        if account.totp_secret is None:
+            return self._fail(account, client, now, "no-second-factor", count=False)
+        token = self._open_session(account, STAGE_PASSWORD, "AAL1", client, now)
+        self._audit(account, "sign-in-password", "success", client, now)
+        return Attempt(token)
+
+    def _password_checked(
+        self, username: str, password: str, client: Client, now: datetime
+    ) -> UserAccount | Attempt:
+        """The enabled, unlocked account whose password this is; or the refusal, audited
+        (a wrong password counts towards locking the account)."""
         account = self._accounts.user_by_name(username[:100]) if username else None
         if len(password) > MAX_PASSWORD or not password:
             return self._fail(account, client, now, "password-invalid")
@@ -113,11 +127,25 @@ class SignIn:
             return self._fail(account, client, now, "locked", count=False)
         if not _verify(account.password_hash, password):
             return self._fail(account, client, now, "password-wrong")
-        if account.totp_secret is None:
-            return self._fail(account, client, now, "no-second-factor", count=False)
-        token = self._open_session(account, STAGE_PASSWORD, "AAL1", client, now)
-        self._audit(account, "sign-in-password", "success", client, now)
-        return Attempt(token)
+        return account
+
+    # Operator commands (raw input, the quarantine): a system administrator's password
+    def operator(self, username: str, password: str, client: Client, now: datetime) -> UserAccount:
+        """The enabled `system-admin` account this password belongs to, checked exactly as at
+        the sign-in page (failures audited, a wrong password counting towards lockout);
+        SignInRefused, saying why, otherwise."""
+        account = self._password_checked(username, password, client, now)
+        if isinstance(account, Attempt):
+            problem = account.problem or "the username or password is not right"
+            raise SignInRefused(
+                f"operator {username!r} refused: {problem[:1].lower()}{problem[1:]}"
+            )
+        if account.role != Role.SYSTEM_ADMIN:
+            self._audit(account, "sign-in", "failure", client, now, reason="not-operator")
+            raise SignInRefused(
+                f"operator {username!r} refused: only a {Role.SYSTEM_ADMIN} account may do this"
+            )
+        return account
 
     # Step two: the one-time code, which turns the half session into a full one
     def code(self, token: str, code: str, client: Client, now: datetime) -> Attempt:

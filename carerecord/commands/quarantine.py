@@ -1,4 +1,8 @@
-"""`carerecord quarantine list|show|retry|link`: work what ingest could not store."""
+"""`carerecord quarantine list|show|retry|link`: work what ingest could not store.
+
+Each shows what senders sent (raw input, or reasons naming people and their ids), so each is
+run by a named operator (`--operator`, a system-admin account) and recorded in the audit log
+before anything is printed; stored text is printed as text, never as markup or escapes."""
 
 from __future__ import annotations
 
@@ -7,11 +11,14 @@ from typing import Any
 
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from carerecord import nhs_number
+from carerecord.commands.operator_sign_in import add_operator_option, record_use, signed_in_operator
 from carerecord.commands.options import add_db_option, open_store, settings_from
+from carerecord.commands.terminal import plain
 from carerecord.errors import UsageError
-from carerecord.ingest.retry import patient_local_id, retry
+from carerecord.ingest.retry import patient_id_of, patient_local_id, retry
 from carerecord.ingest.rules import RulesSource
 from carerecord.store import Store
 from carerecord.store.records import QuarantinedEntry
@@ -28,11 +35,13 @@ def register(sub: Any) -> None:
         "--status", default="open", choices=["open", "resolved", "all"], help="default: open"
     )
     listing.add_argument("--limit", type=int, default=100)
+    add_operator_option(listing)
     add_db_option(listing)
     listing.set_defaults(run=run_list)
 
     show = q_sub.add_parser("show", help="one item in full, with its raw input")
     show.add_argument("id", type=int)
+    add_operator_option(show)
     add_db_option(show)
     show.set_defaults(run=run_show)
 
@@ -41,6 +50,7 @@ def register(sub: Any) -> None:
     again.add_argument("--all", action="store_true", help="every open item (with filters)")
     again.add_argument("--reason", help="with --all: only this reason code")
     again.add_argument("--source", metavar="ODS", help="with --all: only from this source")
+    add_operator_option(again)
     add_db_option(again)
     again.set_defaults(run=run_retry)
 
@@ -51,21 +61,27 @@ def register(sub: Any) -> None:
     )
     link.add_argument("id", type=int)
     link.add_argument("--nhs-number", required=True)
+    add_operator_option(link)
     add_db_option(link)
     link.set_defaults(run=run_link)
 
 
 def run_list(args: argparse.Namespace, console: Console) -> int:
-    store = open_store(settings_from(args))
+    settings = settings_from(args)
+    store = open_store(settings)
     try:
+        operator = signed_in_operator(store, settings, args.operator, "quarantine list")
         status = None if args.status == "all" else args.status
         source = args.source.upper() if args.source else None
         found = store.quarantine_entries(status, args.reason, source, args.limit)
+        filters = {"status": args.status, "reason": args.reason, "source": source}
+        ids = [entry.id for entry in found]
+        record_use(store, operator, {**filters, "shown": len(ids), "quarantine_ids": ids[:1000]})
     finally:
         store.close()
     table = Table("ID", "Seen", "Times", "Source", "Format", "Reason", "Item", "Status")
     for entry in found:
-        table.add_row(
+        cells = (
             str(entry.id),
             f"{entry.last_seen_at:%Y-%m-%d %H:%M}",
             str(entry.times_seen),
@@ -75,15 +91,19 @@ def run_list(args: argparse.Namespace, console: Console) -> int:
             _item(entry),
             entry.status,
         )
+        table.add_row(*(Text(plain(cell)) for cell in cells))  # cells as text, never markup
     console.print(table)
-    console.print(f"{len(found)} item(s) shown", highlight=False)
+    _say(console, f"{len(found)} item(s) shown")
     return 0
 
 
 def run_show(args: argparse.Namespace, console: Console) -> int:
-    store = open_store(settings_from(args))
+    settings = settings_from(args)
+    store = open_store(settings)
     try:
+        operator = signed_in_operator(store, settings, args.operator, "quarantine show")
         entry = _entry(store, args.id)
+        record_use(store, operator, _about(entry), patient_id_of(store, entry))
     finally:
         store.close()
     for label, value in (
@@ -98,9 +118,9 @@ def run_show(args: argparse.Namespace, console: Console) -> int:
         ("reason", f"{entry.reason_code}: {entry.reason}"),
         ("item", _item(entry)),
     ):
-        console.print(f"[bold]{label}:[/] {value}", highlight=False)
-    console.print("[bold]raw input:[/]")
-    console.print(entry.raw.replace("\r", "\n"), markup=False, highlight=False, soft_wrap=True)
+        console.print(Text.assemble((f"{label}:", "bold"), " ", plain(str(value))))
+    console.print(Text("raw input:", style="bold"))
+    console.print(Text(plain(entry.raw.replace("\r", "\n"))), soft_wrap=True)
     return 0
 
 
@@ -112,6 +132,7 @@ def run_retry(args: argparse.Namespace, console: Console) -> int:
     settings = settings_from(args)
     store = open_store(settings)
     try:
+        operator = signed_in_operator(store, settings, args.operator, "quarantine retry")
         rules = RulesSource(store, settings).current()
         if args.all:
             source = args.source.upper() if args.source else None
@@ -120,12 +141,13 @@ def run_retry(args: argparse.Namespace, console: Console) -> int:
             entries = [_entry(store, entry_id) for entry_id in args.ids]
         resolved = 0
         for entry in entries:
+            record_use(store, operator, _about(entry), patient_id_of(store, entry))
             outcome = retry(store, rules, entry)
             resolved += outcome.resolved
-            console.print(f"#{entry.id}: {outcome.detail}", highlight=False)
+            _say(console, f"#{entry.id}: {outcome.detail}")
     finally:
         store.close()
-    console.print(f"{resolved} of {len(entries)} resolved", highlight=False)
+    _say(console, f"{resolved} of {len(entries)} resolved")
     return 0 if resolved == len(entries) else 1
 
 
@@ -136,21 +158,33 @@ def run_link(args: argparse.Namespace, console: Console) -> int:
     settings = settings_from(args)
     store = open_store(settings)
     try:
+        operator = signed_in_operator(store, settings, args.operator, "quarantine link")
         entry = _entry(store, args.id)
         local_id = patient_local_id(entry)
         if entry.source_ods is None or local_id is None:
             raise UsageError(f"#{entry.id} names no patient of a known source to link")
+        person = store.patient_id_for_nhs_number(number)
+        if person is None:
+            raise UsageError(f"carerecord holds nobody with NHS number {number}")
+        record_use(store, operator, {**_about(entry), "local_id": local_id}, person)
         if not store.link_patient(entry.source_ods, local_id, number):
             raise UsageError(f"carerecord holds nobody with NHS number {number}")
-        console.print(
-            f"linked {entry.source_ods} patient {local_id} to NHS number {number}",
-            highlight=False,
-        )
+        _say(console, f"linked {entry.source_ods} patient {local_id} to NHS number {number}")
         outcome = retry(store, RulesSource(store, settings).current(), entry)
     finally:
         store.close()
-    console.print(f"#{entry.id}: {outcome.detail}", highlight=False)
+    _say(console, f"#{entry.id}: {outcome.detail}")
     return 0 if outcome.resolved else 1
+
+
+def _about(entry: QuarantinedEntry) -> dict[str, object]:
+    """What the audit entry says of the quarantined item (never its content)."""
+    return {"quarantine_id": entry.id, "source": entry.source_ods, "reason_code": entry.reason_code}
+
+
+def _say(console: Console, line: str) -> None:
+    """A line that may quote stored text: printed as it is, never read as markup."""
+    console.print(Text(plain(line)))
 
 
 def _entry(store: Store, entry_id: int) -> QuarantinedEntry:

@@ -7,6 +7,8 @@ from dataclasses import dataclass
 
 import orjson
 
+from carerecord import nhs_number
+from carerecord.fhir.extract import identifier_value
 from carerecord.fhir.references import patient_reference
 from carerecord.ingest import hl7_intake
 from carerecord.ingest.fhir_json import prepare
@@ -52,6 +54,21 @@ def patient_local_id(entry: QuarantinedEntry) -> str | None:
         return value if isinstance(value, str) else None
     reference = patient_reference(resource)
     return reference.local_id if reference else None
+
+
+def patient_id_of(store: Store, entry: QuarantinedEntry) -> str | None:
+    """The person held in the record whom a quarantined item is about, when that is known:
+    through the source's link for the local id it names, or a Patient's own NHS number."""
+    local_id = patient_local_id(entry)
+    if entry.source_ods and local_id:
+        linked = store.patient_id_for_local_id(entry.source_ods, local_id)
+        if linked:
+            return linked
+    resource = _json(entry.raw) if entry.input_format != "hl7v2" else None
+    if resource is None or resource.get("resourceType") != "Patient":
+        return None
+    number = nhs_number.normalise(identifier_value(resource, nhs_number.SYSTEM) or "")
+    return store.patient_id_for_nhs_number(number) if nhs_number.is_valid(number) else None
 
 
 def _retry_resource(store: Store, rules: IntakeRules, entry: QuarantinedEntry) -> RetryOutcome:

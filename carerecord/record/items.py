@@ -23,6 +23,9 @@ class Provenance:
     recorded_at: datetime | None  # the clinical date the source gave the item
     last_updated_at_source: datetime | None
     received_at: datetime  # when carerecord received this version
+    # The user's last view of the record before this session, when this version arrived
+    # after it: the item is new to them. None when it is not (or nobody is counting).
+    new_since: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -48,12 +51,20 @@ class Item:
         return parsed
 
     @property
+    def new(self) -> bool:
+        """Received since the user last viewed the record (before this session)."""
+        return self.provenance.new_since is not None
+
+    @property
     def text(self) -> str | None:
         """What the item is, in the source's words."""
         return concept_text(self.resource)
 
 
-def item_from(row: StoredResource, registry: dict[str, Organisation]) -> Item:
+def item_from(
+    row: StoredResource, registry: dict[str, Organisation], seen_at: datetime | None = None
+) -> Item:
+    """`seen_at`: when the user last viewed the record before this session, if they have."""
     org = registry.get(row.source_ods)
     return Item(
         id=row.id,
@@ -71,6 +82,7 @@ def item_from(row: StoredResource, registry: dict[str, Organisation]) -> Item:
             recorded_at=row.clinical_date,
             last_updated_at_source=row.last_updated_at_source,
             received_at=row.received_at,
+            new_since=seen_at if seen_at is not None and row.received_at > seen_at else None,
         ),
     )
 

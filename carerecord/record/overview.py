@@ -195,6 +195,12 @@ def _address(patient: dict[str, Any]) -> tuple[str, ...]:
     return tuple(p for p in parts if isinstance(p, str) and p)
 
 
+def any_restricted(patient_bodies: Sequence[str]) -> bool:
+    """Whether any source marks the person restricted (their Patient resources as stored)."""
+    parsed = (orjson.loads(body) for body in patient_bodies)
+    return any(_is_restricted(patient) for patient in parsed if isinstance(patient, dict))
+
+
 def _is_restricted(patient: dict[str, Any]) -> bool:
     return any(
         isinstance(label, dict) and label.get("code") in ("R", "V")

@@ -50,6 +50,14 @@ class RecordView:
     sections: dict[str, SectionView]
     grant: Grant | None = None  # what the page was read under (for its notices)
     new_since: datetime | None = None  # items received after this are new to the user
+    first_view: bool = False  # the user has not opened this record before this session
+
+    def new_counts(self) -> dict[str, int]:
+        """How many items of each section read are new to the user (sections with any)."""
+        counts = {
+            name: sum(item.new for item in view.items) for name, view in self.sections.items()
+        }
+        return {name: count for name, count in counts.items() if count}
 
 
 _TYPE_ORDER = {org_type: i for i, org_type in enumerate(ORG_TYPES)}
@@ -60,13 +68,15 @@ def build_sections(
     rows: Sequence[StoredResource],
     tallies: Sequence[SectionTally],
     organisations: Sequence[Organisation],
+    seen_at: datetime | None = None,
 ) -> dict[str, SectionView]:
-    """Every requested section, newest items first, with each known source's standing."""
+    """Every requested section, newest items first, with each known source's standing; items
+    received after `seen_at` (the user's last view before this session) are marked new."""
     registry = {org.ods_code: org for org in organisations}
     by_section: dict[str, list[Item]] = {section: [] for section in sections}
     for row in rows:
         if row.section in by_section:
-            by_section[row.section].append(item_from(row, registry))
+            by_section[row.section].append(item_from(row, registry, seen_at))
     holders = sorted(
         {t.source_ods for t in tallies},
         key=lambda ods: (_TYPE_ORDER.get(_org_type(registry, ods), 99), ods),

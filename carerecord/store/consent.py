@@ -6,10 +6,32 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import Connection, Engine, and_, func, insert, not_, or_, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import (
+    CompoundSelect,
+    Connection,
+    Engine,
+    Integer,
+    String,
+    Text,
+    and_,
+    bindparam,
+    case,
+    exists,
+    func,
+    insert,
+    literal,
+    not_,
+    null,
+    or_,
+    select,
+    union_all,
+    update,
+)
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
+from carerecord.errors import AuditUnavailable
 from carerecord.store import audit
 from carerecord.store.account_records import (
     AuditRecord,
@@ -30,12 +52,100 @@ from carerecord.store.schema import (
     record_views,
     resources,
 )
+from carerecord.store.types import UTCDateTime
 from carerecord.store.upsert import insert_for
 
 _DECLARATION_COLUMNS = [access_declarations.c[n] for n in Declaration.__dataclass_fields__]
 _OBJECTION_COLUMNS = [objections.c[n] for n in ObjectionRow.__dataclass_fields__]
 _COPI_COLUMNS = [copi_periods.c[n] for n in CopiPeriod.__dataclass_fields__]
 _CONTACT_SECTIONS = ("encounters", "community")
+_EVIDENCE_KINDS = ("contact", "link", "patient", "referral", "team", "objection")
+# Where the Patient resources, ServiceRequests and CareTeams are kept (fhir.sections).
+_EVIDENCE_SECTIONS = ("demographics", "referrals", "care-team")
+
+
+def _evidence_query() -> CompoundSelect[str, str | None, datetime | None]:
+    """Everything the relationship evidence needs, as (kind, text, time) rows: the newest
+    contact at the organisation since the window opened, the sources linked to the person,
+    and the bodies of their Patient resources, open referrals and active care teams; and a
+    row saying so when an objection is in force."""
+    r = resources.c
+    patient_id = bindparam("patient_id", type_=String())
+    visible = and_(r.patient_id == patient_id, not_(r.hidden))
+    no_time = null().cast(UTCDateTime())  # PostgreSQL types a bare NULL as text
+    contact = select(
+        literal("contact", String()), null().cast(Text()), func.max(r.clinical_date)
+    ).where(
+        visible,
+        r.source_ods == bindparam("org_ods", type_=String()),
+        r.section.in_(_CONTACT_SECTIONS),
+        r.clinical_date >= bindparam("since", type_=UTCDateTime()),
+    )
+    links = (
+        select(literal("link", String()), patient_links.c.source_ods, no_time)
+        .where(patient_links.c.patient_id == patient_id)
+        .distinct()
+    )
+    kind = case(
+        (r.section == "demographics", "patient"),
+        (r.resource_type == "ServiceRequest", "referral"),
+        else_="team",
+    )
+    candidates = and_(visible, r.section.in_(_EVIDENCE_SECTIONS))  # an index range, not all rows
+    wanted = or_(
+        r.section == "demographics",
+        and_(r.resource_type == "ServiceRequest", r.status.in_(["active", "on-hold"])),
+        and_(r.resource_type == "CareTeam", r.status == "active"),
+    )
+    bodies = select(kind, r.body, no_time).where(candidates, wanted)
+    in_force = exists().where(
+        objections.c.patient_id == patient_id, objections.c.withdrawn_at.is_(None)
+    )
+    objection = select(literal("objection", String()), null().cast(Text()), no_time).where(in_force)
+    return union_all(contact, links, bodies, objection)
+
+
+_EVIDENCE = _evidence_query()
+_DECLARATIONS = select(*_DECLARATION_COLUMNS).where(
+    access_declarations.c.user_id == bindparam("user_id", type_=Integer()),
+    access_declarations.c.patient_id == bindparam("patient_id", type_=String()),
+    access_declarations.c.expires_at > bindparam("now", type_=UTCDateTime()),
+    or_(
+        access_declarations.c.session_hash.is_(None),
+        access_declarations.c.session_hash == bindparam("session_hash", type_=String()),
+    ),
+)
+
+
+def _evidence(
+    conn: Connection, patient_id: str, org_ods: str, since: datetime
+) -> tuple[RelationshipEvidence, bool]:
+    """The evidence, and whether an objection is in force: one statement (one round trip),
+    built once, for it is read on every record page."""
+    values = {"patient_id": patient_id, "org_ods": org_ods, "since": since}
+    found: dict[str, list[Any]] = {kind: [] for kind in _EVIDENCE_KINDS}
+    for kind, text, at in conn.execute(_EVIDENCE, values):
+        found[kind].append(at if kind == "contact" else text)
+    evidence = RelationshipEvidence(
+        patient_bodies=tuple(found["patient"]),
+        linked_sources=tuple(sorted(found["link"])),
+        last_contact_at=found["contact"][0] if found["contact"] else None,
+        referral_bodies=tuple(found["referral"]),
+        care_team_bodies=tuple(found["team"]),
+    )
+    return evidence, bool(found["objection"])
+
+
+def _declarations(
+    conn: Connection, user_id: int, patient_id: str, now: datetime, session_hash: str
+) -> list[Declaration]:
+    values = {
+        "user_id": user_id,
+        "patient_id": patient_id,
+        "now": now,
+        "session_hash": session_hash,
+    }
+    return [Declaration(*row) for row in conn.execute(_DECLARATIONS, values)]
 
 
 class ConsentStore:
@@ -44,8 +154,14 @@ class ConsentStore:
 
     # Audit
     def audit(self, record: AuditRecord, now: datetime) -> str:
-        with self._engine.begin() as conn:
-            return audit.append(conn, record, now)
+        """Appends one entry; AuditUnavailable when the database will not take it."""
+        try:
+            with self._engine.begin() as conn:
+                return audit.append(conn, record, now)
+        except SQLAlchemyError as error:
+            # the driver's own words only: SQLAlchemy's would quote the entry being written
+            cause = str(getattr(error, "orig", None) or type(error).__name__).splitlines()[0]
+            raise AuditUnavailable(f"the audit log could not be written: {cause}") from error
 
     # Declarations and overrides
     def declare(
@@ -82,15 +198,8 @@ class ConsentStore:
     ) -> list[Declaration]:
         """The user's declarations for this person still in force: relationships until they
         lapse; overrides only within the session that made them."""
-        d = access_declarations.c
-        query = select(*_DECLARATION_COLUMNS).where(
-            d.user_id == user_id,
-            d.patient_id == patient_id,
-            d.expires_at > now,
-            or_(d.session_hash.is_(None), d.session_hash == session_hash),
-        )
         with self._engine.connect() as conn:
-            return [Declaration(*row) for row in conn.execute(query)]
+            return _declarations(conn, user_id, patient_id, now, session_hash)
 
     # Objections
     def add_objection(self, objection: NewObjection, now: datetime, event: AuditRecord) -> bool:
@@ -263,42 +372,25 @@ class ConsentStore:
 
     # Relationship evidence
     def evidence(self, patient_id: str, org_ods: str, since: datetime) -> RelationshipEvidence:
-        r = resources.c
-        visible = and_(r.patient_id == patient_id, not_(r.hidden))
         with self._engine.connect() as conn:
-            patient_bodies = conn.execute(
-                select(r.body).where(visible, r.section == "demographics")
-            ).scalars()
-            linked = conn.execute(
-                select(patient_links.c.source_ods)
-                .where(patient_links.c.patient_id == patient_id)
-                .distinct()
-            ).scalars()
-            last_contact = conn.execute(
-                select(func.max(r.clinical_date)).where(
-                    visible,
-                    r.source_ods == org_ods,
-                    r.section.in_(_CONTACT_SECTIONS),
-                    r.clinical_date >= since,
-                )
-            ).scalar_one_or_none()
-            referrals = conn.execute(
-                select(r.body).where(
-                    visible,
-                    r.resource_type == "ServiceRequest",
-                    r.status.in_(["active", "on-hold"]),
-                )
-            ).scalars()
-            teams = conn.execute(
-                select(r.body).where(visible, r.resource_type == "CareTeam", r.status == "active")
-            ).scalars()
-            return RelationshipEvidence(
-                patient_bodies=tuple(patient_bodies),
-                linked_sources=tuple(sorted(linked)),
-                last_contact_at=last_contact,
-                referral_bodies=tuple(referrals),
-                care_team_bodies=tuple(teams),
-            )
+            return _evidence(conn, patient_id, org_ods, since)[0]
+
+    def access_facts(
+        self,
+        patient_id: str,
+        user_id: int,
+        org_ods: str,
+        since: datetime,
+        now: datetime,
+        session_hash: str,
+    ) -> tuple[RelationshipEvidence, list[Declaration], bool]:
+        """What the gate reads about one person for one user on every record page, in one
+        connection and two statements: the relationship evidence and whether an objection is
+        in force, then the user's declarations in force."""
+        with self._engine.connect() as conn:
+            evidence, objected = _evidence(conn, patient_id, org_ods, since)
+            declared = _declarations(conn, user_id, patient_id, now, session_hash)
+        return evidence, declared, objected
 
     # New since the last view
     def note_view(

@@ -8,7 +8,7 @@ from datetime import date
 from sqlalchemy import Connection, func, not_, select
 
 from carerecord.store.records import SectionTally, StoredResource
-from carerecord.store.schema import metadata, patient_search, patients, resources
+from carerecord.store.schema import metadata, patient_links, patient_search, patients, resources
 
 _STORED_COLUMNS = [resources.c[name] for name in StoredResource.__dataclass_fields__]
 
@@ -16,6 +16,13 @@ _STORED_COLUMNS = [resources.c[name] for name in StoredResource.__dataclass_fiel
 def patient_id_for_nhs_number(conn: Connection, nhs_number: str) -> str | None:
     return conn.execute(
         select(patients.c.id).where(patients.c.nhs_number == nhs_number)
+    ).scalar_one_or_none()
+
+
+def patient_id_for_local_id(conn: Connection, source_ods: str, local_id: str) -> str | None:
+    links = patient_links.c
+    return conn.execute(
+        select(links.patient_id).where(links.source_ods == source_ods, links.local_id == local_id)
     ).scalar_one_or_none()
 
 

@@ -149,6 +149,11 @@ class Store:
         with self.engine.connect() as conn:
             return reads.patient_id_for_nhs_number(conn, nhs_number)
 
+    def patient_id_for_local_id(self, source_ods: str, local_id: str) -> str | None:
+        """The person a source's own patient id is linked to, if it is."""
+        with self.engine.connect() as conn:
+            return reads.patient_id_for_local_id(conn, source_ods, local_id)
+
     def find_by_details(
         self, family: str, birth_date: date, postcode: str | None, limit: int
     ) -> list[str]:

@@ -11,6 +11,7 @@ from carerecord.record.sections import RecordView
 from carerecord.web.access_notice import access_notices
 from carerecord.web.banner import banner
 from carerecord.web.formatting import local
+from carerecord.web.new_since import new_since
 
 
 def record_page(record: RecordView, patient_id: str, current: str, now: datetime) -> dict[str, Any]:
@@ -21,6 +22,7 @@ def record_page(record: RecordView, patient_id: str, current: str, now: datetime
         "current": current,
         "section_links": section_links(),
         "access_notices": access_notices(record.grant, now),
+        "new_since": new_since(record),
     }
 
 

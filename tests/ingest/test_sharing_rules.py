@@ -3,6 +3,7 @@ until the setting changes, then a retry stores it."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -11,6 +12,7 @@ from carerecord.cli import EXIT_OK, main
 from carerecord.ingest.pipeline import ingest_paths
 from carerecord.store import Store
 from tests.factories import make_condition, make_org, make_patient, register, write_ndjson
+from tests.support.staff import PASSWORD, add_staff
 
 ORG = ["org", "add", "F83004", "--name", "Camden Road Surgery", "--type", "gp"]
 REGION = ["--region", "North Central London"]
@@ -46,15 +48,22 @@ def test_the_patient_is_accepted_whatever_the_sections(store: Store, tmp_path: P
 
 
 def test_after_the_section_is_added_a_retry_stores_the_item(
-    gp_store: Store, db_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    gp_store: Store,
+    db_url: str,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     path = write_ndjson(tmp_path / "gp.ndjson", make_patient(), make_condition(resource_id="c1"))
     ingest_paths(gp_store, [path])
     [entry] = gp_store.quarantine_entries()
+    add_staff(gp_store, "ops", "F83004", "system-admin", None, datetime.now(UTC), networks=[])
+    monkeypatch.setenv("CARERECORD_PASSWORD", PASSWORD)
 
     sections = ["--sections", "demographics,medications,problems"]
     assert main([*ORG, *REGION, *sections, "--db", db_url]) == EXIT_OK
-    assert main(["quarantine", "retry", str(entry.id), "--db", db_url]) == EXIT_OK
+    retry = ["quarantine", "retry", str(entry.id), "--operator", "ops", "--db", db_url]
+    assert main(retry) == EXIT_OK
 
     assert f"#{entry.id}: retried: stored" in capsys.readouterr().out
     assert gp_store.quarantine_entries() == []

@@ -31,6 +31,7 @@ class ProvenanceText:
     source_type: str  # in words
     recorded: str  # the item's own date
     updated: str  # when the source last updated it
+    new_since: str = ""  # when the user last viewed the record, if this arrived since
 
 
 @dataclass(frozen=True)
@@ -48,6 +49,7 @@ def provenance(item: Item) -> ProvenanceText:
         source_type=ORG_TYPES.get(p.org_type, formatting.NOT_KNOWN),
         recorded=formatting.day(p.recorded_at),
         updated=formatting.day_time(p.last_updated_at_source or p.received_at),
+        new_since=formatting.day_time(p.new_since) if p.new_since else "",
     )
 
 
