@@ -59,6 +59,8 @@ _DECLARATION_COLUMNS = [access_declarations.c[n] for n in Declaration.__dataclas
 _OBJECTION_COLUMNS = [objections.c[n] for n in ObjectionRow.__dataclass_fields__]
 _COPI_COLUMNS = [copi_periods.c[n] for n in CopiPeriod.__dataclass_fields__]
 _CONTACT_SECTIONS = ("encounters", "community")
+# Contacts that did not happen are no evidence of care.
+_NOT_CONTACT = ("cancelled", "entered-in-error", "noshow")
 _EVIDENCE_KINDS = ("contact", "link", "patient", "referral", "team", "objection")
 # Where the Patient resources, ServiceRequests and CareTeams are kept (fhir.sections).
 _EVIDENCE_SECTIONS = ("demographics", "referrals", "care-team")
@@ -80,6 +82,8 @@ def _evidence_query() -> CompoundSelect[str, str | None, datetime | None]:
         r.source_ods == bindparam("org_ods", type_=String()),
         r.section.in_(_CONTACT_SECTIONS),
         r.clinical_date >= bindparam("since", type_=UTCDateTime()),
+        r.clinical_date <= bindparam("until", type_=UTCDateTime()),
+        or_(r.status.is_(None), r.status.not_in(_NOT_CONTACT)),
     )
     links = (
         select(literal("link", String()), patient_links.c.source_ods, no_time)
@@ -106,23 +110,28 @@ def _evidence_query() -> CompoundSelect[str, str | None, datetime | None]:
 
 
 _EVIDENCE = _evidence_query()
-_DECLARATIONS = select(*_DECLARATION_COLUMNS).where(
-    access_declarations.c.user_id == bindparam("user_id", type_=Integer()),
-    access_declarations.c.patient_id == bindparam("patient_id", type_=String()),
-    access_declarations.c.expires_at > bindparam("now", type_=UTCDateTime()),
-    or_(
-        access_declarations.c.session_hash.is_(None),
-        access_declarations.c.session_hash == bindparam("session_hash", type_=String()),
-    ),
-)
+_DECLARATIONS = (
+    select(*_DECLARATION_COLUMNS)
+    .where(
+        access_declarations.c.user_id == bindparam("user_id", type_=Integer()),
+        access_declarations.c.patient_id == bindparam("patient_id", type_=String()),
+        access_declarations.c.expires_at > bindparam("now", type_=UTCDateTime()),
+        or_(
+            access_declarations.c.session_hash.is_(None),
+            access_declarations.c.session_hash == bindparam("session_hash", type_=String()),
+        ),
+    )
+    .order_by(access_declarations.c.started_at, access_declarations.c.id)
+)  # the latest last
 
 
 def _evidence(
-    conn: Connection, patient_id: str, org_ods: str, since: datetime
+    conn: Connection, patient_id: str, org_ods: str, since: datetime, until: datetime
 ) -> tuple[RelationshipEvidence, bool]:
     """The evidence, and whether an objection is in force: one statement (one round trip),
-    built once, for it is read on every record page."""
-    values = {"patient_id": patient_id, "org_ods": org_ods, "since": since}
+    built once, for it is read on every record page. Contacts count from `since` to `until`
+    (a booked appointment counts, one years ahead does not)."""
+    values = {"patient_id": patient_id, "org_ods": org_ods, "since": since, "until": until}
     found: dict[str, list[Any]] = {kind: [] for kind in _EVIDENCE_KINDS}
     for kind, text, at in conn.execute(_EVIDENCE, values):
         found[kind].append(at if kind == "contact" else text)
@@ -371,9 +380,13 @@ class ConsentStore:
             return [CopiPeriod(*row) for row in conn.execute(query)]
 
     # Relationship evidence
-    def evidence(self, patient_id: str, org_ods: str, since: datetime) -> RelationshipEvidence:
+    def evidence(
+        self, patient_id: str, org_ods: str, since: datetime, until: datetime | None = None
+    ) -> RelationshipEvidence:
+        """`until` defaults to as far ahead of now as `since` is behind."""
+        until = until or _mirror(since)
         with self._engine.connect() as conn:
-            return _evidence(conn, patient_id, org_ods, since)[0]
+            return _evidence(conn, patient_id, org_ods, since, until)[0]
 
     def access_facts(
         self,
@@ -388,7 +401,7 @@ class ConsentStore:
         connection and two statements: the relationship evidence and whether an objection is
         in force, then the user's declarations in force."""
         with self._engine.connect() as conn:
-            evidence, objected = _evidence(conn, patient_id, org_ods, since)
+            evidence, objected = _evidence(conn, patient_id, org_ods, since, now + (now - since))
             declared = _declarations(conn, user_id, patient_id, now, session_hash)
         return evidence, declared, objected
 
@@ -461,3 +474,8 @@ def _imported(row: ImportedObjection, patient_id: str) -> dict[str, object]:
         "checked_by": row.checked_by,
         "external_ref": row.external_ref,
     }
+
+
+def _mirror(since: datetime) -> datetime:
+    now = datetime.now(since.tzinfo)
+    return now + (now - since)

@@ -176,3 +176,26 @@ def test_an_objection_counts_until_it_is_withdrawn(store: Store, person: str) ->
     assert store.consent.access_facts(person, 1, "RV3", SINCE, now, "s")[2] is True
     assert store.consent.withdraw_objection(held.id, "tests", "changed their mind", now, EVENT)
     assert store.consent.access_facts(person, 1, "RV3", SINCE, now, "s")[2] is False
+
+
+def test_a_cancelled_contact_or_one_far_ahead_is_no_evidence(store: Store, tmp_path: Path) -> None:
+    register(store, make_org("F83004", "gp"), make_org("RAL01", "acute"))
+    hospital = write_ndjson(
+        tmp_path / "ral.ndjson",
+        make_patient("h1", source="RAL01", gp_ods=None),
+        encounter("e-cancelled", "RAL01", "2026-09-15T09:00:00+00:00", status="cancelled"),
+        encounter("e-far-ahead", "RAL01", "2029-09-15T09:00:00+00:00", status="planned"),
+    )
+    ingest_paths(store, [hospital])
+    person = store.patient_id_for_nhs_number("9434765919") or ""
+    until = datetime(2027, 6, 1, tzinfo=UTC)
+
+    assert store.consent.evidence(person, "RAL01", SINCE, until).last_contact_at is None
+    soon = write_ndjson(
+        tmp_path / "soon.ndjson",
+        encounter("e-booked", "RAL01", "2027-01-15T09:00:00+00:00", status="planned"),
+    )
+    ingest_paths(store, [soon])
+    assert store.consent.evidence(person, "RAL01", SINCE, until).last_contact_at == datetime(
+        2027, 1, 15, 9, 0, tzinfo=UTC
+    )
