@@ -44,7 +44,8 @@ def create_app(settings: Settings, store: Store, rules: RulesSource | None = Non
     )
 
     # Organisations, networks and COPI periods are re-read every few seconds, not per request.
-    registry = AccessRegistry(store)
+    registry = AccessRegistry(store, settings.access_cache_seconds)
+    app.state.copi_in_force = registry.copi_in_force
 
     # Pages receive a factory, never the store: every read goes through RecordAccess.
     def open_record(actor: Actor | User, now: datetime, client_address: str) -> RecordAccess:

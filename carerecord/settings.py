@@ -63,6 +63,12 @@ class Settings:
         "TOML file of access rules (roles, their sections and overrides, national RBAC codes, "
         "time limits); empty means the rules.toml kept in the package.",
     )
+    access_cache_seconds: int = _setting(
+        5,
+        "Organisations' rollout status and networks, and national-emergency periods, are read "
+        "again after this many seconds (a change takes effect within it); 0 reads them on "
+        "every request.",
+    )
     trusted_proxies: str = _setting(
         "",
         "Comma-separated addresses of reverse proxies whose X-Forwarded-For is believed for "

@@ -40,11 +40,13 @@ def access_notices(grant: Grant | None, now: datetime) -> list[str]:
             "does not apply to direct care while it lasts."
         )
     elif grant.copi:
-        notices.append(
-            "A national emergency period is in force: objections to sharing do not apply to "
-            "direct care."
-        )
+        notices.append(COPI_IN_FORCE)
     return notices
+
+
+COPI_IN_FORCE = (
+    "A national emergency period is in force: objections to sharing do not apply to direct care."
+)
 
 
 def when(moment: datetime, now: datetime) -> str:

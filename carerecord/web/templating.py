@@ -20,6 +20,7 @@ from jinja2 import (
 )
 
 from carerecord.web import formatting
+from carerecord.web.access_notice import COPI_IN_FORCE
 
 TEMPLATES = Path(__file__).parent / "templates"
 SERVICE_NAME = "carerecord"
@@ -54,6 +55,11 @@ def environment() -> Environment:
     return env
 
 
+def _copi(request: Request) -> bool:
+    in_force = getattr(request.app.state, "copi_in_force", None)
+    return bool(in_force and in_force(request.app.state.web_clock()))
+
+
 def render(
     request: Request, template: str, context: Mapping[str, Any], status_code: int = 200
 ) -> HTMLResponse:
@@ -62,6 +68,8 @@ def render(
     chrome: PageChrome = request.app.state.web_chrome
     user = getattr(request.state, "user", None)
     role_title = request.app.state.access_rules.for_role(user.role).title if user else ""
+    if user and "access_notices" not in context and _copi(request):
+        context = {**context, "access_notices": [COPI_IN_FORCE]}  # every page says so
     html = env.get_template(template).render(
         chrome=chrome, **{"user": user, "role_title": role_title, **context}
     )

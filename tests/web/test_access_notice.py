@@ -110,7 +110,8 @@ def app(store: Store, tmp_path: Path) -> FastAPI:
     seed(store, tmp_path)
     add_staff(store, GP, "F83004", "clinician", NOW - timedelta(days=30), NOW)
     add_staff(store, WARD, "RAL01", "clinician", NOW - timedelta(days=30), NOW)
-    app = create_app(Settings(db="unused://"), store)
+    # A national-emergency period declared mid-test takes effect on the next request.
+    app = create_app(Settings(db="unused://", access_cache_seconds=0), store)
     app.state.web_clock = lambda: NOW
     return app
 
@@ -195,3 +196,19 @@ def test_a_national_emergency_is_noted_and_sets_an_objection_aside(
         "care while it lasts."
     )
     assert other == f"Information: {COPI}: objections to sharing do not apply to direct care."
+
+
+def test_a_national_emergency_is_noted_on_pages_outside_a_record_too(
+    app: FastAPI, store: Store
+) -> None:
+    event = AuditRecord("dsc", "test", "success", {})
+    with StaffClient(app, store, GP, NOW) as gp:
+        assert 'data-testid="access-notice"' not in gp.get("/").text
+        store.consent.declare_copi(
+            NOW - timedelta(days=1), NOW + timedelta(days=30), "pandemic", "dsc", NOW, event
+        )
+        search = gp.get("/").text
+
+    assert (
+        notice(search) == f"Information: {COPI}: objections to sharing do not apply to direct care."
+    )
