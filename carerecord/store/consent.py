@@ -222,27 +222,6 @@ class ConsentStore:
             return False
         return True
 
-    def add_objections(
-        self, rows: Sequence[NewObjection], now: datetime, event: AuditRecord
-    ) -> int:
-        """Adds many in one transaction (all or none), skipping external refs already held;
-        how many were added."""
-        with self._engine.begin() as conn:
-            refs = [r.external_ref for r in rows if r.external_ref]
-            held = set()
-            if refs:
-                query = select(objections.c.external_ref).where(objections.c.external_ref.in_(refs))
-                held = set(conn.execute(query).scalars())
-            new = [r for r in rows if r.external_ref not in held]
-            for row in new:
-                conn.execute(
-                    insert(objections).values(
-                        **{**row.__dict__, "recorded_at": row.recorded_at or now}
-                    )
-                )
-            audit.append(conn, event, now)
-            return len(new)
-
     def withdraw_objection(
         self,
         objection_id: int,
@@ -328,18 +307,6 @@ class ConsentStore:
                 found.update({row[0]: row[1] for row in conn.execute(query)})
         return found
 
-    def patient_ids_for_nhs_numbers(self, numbers: Sequence[str]) -> dict[str, str]:
-        found: dict[str, str] = {}
-        with self._engine.connect() as conn:
-            for start in range(0, len(numbers), 500):
-                chunk = list(numbers[start : start + 500])
-                query = select(patients.c.nhs_number, patients.c.id).where(
-                    patients.c.nhs_number.in_(chunk)
-                )
-                found.update({row[0]: row[1] for row in conn.execute(query)})
-        return found
-
-    # National-emergency periods
     def declare_copi(
         self,
         starts_at: datetime,
