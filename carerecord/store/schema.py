@@ -166,6 +166,25 @@ hl7_messages = Table(
     Column("received_at", UTCDateTime(), nullable=False),
     Column("ack_code", String(2), nullable=False),
     Column("ack", Text, nullable=False),
+    # SHA-256 of the message as received: a re-send must match it to be answered again.
+    Column("content_hash", String(64), nullable=True),
+    Column("peer", String(300), nullable=True),  # who sent it: certificate or address
+)
+
+# Which network peers may send HL7 v2, and as which organisations (MSH-4): a client
+# certificate (its SHA-256 fingerprint) or, where plain TCP is allowed, a source address range.
+hl7_senders = Table(
+    "hl7_senders",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("ods_code", String(12), ForeignKey("organisations.ods_code"), nullable=False),
+    Column("kind", String(12), nullable=False),  # certificate, address
+    Column("credential", String(100), nullable=False),  # fingerprint (hex) or CIDR
+    Column("subject", String(400), nullable=False),  # certificate subject, for people to read
+    Column("added_at", UTCDateTime(), nullable=False),
+    Column("added_by", String(100), nullable=False),
+    Column("revoked_at", UTCDateTime(), nullable=True),
+    UniqueConstraint("kind", "credential", "ods_code"),
 )
 
 # Legally restricted items refused at ingest: which ones (so what refers to them is refused
