@@ -46,6 +46,19 @@ def prepare(
     resource_type = resource.get("resourceType")
     if not isinstance(resource_type, str) or not resource_type:
         return _reject(item, source, "malformed", "no resourceType: not a FHIR resource")
+    # Before anything else is judged: a restricted resource that is also wrong in some other
+    # way must still never reach the quarantine, where people read it.
+    codes = tuple(sorted(set(extract.all_codes(resource))))
+    # A Patient is never excluded: every other record of the person would become unjoinable.
+    category = None if resource_type == "Patient" else rules.exclusions.match(codes)
+    if category is not None:
+        return ExcludedItem(
+            (source or "")[:12],
+            resource_type[:40],
+            _excluded_id(resource, item),
+            category,
+            cited_resources(resource, item.bundle_refs),
+        )
     if "\\u0000" in item.raw and _holds_nul(resource):
         return _reject(item, source, "malformed", "contains a NUL character, which FHIR forbids")
     reason = non_r4_reason(resource, item.raw or None)
@@ -72,12 +85,7 @@ def prepare(
             f"{source} is not configured to share {SECTION_TITLES.get(section, section)} "
             f"({resource_type}); its sections are: {', '.join(sender.sections) or 'none'}",
         )
-    codes = tuple(sorted(set(extract.all_codes(resource))))
     cited = cited_resources(resource, item.bundle_refs)
-    # A Patient is never excluded: every other record of the person would become unjoinable.
-    category = None if resource_type == "Patient" else rules.exclusions.match(codes)
-    if category is not None:
-        return ExcludedItem(source, resource_type, resource_id, category, cited)
     return _incoming(item, resource, source, resource_type, resource_id, section, codes, cited)
 
 
@@ -138,6 +146,15 @@ def _resource_id(resource: dict[str, Any], item: RawItem) -> str | None:
     if value is None and item.full_url and item.bundle_refs and item.full_url in item.bundle_refs:
         value = item.bundle_refs[item.full_url][1]
     return value if isinstance(value, str) and is_fhir_id(value) else None
+
+
+def _excluded_id(resource: dict[str, Any], item: RawItem) -> str:
+    """The key an excluded resource is recorded under, even when its id is unusable."""
+    found = _resource_id(resource, item)
+    if found is not None:
+        return found
+    value = resource.get("id")
+    return value[:64] if isinstance(value, str) else ""
 
 
 def _local(local_id: str | None, bundle_refs: dict[str, tuple[str, str]] | None) -> str | None:

@@ -13,21 +13,15 @@ from typing import Any
 
 import orjson
 
-from carerecord.ingest.fhir_json import prepare
+from carerecord.ingest.exclusions import ExclusionList
 from carerecord.ingest.hl7v2 import Header, HL7Error, ack, map_message, normalise, parse_header
+from carerecord.ingest.hl7v2.restricted import without_restricted
+from carerecord.ingest.intake import Admitted, Checked, Delivery, admit, check, keep, reasons_of
 from carerecord.ingest.reader import RawItem
 from carerecord.ingest.rules import IntakeRules
 from carerecord.store import Store
-from carerecord.store.records import (
-    ExcludedItem,
-    IncomingResource,
-    Merge,
-    QuarantineItem,
-    Submission,
-    WriteCounts,
-)
+from carerecord.store.records import Merge, QuarantineItem, WriteCounts
 from carerecord.store.units import MessageKey, WriteUnit
-from carerecord.store.writes import SubmissionRefused
 
 
 @dataclass
@@ -49,7 +43,9 @@ def screen(
     try:
         header = parse_header(text)
     except HL7Error as error:
-        store.quarantine([_quarantined(text, None, location, "malformed", error.text)])
+        store.quarantine(
+            [_quarantined(text, None, location, "malformed", error.text, rules.exclusions)]
+        )
         counts = WriteCounts(quarantined=1, quarantine_reasons={"malformed": 1})
         return MessageResult("AR", ack(None, "AR", [error]), counts, problem=error.text)
     if sender_of(header) not in rules.organisations:
@@ -59,7 +55,16 @@ def screen(
             location="MSH^1^4",
         )
         store.quarantine(
-            [_quarantined(text, sender_of(header), location, "unknown-source", unknown.text)]
+            [
+                _quarantined(
+                    text,
+                    sender_of(header),
+                    location,
+                    "unknown-source",
+                    unknown.text,
+                    rules.exclusions,
+                )
+            ]
         )
         counts = WriteCounts(quarantined=1, quarantine_reasons={"unknown-source": 1})
         return MessageResult("AR", ack(header, "AR", [unknown]), counts, problem=unknown.text)
@@ -68,19 +73,38 @@ def screen(
 
 @dataclass
 class PreparedMessage:
-    """A message mapped and checked, ready to write: its submission and the keys it touches."""
+    """A message mapped and checked, ready to admit: its items and merges, and the keys it
+    touches."""
 
     header: Header
     text: str
     location: str
-    submission: Submission
+    checked: Checked
+    merges: list[Merge] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)  # what of it was left out, and why
+    exclusions: ExclusionList = field(default_factory=ExclusionList)
 
     @property
     def keys(self) -> set[tuple[str, str, str]]:
-        return {r.key for r in self.submission.resources} | {
-            e.key for e in self.submission.excluded
-        }
+        return self.checked.keys
+
+    def delivery(self, kept: bool = True) -> Delivery:
+        """The message as one whole delivery; refused, it is kept as one quarantine entry (the
+        message without its restricted segments) unless `kept` is False."""
+        return Delivery(
+            self.checked,
+            merges=self.merges,
+            whole=True,
+            kept_as=self._kept_as if kept else None,
+        )
+
+    def _kept_as(self, why: Sequence[QuarantineItem]) -> list[QuarantineItem]:
+        source = sender_of(self.header)
+        return [
+            _quarantined(
+                self.text, source, self.location, why[0].reason_code, reasons_of(why), self
+            )
+        ]
 
 
 Lookup = Callable[[str, str, str], dict[str, Any] | None]  # (source, type, id) → current body
@@ -89,25 +113,19 @@ Lookup = Callable[[str, str, str], dict[str, Any] | None]  # (source, type, id) 
 def apply(
     unit: WriteUnit, rules: IntakeRules, text: str, header: Header, location: str
 ) -> MessageResult:
-    """Maps and writes one parsed message inside the caller's unit of work."""
+    """Maps and admits one parsed message inside the caller's unit of work."""
     prepared = prepare_message(unit.current, rules, text, header, location)
     if isinstance(prepared, MessageResult):
-        unit.quarantine(prepared.counts.rejections)
+        keep(unit, prepared.counts.rejections)
         return prepared
-    try:
-        counts = unit.write(prepared.submission)
-    except SubmissionRefused as refused:
-        failed = refuse(prepared, refused.rejected)
-        unit.quarantine(failed.counts.rejections)
-        return failed
-    return answer(prepared, counts)
+    return result(prepared, admit(unit, prepared.delivery()))
 
 
 def prepare_message(
     current: Lookup, rules: IntakeRules, text: str, header: Header, location: str
 ) -> PreparedMessage | MessageResult:
-    """The message's submission, or (when it cannot be used) the answer, with the message to
-    quarantine in its counts' rejections. Nothing is written here."""
+    """The message checked, or (when it cannot be mapped at all) the answer, with the message
+    to quarantine in its counts' rejections. Nothing is written here."""
     source = sender_of(header)
     try:
         mapped = map_message(text, lambda kind, key: current(source, kind, key))
@@ -115,49 +133,45 @@ def prepare_message(
         reason = "unsupported-message" if error.reject else "unusable-message"
         code = "AR" if error.reject else "AE"
         counts = WriteCounts(quarantined=1, quarantine_reasons={reason: 1})
-        counts.rejections = [_quarantined(text, source, location, reason, error.text)]
+        counts.rejections = [
+            _quarantined(text, source, location, reason, error.text, rules.exclusions)
+        ]
         return MessageResult(code, ack(header, code, [error]), counts, problem=error.text)
 
-    incoming: list[IncomingResource] = []
-    excluded: list[ExcludedItem] = []
-    problems: list[QuarantineItem] = []
     resources = ([mapped.patient] if mapped.patient else []) + mapped.resources
-    for index, resource in enumerate(resources):
-        item = RawItem(
-            f"{location} resource {index + 1}", orjson.dumps(resource).decode(), resource
-        )
-        checked = prepare(item, source, rules)
-        if isinstance(checked, QuarantineItem):
-            problems.append(checked)
-        elif isinstance(checked, ExcludedItem):
-            excluded.append(checked)
-        else:
-            incoming.append(checked)
+    checked = check(
+        (
+            RawItem(f"{location} resource {index + 1}", orjson.dumps(r).decode(), r)
+            for index, r in enumerate(resources)
+        ),
+        source,
+        rules,
+    )
     merges = (
         [Merge(source, mapped.merge.prior_local_id, mapped.merge.surviving_local_id)]
         if mapped.merge
         else []
     )
-    prepared = PreparedMessage(
-        header,
-        text,
-        location,
-        Submission(incoming, excluded=excluded, merges=merges),
-        mapped.warnings,
+    return PreparedMessage(
+        header, text, location, checked, merges, mapped.warnings, rules.exclusions
     )
-    return refuse(prepared, problems) if problems else prepared
 
 
-def refuse(prepared: PreparedMessage, problems: Sequence[QuarantineItem]) -> MessageResult:
-    """AE: the whole message goes to the quarantine (in the counts' rejections) with why."""
-    header, source = prepared.header, sender_of(prepared.header)
-    reason = "; ".join(dict.fromkeys(p.reason for p in problems))
-    counts = WriteCounts(quarantined=1, quarantine_reasons={problems[0].reason_code: 1})
-    counts.rejections = [
-        _quarantined(prepared.text, source, prepared.location, problems[0].reason_code, reason)
-    ]
+def result(prepared: PreparedMessage, admitted: Admitted) -> MessageResult:
+    """The answer to a message once admitted: AA, or AE saying what was left out or why none
+    of it was stored."""
+    if admitted.stored:
+        return answer(prepared, admitted.counts)
+    return refuse(prepared, admitted.refused, admitted.counts)
+
+
+def refuse(
+    prepared: PreparedMessage, problems: Sequence[QuarantineItem], counts: WriteCounts
+) -> MessageResult:
+    """AE: none of the message was stored (it waits in the quarantine), and why."""
+    reason = reasons_of(problems)
     errors = [HL7Error(p.reason, code="207", reject=False) for p in problems]
-    return MessageResult("AE", ack(header, "AE", errors), counts, problem=reason)
+    return MessageResult("AE", ack(prepared.header, "AE", errors), counts, problem=reason)
 
 
 def message_key(header: Header) -> MessageKey:
@@ -190,14 +204,26 @@ def answer(prepared: PreparedMessage, counts: WriteCounts) -> MessageResult:
 
 
 def _quarantined(
-    text: str, source: str | None, location: str, reason_code: str, reason: str
+    text: str,
+    source: str | None,
+    location: str,
+    reason_code: str,
+    reason: str,
+    exclusions: ExclusionList | PreparedMessage,
 ) -> QuarantineItem:
+    """The message as it will be kept: restricted segments are taken out first, whatever else
+    is wrong with it."""
+    if isinstance(exclusions, PreparedMessage):
+        exclusions = exclusions.exclusions
+    kept, removed = without_restricted(text, exclusions)
+    if removed:
+        reason = f"{reason} ({removed} legally restricted segment(s) removed before keeping it)"
     return QuarantineItem(
         input_format="hl7v2",
         location=location,
         reason_code=reason_code,
         reason=reason,
-        raw=text,
+        raw=kept,
         source_ods=source,
     )
 

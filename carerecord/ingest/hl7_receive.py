@@ -16,11 +16,10 @@ from collections.abc import Sequence
 from carerecord.ingest import hl7_intake
 from carerecord.ingest.hl7_intake import MessageResult, PreparedMessage
 from carerecord.ingest.hl7v2 import Header
+from carerecord.ingest.intake import Checked, Delivery, admit, keep
 from carerecord.ingest.rules import IntakeRules
 from carerecord.store import Store
-from carerecord.store.records import Submission
 from carerecord.store.units import MessageGroup, MessageKey
-from carerecord.store.writes import SubmissionRefused
 
 
 def receive(store: Store, rules: IntakeRules, raw: bytes | str, location: str) -> MessageResult:
@@ -92,14 +91,17 @@ def _apply(
     for key, text, header, location in messages:
         prepared = hl7_intake.prepare_message(current, rules, text, header, location)
         if isinstance(prepared, MessageResult):
-            group.quarantine(prepared.counts.rejections)
+            keep(group, prepared.counts.rejections)
             answers[key] = prepared
             continue
-        if prepared.keys & pending or prepared.submission.merges:
+        if prepared.checked.refused:  # refused already: nothing of it joins the batch
+            answers.update(_alone(group, key, prepared))
+            continue
+        if prepared.keys & pending or prepared.merges:
             flush()  # one version per resource per write; merges move data, so go alone
         batch.append((key, prepared))
         pending.update(prepared.keys)
-        if prepared.submission.merges:
+        if prepared.merges:
             flush()
     flush()
     return answers
@@ -111,30 +113,26 @@ def _write(
     """One write for the batch; if any message in it cannot be stored, each goes alone."""
     if not batch:
         return {}
-    combined = Submission(
-        resources=[r for _, p in batch for r in p.submission.resources],
-        excluded=[e for _, p in batch for e in p.submission.excluded],
-        merges=[m for _, p in batch for m in p.submission.merges],
+    if len(batch) == 1:
+        return _alone(group, *batch[0])
+    together = Delivery(
+        Checked(
+            resources=[r for _, p in batch for r in p.checked.resources],
+            excluded=[e for _, p in batch for e in p.checked.excluded],
+        ),
+        merges=[m for _, p in batch for m in p.merges],
+        whole=True,  # and kept by no one: refused, the batch is split
     )
-    try:
-        counts = group.write(combined)
-    except SubmissionRefused:
-        if len(batch) == 1:
-            return _alone(group, *batch[0])
-        answers: dict[MessageKey, MessageResult] = {}
-        for key, prepared in batch:
-            answers.update(_alone(group, key, prepared))
-        return answers
-    return {key: hl7_intake.answer(p, counts) for key, p in batch}
+    admitted = admit(group, together)
+    if admitted.stored:
+        return {key: hl7_intake.answer(p, admitted.counts) for key, p in batch}
+    answers: dict[MessageKey, MessageResult] = {}
+    for key, prepared in batch:
+        answers.update(_alone(group, key, prepared))
+    return answers
 
 
 def _alone(
     group: MessageGroup, key: MessageKey, prepared: PreparedMessage
 ) -> dict[MessageKey, MessageResult]:
-    try:
-        counts = group.write(prepared.submission)
-    except SubmissionRefused as refused:
-        failed = hl7_intake.refuse(prepared, refused.rejected)
-        group.quarantine(failed.counts.rejections)
-        return {key: failed}
-    return {key: hl7_intake.answer(prepared, counts)}
+    return {key: hl7_intake.result(prepared, admit(group, prepared.delivery()))}

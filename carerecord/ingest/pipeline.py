@@ -13,18 +13,12 @@ from pathlib import Path
 from carerecord.errors import UnsupportedFormat
 from carerecord.ingest import hl7_receive
 from carerecord.ingest.exclusions import ExclusionList
-from carerecord.ingest.fhir_json import prepare
 from carerecord.ingest.hl7v2 import normalise, split_messages
+from carerecord.ingest.intake import Checked, Delivery, Prepared, check_one, take
 from carerecord.ingest.reader import detect_format, read_items
 from carerecord.ingest.rules import IntakeRules
 from carerecord.store import Store
-from carerecord.store.records import (
-    ExcludedItem,
-    IncomingResource,
-    QuarantineItem,
-    Submission,
-    WriteCounts,
-)
+from carerecord.store.records import IncomingResource, WriteCounts
 
 Progress = Callable[[int], None]  # called with bytes read since the last call
 _FHIR_SUFFIXES = (".ndjson", ".json")
@@ -74,13 +68,7 @@ def ingest_paths(
     for patients_pass in (True, False):
         batcher = _Batcher(store, counts, batch_size)
         for item in (i for f in fhir_files for i in read_items(f, patients_pass, progress)):
-            prepared = prepare(item, source, rules)
-            if isinstance(prepared, QuarantineItem):
-                batcher.reject(prepared)
-            elif isinstance(prepared, ExcludedItem):
-                batcher.exclude(prepared)
-            else:
-                batcher.add(prepared)
+            batcher.add(check_one(item, source, rules))
         batcher.flush()
     for path in hl7_files:
         _ingest_hl7_file(store, rules, path, counts, acknowledgements, progress)
@@ -111,31 +99,23 @@ def total_bytes(paths: Iterable[Path]) -> int:
 
 
 class _Batcher:
-    """Collects resources and rejections; each flush is one committed transaction."""
+    """Collects checked items; each flush is one committed, best-effort delivery."""
 
     def __init__(self, store: Store, counts: WriteCounts, size: int) -> None:
         self.store, self.counts, self.size = store, counts, size
-        self.pending: dict[tuple[str, str, str], IncomingResource] = {}
-        self.rejected: list[QuarantineItem] = []
-        self.excluded: list[ExcludedItem] = []
+        self.checked = Checked()
+        self.pending: set[tuple[str, str, str]] = set()
 
-    def add(self, resource: IncomingResource) -> None:
-        if resource.key in self.pending:  # a second version in the same batch waits its turn
+    def add(self, prepared: Prepared) -> None:
+        if isinstance(prepared, IncomingResource) and prepared.key in self.pending:
+            self.flush()  # a second version in the same batch waits its turn
+        self.checked.add(prepared)
+        if isinstance(prepared, IncomingResource):
+            self.pending.add(prepared.key)
+        if len(self.checked) >= self.size:
             self.flush()
-        self.pending[resource.key] = resource
-        if len(self.pending) >= self.size:
-            self.flush()
-
-    def reject(self, item: QuarantineItem) -> None:
-        self.rejected.append(item)
-        if len(self.rejected) >= self.size:
-            self.flush()
-
-    def exclude(self, item: ExcludedItem) -> None:
-        self.excluded.append(item)
 
     def flush(self) -> None:
-        if self.pending or self.rejected or self.excluded:
-            submission = Submission(list(self.pending.values()), self.rejected, self.excluded)
-            self.counts.add(self.store.write(submission))
-        self.pending, self.rejected, self.excluded = {}, [], []
+        if self.checked:
+            self.counts.add(take(self.store, Delivery(self.checked)).counts)
+        self.checked, self.pending = Checked(), set()

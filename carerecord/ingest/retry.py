@@ -11,13 +11,13 @@ from carerecord import nhs_number
 from carerecord.fhir.extract import identifier_value
 from carerecord.fhir.references import patient_reference
 from carerecord.ingest import hl7_intake
-from carerecord.ingest.fhir_json import prepare
 from carerecord.ingest.hl7v2 import HL7Error, map_message, parse_header
+from carerecord.ingest.intake import Delivery, admit, check, take
 from carerecord.ingest.reader import RawItem
 from carerecord.ingest.rules import IntakeRules
 from carerecord.store import Store
-from carerecord.store.records import ExcludedItem, QuarantinedEntry, QuarantineItem, Submission
-from carerecord.store.writes import SubmissionRefused
+from carerecord.store.records import QuarantinedEntry
+from carerecord.store.units import WriteUnit
 
 
 @dataclass(frozen=True)
@@ -74,16 +74,14 @@ def patient_id_of(store: Store, entry: QuarantinedEntry) -> str | None:
 def _retry_resource(store: Store, rules: IntakeRules, entry: QuarantinedEntry) -> RetryOutcome:
     resource = _json(entry.raw)
     item = RawItem(entry.location, entry.raw, resource, None if resource else "not JSON")
-    prepared = prepare(item, entry.source_ods, rules)
-    if isinstance(prepared, QuarantineItem):
-        return RetryOutcome(False, f"still not storable: {prepared.reason}")
-    if isinstance(prepared, ExcludedItem):
-        store.write(Submission(excluded=[prepared]))
-        return RetryOutcome(True, f"retried: excluded as legally restricted ({prepared.category})")
-    try:
-        store.apply(lambda unit: unit.write(Submission([prepared]), all_or_nothing=True))
-    except SubmissionRefused as refused:
-        return RetryOutcome(False, f"still not storable: {refused.rejected[0].reason}")
+    checked = check([item], entry.source_ods, rules)
+    # Kept by no one when refused again: the entry is in the quarantine already.
+    admitted = take(store, Delivery(checked, whole=True))
+    if not admitted.stored:
+        return RetryOutcome(False, f"still not storable: {admitted.refused[0].reason}")
+    if checked.excluded:
+        category = checked.excluded[0].category
+        return RetryOutcome(True, f"retried: excluded as legally restricted ({category})")
     return RetryOutcome(True, "retried: stored")
 
 
@@ -96,10 +94,17 @@ def _retry_message(store: Store, rules: IntakeRules, entry: QuarantinedEntry) ->
         return RetryOutcome(
             False, f"still not usable: {header.sending_facility} is not a registered source"
         )
-    result = store.apply(
-        lambda unit: hl7_intake.apply(unit, rules, entry.raw, header, entry.location)
-    )
-    if result.counts.quarantined:
+
+    def again(unit: WriteUnit) -> hl7_intake.MessageResult:
+        prepared = hl7_intake.prepare_message(
+            unit.current, rules, entry.raw, header, entry.location
+        )
+        if isinstance(prepared, hl7_intake.MessageResult):
+            return prepared
+        return hl7_intake.result(prepared, admit(unit, prepared.delivery(kept=False)))
+
+    result = store.apply(again)
+    if result.problem:
         return RetryOutcome(False, f"still not storable: {result.problem}")
     return RetryOutcome(True, f"retried: message applied ({result.code})")
 

@@ -9,6 +9,7 @@ Legally restricted entries are not errors: they are refused, and the entry says 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,7 +17,7 @@ import orjson
 
 from carerecord.fhir.outcomes import outcome, outcome_of
 from carerecord.fhir.references import is_fhir_id
-from carerecord.ingest.fhir_json import prepare
+from carerecord.ingest.intake import Checked, Delivery, check, check_one, take
 from carerecord.ingest.reader import RawItem, bundle_items
 from carerecord.ingest.rules import IntakeRules
 from carerecord.store import Store
@@ -25,10 +26,8 @@ from carerecord.store.records import (
     ExcludedItem,
     IncomingResource,
     QuarantineItem,
-    Submission,
     WriteCounts,
 )
-from carerecord.store.writes import SubmissionRefused
 
 _STATUS = {
     "created": "201 Created",
@@ -69,7 +68,7 @@ def process_bundle(
         raise PushError(400, "invalid", f"Bundle.type must be transaction or batch, not {kind!r}")
     entries = _entries(bundle, source, rules)
     if kind == "transaction":
-        return _transaction(store, source, entries, raw)
+        return _transaction(store, source, entries, bundle, raw)
     return _batch(store, entries)
 
 
@@ -84,19 +83,14 @@ def process_put(
         )
     resource = {**body, "id": resource_id}
     item = RawItem(f"PUT {resource_type}/{resource_id}", orjson.dumps(resource).decode(), resource)
-    prepared = prepare(item, source, rules)
-    if isinstance(prepared, QuarantineItem):
-        store.quarantine([prepared])
-        return 422, outcome("processing", prepared.reason)
-    if isinstance(prepared, ExcludedItem):
-        store.write(Submission(excluded=[prepared]))
-        return 200, outcome("suppressed", _excluded_text(prepared.category), "warning")
-    try:
-        counts = store.apply(lambda unit: unit.write(Submission([prepared]), all_or_nothing=True))
-    except SubmissionRefused as refused:
-        store.quarantine(refused.rejected)
-        return 422, outcome("processing", refused.rejected[0].reason)
-    done = counts.outcomes.get(prepared.key, "unchanged")
+    checked = check([item], source, rules)
+    # Refused, the resource is kept in the quarantine as sent, with why.
+    admitted = take(store, Delivery(checked, whole=True, kept_as=list))
+    if not admitted.stored:
+        return 422, outcome("processing", admitted.refused[0].reason)
+    if checked.excluded:
+        return 200, outcome("suppressed", _excluded_text(checked.excluded[0].category), "warning")
+    done = admitted.counts.outcomes.get(checked.resources[0].key, "unchanged")
     return (201 if done == "created" else 200), resource
 
 
@@ -104,7 +98,7 @@ def process_delete(store: Store, source: str, resource_type: str, resource_id: s
     """Hides the resource (kept in history). Deleting what is not there is not an error."""
     if _type_and_id(f"{resource_type}/{resource_id}") is None:
         raise PushError(400, "invalid", f"{resource_id!r} is not a valid FHIR id")
-    store.write(Submission(deletions=[Deletion(source, resource_type, resource_id)]))
+    take(store, Delivery(Checked(), deletions=[Deletion(source, resource_type, resource_id)]))
     return 204
 
 
@@ -135,7 +129,7 @@ def _entries(bundle: dict[str, Any], source: str, rules: IntakeRules) -> list[_E
         if method not in ("POST", "PUT"):
             entry.problem = f"request.method must be POST, PUT or DELETE, not {method or 'none'}"
             continue
-        prepared = prepare(item, source, rules)
+        prepared = check_one(item, source, rules)
         entry.prepared = prepared
         if isinstance(prepared, QuarantineItem):
             entry.problem = prepared.reason
@@ -186,59 +180,74 @@ def _type_and_id(url: str) -> tuple[str, str] | None:
     return parts[0], parts[1]
 
 
-def _submission(entries: list[_Entry]) -> Submission:
-    return Submission(
-        resources=[e.prepared for e in entries if isinstance(e.prepared, IncomingResource)],
-        rejected=[e.prepared for e in entries if isinstance(e.prepared, QuarantineItem)],
-        excluded=[e.prepared for e in entries if isinstance(e.prepared, ExcludedItem)],
-        deletions=[e.prepared for e in entries if isinstance(e.prepared, Deletion)],
-    )
+def _delivery(entries: list[_Entry]) -> Delivery:
+    """The bundle's entries for the one write path; entries with no usable request (never
+    checked as resources) are refused as they stand."""
+    checked = Checked()
+    deletions: list[Deletion] = []
+    for entry in entries:
+        prepared = entry.prepared
+        if isinstance(prepared, Deletion):
+            deletions.append(prepared)
+        elif prepared is not None:
+            checked.add(prepared)
+        elif entry.problem:
+            checked.refused.append(_loose(entry))
+    return Delivery(checked, deletions=deletions)
 
 
 def _transaction(
-    store: Store, source: str, entries: list[_Entry], raw: str
+    store: Store, source: str, entries: list[_Entry], bundle: dict[str, Any], raw: str
 ) -> tuple[int, dict[str, Any]]:
-    problems = [e for e in entries if e.problem]
-    counts: WriteCounts | None = None
-    if not problems:
-        submission = _submission(entries)
-        try:
-            counts = store.apply(lambda unit: unit.write(submission, all_or_nothing=True))
-        except SubmissionRefused as refused:
-            reasons = {(r.resource_type, r.source_id): r.reason for r in refused.rejected}
-            for entry in entries:
-                if entry.key and (entry.key[1], entry.key[2]) in reasons:
-                    entry.problem = reasons[(entry.key[1], entry.key[2])]
-            problems = [e for e in entries if e.problem] or entries[:1]
-    if counts is None:
-        reason = "; ".join(f"entry[{e.index}]: {e.problem}" for e in problems)
-        store.quarantine(
-            [
-                QuarantineItem(
-                    input_format="fhir-bundle",
-                    location=f"POST /fhir transaction from {source}",
-                    reason_code="transaction-refused",
-                    reason=reason,
-                    raw=raw,
-                    source_ods=source,
-                    resource_type="Bundle",
-                )
-            ]
-        )
+    delivery = _delivery(entries)
+    delivery.whole = True
+
+    def kept_as(why: Sequence[QuarantineItem]) -> list[QuarantineItem]:
+        problems = _mark(entries, why)
+        return [
+            QuarantineItem(
+                input_format="fhir-bundle",
+                location=f"POST /fhir transaction from {source}",
+                reason_code="transaction-refused",
+                reason="; ".join(f"entry[{e.index}]: {e.problem}" for e in problems),
+                raw=_without_excluded(bundle, entries, raw),
+                source_ods=source,
+                resource_type="Bundle",
+            )
+        ]
+
+    delivery.kept_as = kept_as
+    admitted = take(store, delivery)
+    if not admitted.stored:
         issues = [
             ("error", "processing", f"entry[{e.index}]: {e.problem or 'not stored'}")
-            for e in problems
+            for e in _mark(entries, admitted.refused)
         ]
         return 400, outcome_of(issues)
-    return 200, _response_bundle("transaction-response", entries, counts)
+    return 200, _response_bundle("transaction-response", entries, admitted.counts)
+
+
+def _mark(entries: list[_Entry], why: Sequence[QuarantineItem]) -> list[_Entry]:
+    """The entries a refusal names, each with its problem (the first entry when it names none
+    of them, so the answer always says something)."""
+    reasons = {(r.resource_type, r.source_id): r.reason for r in why}
+    for entry in entries:
+        if entry.key and entry.problem is None and (entry.key[1], entry.key[2]) in reasons:
+            entry.problem = reasons[(entry.key[1], entry.key[2])]
+    return [e for e in entries if e.problem] or entries[:1]
+
+
+def _without_excluded(bundle: dict[str, Any], entries: list[_Entry], raw: str) -> str:
+    """The bundle as it will be kept: legally restricted entries are removed first."""
+    excluded = {e.index for e in entries if isinstance(e.prepared, ExcludedItem)}
+    if not excluded:
+        return raw
+    kept = [e for i, e in enumerate(bundle.get("entry") or []) if i not in excluded]
+    return orjson.dumps({**bundle, "entry": kept}).decode()
 
 
 def _batch(store: Store, entries: list[_Entry]) -> tuple[int, dict[str, Any]]:
-    counts = store.write(_submission(entries))
-    # Entries with no usable request were never quarantined by the store: keep them too.
-    loose = [e for e in entries if e.problem and e.prepared is None]
-    if loose:
-        store.quarantine([_loose(e) for e in loose])
+    counts = take(store, _delivery(entries)).counts
     refused = {(r.source_ods, r.resource_type, r.source_id): r.reason for r in counts.rejections}
     for entry in entries:
         if entry.key in refused and entry.problem is None:
