@@ -16,7 +16,16 @@ import orjson
 from carerecord.ingest.exclusions import ExclusionList
 from carerecord.ingest.hl7v2 import Header, HL7Error, ack, map_message, normalise, parse_header
 from carerecord.ingest.hl7v2.restricted import without_restricted
-from carerecord.ingest.intake import Admitted, Checked, Delivery, admit, check, keep, reasons_of
+from carerecord.ingest.intake import (
+    Admitted,
+    Checked,
+    Delivery,
+    admit,
+    check,
+    keep,
+    keep_now,
+    reasons_of,
+)
 from carerecord.ingest.reader import RawItem
 from carerecord.ingest.rules import IntakeRules
 from carerecord.store import Store
@@ -43,8 +52,8 @@ def screen(
     try:
         header = parse_header(text)
     except HL7Error as error:
-        store.quarantine(
-            [_quarantined(text, None, location, "malformed", error.text, rules.exclusions)]
+        keep_now(
+            store, [_quarantined(text, None, location, "malformed", error.text, rules.exclusions)]
         )
         counts = WriteCounts(quarantined=1, quarantine_reasons={"malformed": 1})
         return MessageResult("AR", ack(None, "AR", [error]), counts, problem=error.text)
@@ -54,7 +63,8 @@ def screen(
             code="204",
             location="MSH^1^4",
         )
-        store.quarantine(
+        keep_now(
+            store,
             [
                 _quarantined(
                     text,
@@ -64,7 +74,7 @@ def screen(
                     unknown.text,
                     rules.exclusions,
                 )
-            ]
+            ],
         )
         counts = WriteCounts(quarantined=1, quarantine_reasons={"unknown-source": 1})
         return MessageResult("AR", ack(header, "AR", [unknown]), counts, problem=unknown.text)

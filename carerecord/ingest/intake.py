@@ -145,6 +145,11 @@ def keep(unit: WriteUnit, items: Sequence[QuarantineItem]) -> WriteCounts:
     return admit(unit, Delivery(Checked(refused=list(items)))).counts
 
 
+def keep_now(store: Store, items: Sequence[QuarantineItem]) -> WriteCounts:
+    """The same, in a transaction of its own."""
+    return take(store, Delivery(Checked(refused=list(items)))).counts
+
+
 def reasons_of(why: Sequence[QuarantineItem]) -> str:
     """Why, in words, each reason once."""
     return "; ".join(dict.fromkeys(item.reason for item in why))

@@ -317,3 +317,46 @@ def test_a_patient_is_never_excluded_by_citation(
 
     assert (counts.stored, counts.excluded, again.updated) == (1, 1, 1)
     assert shown(store) == ["Patient/p1"]
+
+
+# Nothing restricted reaches the quarantine, whatever else is wrong
+
+
+def test_a_restricted_resource_from_an_unregistered_source_is_excluded_not_quarantined(
+    store: Store, rules: IntakeRules, tmp_path: Path
+) -> None:
+    stray = restricted_condition("c-x", meta={"source": "urn:ods:NOTREG"})
+    path = write_ndjson(tmp_path / "stray.ndjson", stray)
+
+    counts = ingest_paths(store, [path], rules=rules)
+
+    assert (counts.excluded, counts.quarantined) == (1, 0)
+    assert INFECTION not in stored_text(store)
+
+
+def test_a_message_kept_in_quarantine_has_its_restricted_segments_removed(
+    store: Store, rules: IntakeRules
+) -> None:
+    from carerecord.ingest.hl7_receive import receive
+
+    register(store, make_org("RAL", "acute"))
+    rules = IntakeRules({o.ods_code: o for o in store.organisations()}, rules.exclusions)
+    message = "\r".join(
+        [
+            "MSH|^~\\&|LAB|RAL|CR|CR|202401011000||ORU^R01|Q1|P|2.4",
+            "PID|1||NOT-SENT^^^RAL^MR||SMITH^JO||19570314|F",  # no NHS number: unusable
+            "OBR|1||ORD1|1234^Screen^LN|||202401010900",
+            "OBX|1|CE|5678^Result^LN||" + INFECTION + "^Gonococcal prostatitis^SCT||||||F",
+            "NTE|1||a note about the restricted result",
+            "OBR|2||ORD2|4548-4^HbA1c^LN|||202401010900",
+            "OBX|1|NM|4548-4^HbA1c^LN||48|mmol/mol|||||F",
+        ]
+    )
+
+    result = receive(store, rules, message, "test")
+
+    assert result.code in ("AE", "AR")
+    [kept] = store.quarantine_entries()
+    assert INFECTION not in kept.raw and "restricted result" not in kept.raw
+    assert "HbA1c" in kept.raw and "ORD1" in kept.raw  # only the result and its note went
+    assert "2 legally restricted segment(s) removed" in kept.reason

@@ -612,3 +612,34 @@ def test_a_legally_restricted_put_is_answered_suppressed_and_not_stored(
     assert response.status_code == 200
     assert response.json()["issue"][0]["code"] == "suppressed"
     assert ("Condition", "secret-1") not in held(store)
+
+
+def test_a_refused_transaction_is_kept_without_its_restricted_entries(
+    restricting: PushClient, store: Store
+) -> None:
+    sent = bundle(
+        "transaction",
+        entry(make_patient(local_id="pat-1"), "PUT", "Patient/pat-1"),
+        entry(restricted_condition("secret-1")),
+        entry(make_condition(patient="nobody", resource_id="cond-1")),  # unknown patient
+    )
+
+    response = restricting.post(sent)
+
+    assert response.status_code == 400
+    assert held(store) == {}
+    [kept] = store.quarantine_entries(reason_code="transaction-refused")
+    assert "cond-1" in kept.raw
+    assert "secret-1" not in kept.raw and EXCLUDED_CODE not in kept.raw
+    assert row_count(store, "exclusions", source_id="secret-1") == 1
+
+
+def test_a_restricted_resource_that_is_also_malformed_is_excluded_not_quarantined(
+    restricting: PushClient, store: Store
+) -> None:
+    broken = {**restricted_condition("secret-1"), "id": "not a valid id!"}
+
+    response = restricting.post(bundle("batch", entry(broken)))
+
+    assert statuses(response) == ["200 OK"]
+    assert store.quarantine_entries(status=None) == []
