@@ -1,9 +1,11 @@
 """Who a resource is about: master patients by NHS number, each source's local ids linked to
 them, and merges of a source's local ids.
 
-Records are joined by NHS number alone (decision record 0003). A Patient whose NHS number is
-already held with a different date of birth is a possible wrong-patient match: it is quarantined,
-never joined.
+Who is the same person is decided by the pure rules in carerecord.identity.same_person; this
+module reads what they need and carries out their answer. Records are joined by NHS number alone
+(decision record 0003). A Patient whose NHS number is already held with a different date of birth
+is a possible wrong-patient match: it is quarantined, never joined. A merge of two different
+people waits in the quarantine for a person to confirm it.
 """
 
 from __future__ import annotations
@@ -12,8 +14,16 @@ import uuid
 from collections.abc import Iterable
 from datetime import date, datetime
 
-from sqlalchemy import Connection, insert, select, tuple_, update
+from sqlalchemy import Connection, delete, insert, select, tuple_, update
 
+from carerecord.identity.same_person import (
+    Conflict,
+    HeldIdentity,
+    MergeVerdict,
+    birth_date_conflict,
+    link_conflict,
+    merge_verdict,
+)
 from carerecord.store.records import IncomingResource, Merge, QuarantineItem
 from carerecord.store.schema import (
     objections,
@@ -49,12 +59,12 @@ def link_patients(
     candidates: list[IncomingResource] = []
     for item in items:
         key = (item.source_ods, item.patient_local_id or "")
-        if held.get(key, wanted[key]) != wanted[key]:
+        if link_conflict(held.get(key), wanted[key]):
             rejected.append(_identity_conflict(item))
             continue
         born = item.search.birth_date if item.search else None
         others = {d for k, d in births.get(wanted[key], {}).items() if k != key}
-        if born is not None and others and born not in others:
+        if birth_date_conflict(born, others):
             rejected.append(_birth_date_conflict(item))
             continue
         if born is not None:
@@ -155,7 +165,7 @@ def _identity_conflict(item: IncomingResource) -> QuarantineItem:
     return QuarantineItem(
         input_format="fhir",
         location=item.location,
-        reason_code="identity-conflict",
+        reason_code=Conflict.IDENTITY,
         reason=(
             f"{item.source_ods} Patient/{item.patient_local_id} is already linked to a different "
             "NHS number; not merged (a possible wrong-patient match to be resolved by hand)"
@@ -192,7 +202,7 @@ def _birth_date_conflict(item: IncomingResource) -> QuarantineItem:
     return QuarantineItem(
         input_format="fhir",
         location=item.location,
-        reason_code="birth-date-conflict",
+        reason_code=Conflict.BIRTH_DATE,
         reason=(
             f"{item.source_ods} Patient/{item.patient_local_id} gives NHS number "
             f"{item.patient_nhs_number} a date of birth that differs from the one already held "
@@ -206,21 +216,77 @@ def _birth_date_conflict(item: IncomingResource) -> QuarantineItem:
 
 
 def merge(conn: Connection, merge: Merge, now: datetime, rejected: list[QuarantineItem]) -> int:
-    """Moves everything the source sent under the prior local id to the surviving one's person.
+    """Moves everything the source sent under the prior local id to the surviving one's person,
+    when the two are the same person (see merge_verdict); otherwise the merge is quarantined for
+    a person to confirm (`confirm_merge`) and nothing moves.
 
     Returns how many resources moved. The prior id stays linked (to the survivor), so anything
     still sent under it lands in the right record.
     """
-    source = merge.source_ods
-    survivor = _links(conn, [(source, merge.surviving_local_id)]).get(
-        (source, merge.surviving_local_id)
-    )
-    if survivor is None:
-        rejected.append(_merge_target_unknown(merge))
-        return 0
     if merge.prior_local_id == merge.surviving_local_id:
         return 0
-    before = _links(conn, [(source, merge.prior_local_id)]).get((source, merge.prior_local_id))
+    prior, surviving = held_identities(conn, merge)
+    verdict = merge_verdict(prior, surviving)
+    if not verdict.goes_ahead:
+        rejected.append(_merge_refused(merge, verdict))
+        return 0
+    return _apply_merge(conn, merge, prior.patient_id, surviving.patient_id or "", now)
+
+
+def confirm_merge(conn: Connection, merge: Merge, now: datetime) -> int | None:
+    """Applies a merge a person has confirmed, whoever the two identities are. The prior id's
+    search keys go with it: a person has judged them another identity's details, which must
+    not be found for, or counted against, the survivor. None when the survivor is unknown."""
+    prior, surviving = held_identities(conn, merge)
+    if surviving.patient_id is None:
+        return None
+    if merge.prior_local_id == merge.surviving_local_id:
+        return 0
+    moved = _apply_merge(conn, merge, prior.patient_id, surviving.patient_id, now)
+    conn.execute(
+        delete(patient_search).where(
+            patient_search.c.source_ods == merge.source_ods,
+            patient_search.c.local_id == merge.prior_local_id,
+        )
+    )
+    return moved
+
+
+def held_identities(conn: Connection, merge: Merge) -> tuple[HeldIdentity, HeldIdentity]:
+    """What the record holds for the merge's prior and surviving local ids."""
+    wanted = (merge.prior_local_id, merge.surviving_local_id)
+    search = patient_search.c
+    rows = conn.execute(
+        select(
+            patient_links.c.local_id,
+            patient_links.c.patient_id,
+            patients.c.nhs_number,
+            search.birth_date,
+        )
+        .join(patients, patients.c.id == patient_links.c.patient_id)
+        .outerjoin(
+            patient_search,
+            (search.source_ods == patient_links.c.source_ods)
+            & (search.local_id == patient_links.c.local_id),
+        )
+        .where(
+            patient_links.c.source_ods == merge.source_ods,
+            patient_links.c.local_id.in_(wanted),
+        )
+    )
+    found = {
+        row.local_id: HeldIdentity(row.local_id, row.patient_id, row.nhs_number, row.birth_date)
+        for row in rows
+    }
+    prior, surviving = (found.get(local_id, HeldIdentity(local_id)) for local_id in wanted)
+    return prior, surviving
+
+
+def _apply_merge(
+    conn: Connection, merge: Merge, before: str | None, survivor: str, now: datetime
+) -> int:
+    """Re-links the prior id to the survivor's person and moves what was stored under it."""
+    source = merge.source_ods
     if before is not None:
         carry_objections(conn, before, survivor, now)
     conn.execute(
@@ -266,17 +332,26 @@ def merge(conn: Connection, merge: Merge, now: datetime, rejected: list[Quaranti
     return int(moved.rowcount or 0)
 
 
-def _merge_target_unknown(merge: Merge) -> QuarantineItem:
-    return QuarantineItem(
-        input_format="fhir",
-        location=f"merge from {merge.source_ods}",
-        reason_code="unknown-patient",
-        reason=(
+def _merge_refused(merge: Merge, verdict: MergeVerdict) -> QuarantineItem:
+    if verdict.conflict is Conflict.UNKNOWN_SURVIVOR:
+        reason = (
             f"{merge.source_ods} merged Patient/{merge.prior_local_id} into "
             f"Patient/{merge.surviving_local_id}, which it has not sent (or sent without a valid "
             "NHS number)"
-        ),
-        raw=f"merge {merge.prior_local_id} into {merge.surviving_local_id}",
+        )
+    else:
+        reason = (
+            f"{merge.source_ods} merged Patient/{merge.prior_local_id} into "
+            f"Patient/{merge.surviving_local_id}, but the record holds them as different people "
+            f"(their {' and '.join(verdict.differs)} differ); not merged until a person confirms "
+            "they are the same person"
+        )
+    return QuarantineItem(
+        input_format="fhir",
+        location=merge.location or f"merge from {merge.source_ods}",
+        reason_code=str(verdict.conflict),
+        reason=reason,
+        raw=merge.raw or f"merge {merge.prior_local_id} into {merge.surviving_local_id}",
         source_ods=merge.source_ods,
         resource_type="Patient",
         source_id=merge.prior_local_id,

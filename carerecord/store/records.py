@@ -99,6 +99,10 @@ class Merge:
     source_ods: str
     prior_local_id: str
     surviving_local_id: str
+    # Where the merge came from and what to keep if it is quarantined (a Patient.link's
+    # resource); an HL7 message is kept whole by its own intake instead.
+    location: str | None = None
+    raw: str | None = None
 
 
 @dataclass(frozen=True)

@@ -10,11 +10,13 @@ from typing import TypeVar
 from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
+from carerecord.identity.same_person import HeldIdentity
 from carerecord.store import links, organisations, quarantine, reads
 from carerecord.store.accounts import AccountStore
 from carerecord.store.consent import ConsentStore
 from carerecord.store.engine import create_engine_for
 from carerecord.store.records import (
+    Merge,
     Organisation,
     QuarantinedEntry,
     QuarantineItem,
@@ -143,6 +145,17 @@ class Store:
         False when carerecord holds nobody with that NHS number."""
         with self.transaction() as conn:
             return links.link_by_hand(conn, source_ods, local_id, nhs_number, datetime.now(UTC))
+
+    def confirm_merge(self, merge: Merge) -> int | None:
+        """Applies a source's merge of two of its local ids that a person has confirmed are one
+        person: how many items moved, or None when the surviving id is not held."""
+        with self.transaction() as conn:
+            return links.confirm_merge(conn, merge, datetime.now(UTC))
+
+    def merge_identities(self, merge: Merge) -> tuple[HeldIdentity, HeldIdentity]:
+        """What the record holds for a merge's prior and surviving local ids."""
+        with self.engine.connect() as conn:
+            return links.held_identities(conn, merge)
 
     # Reading one patient's record
     def patient_id_for_nhs_number(self, nhs_number: str) -> str | None:

@@ -60,7 +60,9 @@ def write_batch(
     excluded = list(submission.excluded)
     batch = exclusions.refuse_citing_excluded(conn, submission.resources, excluded)
     merges = list(submission.merges) + [
-        Merge(r.source_ods, r.source_id, r.replaced_by) for r in batch if r.replaced_by
+        Merge(r.source_ods, r.source_id, r.replaced_by, r.location, r.body)
+        for r in batch
+        if r.replaced_by
     ]
     patient_of = links.link_patients(
         conn, [r for r in batch if r.resource_type == "Patient"], now, rejected
