@@ -1,4 +1,4 @@
-"""`carerecord quarantine list|show|retry|link`: work what ingest could not store.
+"""`carerecord quarantine list|show|retry|link|confirm-merge`: work what ingest could not store.
 
 Each shows what senders sent (raw input, or reasons naming people and their ids), so each is
 run by a named operator (`--operator`, a system-admin account) and recorded in the audit log
@@ -16,6 +16,7 @@ from rich.text import Text
 from carerecord import nhs_number
 from carerecord.commands.operator_sign_in import add_operator_option, record_use, signed_in_operator
 from carerecord.commands.options import add_db_option, open_store, settings_from
+from carerecord.commands.quarantine_merge import register_confirm_merge
 from carerecord.commands.terminal import plain
 from carerecord.errors import UsageError
 from carerecord.ingest.retry import patient_id_of, patient_local_id, retry
@@ -64,6 +65,8 @@ def register(sub: Any) -> None:
     add_operator_option(link)
     add_db_option(link)
     link.set_defaults(run=run_link)
+
+    register_confirm_merge(q_sub)
 
 
 def run_list(args: argparse.Namespace, console: Console) -> int:

@@ -76,10 +76,10 @@ def merge_verdict(prior: HeldIdentity, surviving: HeldIdentity) -> MergeVerdict:
         return MergeVerdict()  # nothing is held under the prior id: nothing moves
     differs = []
     if not same_person(prior.nhs_number, surviving.nhs_number):
-        differs.append("NHS number")
+        differs.append("NHS numbers")
     both_known = prior.birth_date is not None and surviving.birth_date is not None
     if both_known and prior.birth_date != surviving.birth_date:
-        differs.append("date of birth")
+        differs.append("dates of birth")
     if differs:
         return MergeVerdict(Conflict.MERGE, tuple(differs))
     return MergeVerdict()

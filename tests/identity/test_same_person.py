@@ -96,19 +96,19 @@ def held(local_id: str, person: str | None, nhs: str | None, born: date | None) 
             "different NHS numbers",
             held("old", "b", OTHER, BORN),
             held("new", "a", NHS, BORN),
-            MergeVerdict(Conflict.MERGE, ("NHS number",)),
+            MergeVerdict(Conflict.MERGE, ("NHS numbers",)),
         ),
         (
             "different dates of birth under one NHS number",
             held("old", "a", NHS, ELSE),
             held("new", "a", NHS, BORN),
-            MergeVerdict(Conflict.MERGE, ("date of birth",)),
+            MergeVerdict(Conflict.MERGE, ("dates of birth",)),
         ),
         (
             "different NHS numbers and dates of birth",
             held("old", "b", OTHER, ELSE),
             held("new", "a", NHS, BORN),
-            MergeVerdict(Conflict.MERGE, ("NHS number", "date of birth")),
+            MergeVerdict(Conflict.MERGE, ("NHS numbers", "dates of birth")),
         ),
         (
             "a survivor the source never sent",

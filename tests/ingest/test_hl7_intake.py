@@ -180,25 +180,50 @@ def test_an_excluded_code_in_a_result_keeps_it_and_its_report_out_and_stores_the
     assert not any(FERTILITY in body for body in bodies)
 
 
-def test_a_merge_moves_the_prior_ids_records_to_the_survivor(
-    store: Store, rules: IntakeRules
-) -> None:
-    other = valid_nhs_number(1)
-    receive(store, rules, adt("A01", "M1", "2024", patient=pid("OLD1", nhs=other)), "mllp")
-    receive(store, rules, adt("A01", "M2", "2024", patient=pid("SURV1"), visit="V200"), "mllp")
-    merge = "\r".join(
+def a40(control_id: str, surviving: str, prior: str) -> str:
+    return "\r".join(
         [
-            "MSH|^~\\&|PAS|RCB|CR|CR|2024||ADT^A40^ADT_A39|M3|P|2.4",
-            pid("SURV1"),
-            f"MRG|OLD1^^^RCB^MR~{other}^^^NHS^NH",
+            f"MSH|^~\\&|PAS|RCB|CR|CR|2024||ADT^A40^ADT_A39|{control_id}|P|2.4",
+            surviving,
+            f"MRG|{prior}^^^RCB^MR",
         ]
     )
 
-    result = receive(store, rules, merge, "mllp")
+
+def test_a_merge_of_duplicate_local_ids_of_one_person_moves_the_records(
+    store: Store, rules: IntakeRules
+) -> None:
+    receive(store, rules, adt("A01", "M1", "2024", patient=pid("OLD1")), "mllp")
+    receive(store, rules, adt("A01", "M2", "2024", patient=pid("SURV1"), visit="V200"), "mllp")
+
+    result = receive(store, rules, a40("M3", pid("SURV1"), "OLD1"), "mllp")
 
     assert (result.code, result.counts.merged) == ("AA", 1)
     assert sorted(held(store)) == ["Encounter/V100", "Encounter/V200", "Patient/SURV1"]
-    assert held(store, other) == {}
+
+
+def test_a_merge_of_two_different_people_is_quarantined_for_confirmation_and_moves_nothing(
+    store: Store, rules: IntakeRules
+) -> None:
+    other = valid_nhs_number(1)
+    receive(store, rules, oru("M1", POTASSIUM, patient=pid("OLD1", other, "19800101")), "mllp")
+    receive(store, rules, adt("A01", "M2", "2024", patient=pid("SURV1"), visit="V200"), "mllp")
+
+    result = receive(store, rules, a40("M3", pid("SURV1"), "OLD1"), "mllp")
+
+    assert (result.code, result.counts.merged) == ("AE", 0)
+    assert "not merged until a person confirms" in result.ack
+    [entry] = store.quarantine_entries()
+    assert (entry.reason_code, entry.input_format) == ("merge-needs-confirmation", "hl7v2")
+    assert "Patient/OLD1 into Patient/SURV1" in entry.reason
+    assert "NHS numbers and dates of birth differ" in entry.reason
+    assert other not in entry.reason and NHS not in entry.reason
+    assert sorted(held(store)) == ["Encounter/V200", "Patient/SURV1"]
+    assert sorted(held(store, other)) == [
+        "DiagnosticReport/FL1",
+        "Observation/FL1-1",
+        "Patient/OLD1",
+    ]
 
 
 def test_a_birth_date_conflicting_with_another_source_is_an_application_error(

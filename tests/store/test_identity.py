@@ -135,25 +135,24 @@ def test_two_nhs_numbers_under_one_local_id_is_an_identity_conflict(
     assert NHS in patient.body
 
 
-def test_a_merge_moves_the_prior_ids_records_to_the_survivors_person(
+def test_a_merge_of_one_persons_duplicate_local_ids_moves_the_records(
     store: Store, rules: IntakeRules
 ) -> None:
     send(
         store,
         rules,
-        make_patient("old", nhs=OTHER),
+        make_patient("old"),
         make_allergy(patient="old", resource_id="a-old"),
-        make_patient("new", nhs=NHS),
+        make_patient("new"),
         make_condition(patient="new", resource_id="c-new"),
     )
 
     counts = store.write(Submission(merges=[Merge("F83004", "old", "new")]))
 
-    assert counts.merged == 1
+    assert (counts.merged, counts.quarantined) == (1, 0)
     assert people(store) == {
         "F83004": ["AllergyIntolerance/a-old", "Condition/c-new", "Patient/new"]
     }
-    assert store.patient_resources(store.patient_id_for_nhs_number(OTHER) or "") == []
     assert retired_patient(store, "old") == ((2, True), [1])
 
     send(store, rules, make_condition(patient="old", resource_id="c-later"))
@@ -161,14 +160,96 @@ def test_a_merge_moves_the_prior_ids_records_to_the_survivors_person(
     assert "Condition/c-later" in people(store)["F83004"]
 
 
-def test_an_objection_follows_the_records_a_merge_moves(store: Store, rules: IntakeRules) -> None:
+def two_people(store: Store, rules: IntakeRules, prior_born: str = "1980-01-01") -> None:
+    """OTHER's record under local id "old", and NHS's under "new", from one source."""
     send(
         store,
         rules,
-        make_patient("old", nhs=OTHER),
+        make_patient("old", nhs=OTHER, birth_date=prior_born),
         make_allergy(patient="old", resource_id="a-old"),
         make_patient("new", nhs=NHS),
+        make_condition(patient="new", resource_id="c-new"),
     )
+
+
+def test_a_merge_across_nhs_numbers_is_quarantined_and_moves_nothing(
+    store: Store, rules: IntakeRules
+) -> None:
+    two_people(store, rules)
+
+    counts = store.write(Submission(merges=[Merge("F83004", "old", "new")]))
+
+    assert (counts.merged, counts.quarantine_reasons) == (0, {"merge-needs-confirmation": 1})
+    [entry] = store.quarantine_entries()
+    assert "Patient/old into Patient/new" in entry.reason
+    assert "(their NHS numbers and dates of birth differ)" in entry.reason
+    assert NHS not in entry.reason and OTHER not in entry.reason
+    assert people(store) == {"F83004": ["Condition/c-new", "Patient/new"]}
+    assert people(store, OTHER) == {"F83004": ["AllergyIntolerance/a-old", "Patient/old"]}
+
+
+def test_a_merge_across_dates_of_birth_is_quarantined_and_moves_nothing(
+    store: Store, rules: IntakeRules
+) -> None:
+    # "old" was linked to NHS's person by hand, but still gives another date of birth
+    two_people(store, rules)
+    assert store.link_patient("F83004", "old", NHS)
+
+    counts = store.write(Submission(merges=[Merge("F83004", "old", "new")]))
+
+    assert (counts.merged, counts.quarantine_reasons) == (0, {"merge-needs-confirmation": 1})
+    [entry] = store.quarantine_entries()
+    assert "(their dates of birth differ)" in entry.reason
+    assert retired_patient(store, "old") == ((1, False), [])
+
+
+def test_a_patient_link_replaced_by_across_people_is_quarantined_with_the_patient(
+    store: Store, rules: IntakeRules
+) -> None:
+    two_people(store, rules)
+    retired = make_patient(
+        "old",
+        nhs=OTHER,
+        birth_date="1980-01-01",
+        last_updated="2026-10-02T09:00:00+00:00",
+        active=False,
+        link=[{"other": {"reference": "Patient/new"}, "type": "replaced-by"}],
+    )
+
+    counts = send(store, rules, retired)
+
+    assert (counts.merged, counts.quarantine_reasons) == (0, {"merge-needs-confirmation": 1})
+    [entry] = store.quarantine_entries()
+    assert (entry.resource_type, entry.source_id) == ("Patient", "old")
+    assert orjson.loads(entry.raw)["link"][0]["type"] == "replaced-by"
+    assert people(store, OTHER) == {"F83004": ["AllergyIntolerance/a-old", "Patient/old"]}
+
+
+def test_a_confirmed_merge_moves_the_records_and_the_prior_details_stop_counting(
+    store: Store, rules: IntakeRules
+) -> None:
+    two_people(store, rules)
+
+    moved = store.confirm_merge(Merge("F83004", "old", "new"))
+
+    assert moved == 1
+    assert people(store) == {
+        "F83004": ["AllergyIntolerance/a-old", "Condition/c-new", "Patient/new"]
+    }
+    assert store.patient_resources(store.patient_id_for_nhs_number(OTHER) or "") == []
+    # The retired identity's date of birth no longer disagrees with the survivor's updates.
+    counts = send(store, rules, make_patient("new", last_updated="2026-10-03T09:00:00+00:00"))
+    assert (counts.updated, counts.quarantined) == (1, 0)
+    # The same merge sent again by the source is now one person's, and goes ahead.
+    again = store.write(Submission(merges=[Merge("F83004", "old", "new")]))
+    assert again.quarantined == 0
+    assert store.confirm_merge(Merge("F83004", "old", "ghost")) is None
+
+
+def test_an_objection_follows_the_records_a_confirmed_merge_moves(
+    store: Store, rules: IntakeRules
+) -> None:
+    two_people(store, rules)
     objecting = store.patient_id_for_nhs_number(OTHER) or ""
     survivor = store.patient_id_for_nhs_number(NHS) or ""
     event = AuditRecord("tester", "record-objection", "success", {}, objecting)
@@ -178,7 +259,7 @@ def test_an_objection_follows_the_records_a_merge_moves(store: Store, rules: Int
         event,
     )
 
-    store.write(Submission(merges=[Merge("F83004", "old", "new")]))
+    store.confirm_merge(Merge("F83004", "old", "new"))
 
     [carried] = store.consent.objections(survivor)
     assert carried.withdrawn_at is None and carried.external_ref is None
@@ -199,17 +280,18 @@ def test_a_merge_into_a_survivor_never_sent_is_quarantined(
     assert people(store) == {"F83004": ["AllergyIntolerance/a1", "Patient/old"]}
 
 
-def test_a_patient_link_replaced_by_is_a_merge(store: Store, rules: IntakeRules) -> None:
+def test_a_patient_link_replaced_by_within_one_person_is_a_merge(
+    store: Store, rules: IntakeRules
+) -> None:
     send(
         store,
         rules,
-        make_patient("old", nhs=OTHER),
+        make_patient("old"),
         make_allergy(patient="old", resource_id="a-old"),
-        make_patient("new", nhs=NHS),
+        make_patient("new"),
     )
     retired = make_patient(
         "old",
-        nhs=OTHER,
         last_updated="2026-10-02T09:00:00+00:00",
         active=False,
         link=[{"other": {"reference": "Patient/new"}, "type": "replaced-by"}],
