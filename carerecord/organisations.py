@@ -23,6 +23,9 @@ class Organisation:
     last_received_at: datetime | None = None  # when its feed last delivered anything
 
 
+NATIONAL = "national"
+NATIONAL_REGION = "National"
+
 # Organisation types, in the order a clinician reads a record's sources.
 ORG_TYPES: dict[str, str] = {
     "gp": "GP practice",
@@ -33,6 +36,10 @@ ORG_TYPES: dict[str, str] = {
     "ambulance": "Ambulance service",
     "111": "NHS 111",
     "care-home": "Care home",
+    # The national demographics service (PDS in England): not a care provider, but with the
+    # registered GP practice the source believed on who the person is and whether they have
+    # died (decision record 0009). Its region is NATIONAL_REGION.
+    NATIONAL: "National demographics",
 }
 
 REGIONS: tuple[str, ...] = (
@@ -70,7 +77,7 @@ def organisation(
     if not name.strip():
         raise InvalidOrganisation("an organisation needs a name")
     _one_of("type", org_type, tuple(ORG_TYPES))
-    _one_of("region", region, REGIONS)
+    _one_of("region", region, (NATIONAL_REGION,) if org_type == NATIONAL else REGIONS)
     _one_of("status", status, STATUSES)
     chosen = SECTIONS if sections is None else sections
     for section in chosen:

@@ -119,12 +119,13 @@ class RecordAccess:
             return []
         start = normalise_postcode(postcode)
         ids = self._store.find_by_details(key, birth_date, start, MAX_MATCHES + 1)
+        organisations = self._store.organisations() if ids else []
         found = []
         for patient_id in ids:
             people = self._store.patient_resources(patient_id, ["demographics"])
             if not people:
                 continue
-            person = build_overview(patient_id, people, [], []).demographics
+            person = build_overview(patient_id, people, [], organisations).demographics
             if start and person.restricted:
                 continue
             grant = self.grant(patient_id, Purpose.FIND)
@@ -151,7 +152,8 @@ class RecordAccess:
         if not grant.found:
             raise PatientNotFound(patient_id)
         people = self._store.patient_resources(patient_id, ["demographics"])
-        person = build_overview(patient_id, people, [], []).demographics
+        organisations = self._store.organisations()  # who is believed on a death
+        person = build_overview(patient_id, people, [], organisations).demographics
         return Withheld(_redacted(person, grant), grant)
 
     def objections(self) -> ObjectionDesk:
@@ -204,7 +206,8 @@ class RecordAccess:
             raise PatientNotFound(patient_id)
         if not grant.allowed:
             people = self._store.patient_resources(patient_id, ["demographics"])
-            person = build_overview(patient_id, people, [], []).demographics
+            organisations = self._store.organisations()  # who is believed on a death
+            person = build_overview(patient_id, people, [], organisations).demographics
             raise RecordWithheld(Withheld(_identity(person), grant))
         wanted = [*wanted, *(s for s in BANNER_SECTIONS if s not in wanted)]
         allowed = [section for section in wanted if grant.shows(section)]
@@ -354,6 +357,9 @@ def _identity(person: Demographics) -> Demographics:
         gp_practice_ods=None,
         source_ods=WITHHELD_ODS,
         source_updated_at=None,
+        death_reports=tuple(
+            replace(r, source_ods=WITHHELD_ODS, source_name="") for r in person.death_reports
+        ),
     )
 
 

@@ -17,6 +17,7 @@ from carerecord.commands.options import add_db_option, open_store, settings_from
 from carerecord.errors import InvalidOrganisation, UsageError
 from carerecord.fhir.sections import SECTIONS
 from carerecord.organisations import (
+    NATIONAL_REGION,
     ORG_TYPES,
     REGIONS,
     STATUSES,
@@ -33,7 +34,11 @@ def register(sub: Any) -> None:
     add.add_argument("ods", metavar="ODS", help="ODS code")
     add.add_argument("--name", required=True)
     add.add_argument("--type", required=True, choices=list(ORG_TYPES), dest="org_type")
-    add.add_argument("--region", required=True, help=f"one of: {', '.join(REGIONS)}")
+    add.add_argument(
+        "--region",
+        required=True,
+        help=f"one of: {', '.join(REGIONS)}; {NATIONAL_REGION} for the national type",
+    )
     add.add_argument("--status", default="live", choices=list(STATUSES))
     add.add_argument(
         "--sections",

@@ -12,7 +12,16 @@ import orjson
 from carerecord import nhs_number
 from carerecord.fhir.extract import identifier_value, parse_fhir_datetime
 from carerecord.fhir.sections import SECTIONS
-from carerecord.organisations import ORG_TYPES
+from carerecord.organisations import NATIONAL, ORG_TYPES
+from carerecord.record.authority import (
+    DeathClaim,
+    DeathReport,
+    Standing,
+    believed_death,
+    preference,
+    registered_practices,
+    standing,
+)
 from carerecord.store.records import Organisation, SectionTally, StoredResource
 
 
@@ -33,7 +42,7 @@ class Demographics:
     preferred_name: str | None
     birth_date: date | None
     gender: str | None  # FHIR administrative gender: male, female, other, unknown
-    deceased: bool
+    deceased: bool  # confirmed: the national record or the registered GP practice says so
     deceased_at: date | None
     address: tuple[str, ...]  # lines, town, postcode in order; empty when unknown
     telecom: tuple[Telecom, ...]
@@ -42,6 +51,8 @@ class Demographics:
     restricted: bool  # address, contact details and GP are never shown
     source_ods: str  # the source whose Patient resource these details come from
     source_updated_at: datetime | None
+    # Deaths reported only by sources not believed on them alone (decision record 0009).
+    death_reports: tuple[DeathReport, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -112,15 +123,22 @@ _TYPE_ORDER = {org_type: i for i, org_type in enumerate(ORG_TYPES)}
 def demographics(
     patient_id: str, people: Sequence[StoredResource], registry: dict[str, Organisation]
 ) -> Demographics:
-    """The registered GP's details win; otherwise the most recently updated source's.
+    """Who the person is, from the source believed first (decision record 0009): the national
+    record, else the registered GP practice, else the most recently updated source.
 
-    Restricted and deceased are taken from any source: one source knowing is enough.
+    A death is confirmed only by the national record or the registered practice; any other
+    source's is a report. Restricted is taken from any source: one source knowing is enough.
     """
     bodies = [(row, orjson.loads(row.body)) for row in people]
-    row, patient = min(bodies, key=lambda pair: _preference(pair[0], registry))
+    standings = _standings(bodies, registry)
+    row, patient = min(
+        bodies, key=lambda pair: preference(standings[pair[0].source_ods], _updated(pair[0]))
+    )
     official, preferred = _names(patient)
     gp_ods, gp_name = _gp(patient, registry)
-    deceased_at = [parse_fhir_datetime(body.get("deceasedDateTime")) for _, body in bodies]
+    death = believed_death(
+        [_death_claim(row, body, standings[row.source_ods], registry) for row, body in bodies]
+    )
     return Demographics(
         patient_id=patient_id,
         nhs_number=identifier_value(patient, nhs_number.SYSTEM) or "",
@@ -130,10 +148,8 @@ def demographics(
         preferred_name=preferred,
         birth_date=_date(patient.get("birthDate")),
         gender=patient.get("gender"),
-        deceased=any(
-            body.get("deceasedBoolean") is True or "deceasedDateTime" in body for _, body in bodies
-        ),
-        deceased_at=next((d.date() for d in deceased_at if d is not None), None),
+        deceased=death.confirmed,
+        deceased_at=death.died_on,
         address=_address(patient),
         telecom=tuple(
             Telecom(t.get("system", "other"), t["value"], t.get("use"))
@@ -145,14 +161,48 @@ def demographics(
         restricted=any(_is_restricted(body) for _, body in bodies),
         source_ods=row.source_ods,
         source_updated_at=row.last_updated_at_source,
+        death_reports=death.reports,
     )
 
 
-def _preference(row: StoredResource, registry: dict[str, Organisation]) -> tuple[int, float]:
+def _standings(
+    bodies: Sequence[tuple[StoredResource, dict[str, Any]]], registry: dict[str, Organisation]
+) -> dict[str, Standing]:
+    """Each source's standing for this person: which practice is registered is what the
+    national record says, when it says."""
+    types = {row.source_ods: _org_type(row.source_ods, registry) for row, _ in bodies}
+    named: set[str] = set()
+    for row, body in bodies:
+        practice = _gp(body, registry)[0] if types[row.source_ods] == NATIONAL else None
+        if practice:
+            named.add(practice)
+    gps = {ods for ods, org_type in types.items() if org_type == "gp"}
+    registered = registered_practices(named, gps)
+    return {ods: standing(ods, org_type, registered) for ods, org_type in types.items()}
+
+
+def _death_claim(
+    row: StoredResource, patient: dict[str, Any], held: Standing, registry: dict[str, Organisation]
+) -> DeathClaim:
+    when = parse_fhir_datetime(patient.get("deceasedDateTime"))
     org = registry.get(row.source_ods)
-    is_gp = org is not None and org.org_type == "gp"
-    updated = row.last_updated_at_source or row.received_at
-    return (0 if is_gp else 1, -updated.timestamp())
+    return DeathClaim(
+        source_ods=row.source_ods,
+        source_name=org.name if org else row.source_ods,
+        standing=held,
+        died=patient.get("deceasedBoolean") is True or "deceasedDateTime" in patient,
+        died_on=when.date() if when is not None else None,
+        updated=_updated(row),
+    )
+
+
+def _org_type(ods: str, registry: dict[str, Organisation]) -> str | None:
+    org = registry.get(ods)
+    return org.org_type if org else None
+
+
+def _updated(row: StoredResource) -> datetime:
+    return row.last_updated_at_source or row.received_at
 
 
 def _names(patient: dict[str, Any]) -> tuple[dict[str, Any], str | None]:

@@ -12,9 +12,9 @@ import random
 from dataclasses import dataclass
 
 from carerecord.fhir.sections import SECTIONS
-from carerecord.organisations import ORG_TYPES, REGIONS
+from carerecord.organisations import NATIONAL, ORG_TYPES, REGIONS
 
-TYPES: tuple[str, ...] = tuple(ORG_TYPES)
+TYPES: tuple[str, ...] = tuple(t for t in ORG_TYPES if t != NATIONAL)  # providers, regionally
 
 # What each type of organisation shares; it writes data only for these sections.
 _SECTIONS_BY_TYPE: dict[str, tuple[str, ...]] = {

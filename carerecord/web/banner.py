@@ -6,9 +6,10 @@ restricted patient's banner is built without their address, contact details or G
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 
+from carerecord.record.authority import DeathReport
 from carerecord.record.overview import Demographics, Telecom
 from carerecord.web import formatting as fmt
 
@@ -29,8 +30,9 @@ class Banner:
     preferred_name: str | None
     born: str
     age: str | None  # in brackets after Born; None when deceased (age at death instead)
-    died: str | None
+    died: str | None  # confirmed by the national record or the registered GP practice
     age_at_death: str | None
+    death_report: str | None  # a death only other sources report (decision record 0009)
     gender: str
     nhs_number: str
     deceased: bool
@@ -48,12 +50,41 @@ def banner(person: Demographics, today: date, contact: bool = True) -> Banner:
         age=None if person.deceased else _age(person.birth_date, today),
         died=fmt.day(died) if person.deceased else None,
         age_at_death=_age(person.birth_date, died) if person.deceased else None,
+        death_report=None if person.deceased else death_report(_reporters(person)),
         gender=fmt.gender(person.gender),
         nhs_number=fmt.nhs_no(person.nhs_number),
         deceased=person.deceased,
         restricted=person.restricted,
         contact=_contact(person) if contact and not person.restricted else None,
     )
+
+
+def death_report(reports: tuple[DeathReport, ...]) -> str | None:
+    """`Reported died on 03-Feb-2024 by Royal Free London — not confirmed by the GP or national
+    record`: a report is shown, never hidden, and never as a plain `Died`."""
+    if not reports:
+        return None
+    by_date: dict[date | None, list[str]] = {}
+    for report in reports:
+        by_date.setdefault(report.died_on, []).append(report.source_name)
+    said = "; ".join(_reported(day, names) for day, names in by_date.items())
+    return f"Reported died {said} — not confirmed by the GP or national record"
+
+
+def _reporters(person: Demographics) -> tuple[DeathReport, ...]:
+    """A restricted person's reports name no organisation: a care home is where they live."""
+    if not person.restricted:
+        return person.death_reports
+    return tuple(replace(r, source_ods="", source_name="") for r in person.death_reports)
+
+
+def _reported(day: date | None, names: list[str]) -> str:
+    when = f"on {fmt.day(day)}" if day else f"(date {fmt.NOT_KNOWN})"
+    named = [name for name in names if name]  # a withheld record names no organisation
+    if not named:
+        return when
+    who = named[0] if len(named) == 1 else f"{', '.join(named[:-1])} and {named[-1]}"
+    return f"{when} by {who}"
 
 
 def _age(born: date | None, at: date | None) -> str:
