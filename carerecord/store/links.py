@@ -165,7 +165,7 @@ def _identity_conflict(item: IncomingResource) -> QuarantineItem:
     return QuarantineItem(
         input_format="fhir",
         location=item.location,
-        reason_code=Conflict.IDENTITY,
+        reason_code=Conflict.IDENTITY.value,
         reason=(
             f"{item.source_ods} Patient/{item.patient_local_id} is already linked to a different "
             "NHS number; not merged (a possible wrong-patient match to be resolved by hand)"
@@ -202,7 +202,7 @@ def _birth_date_conflict(item: IncomingResource) -> QuarantineItem:
     return QuarantineItem(
         input_format="fhir",
         location=item.location,
-        reason_code=Conflict.BIRTH_DATE,
+        reason_code=Conflict.BIRTH_DATE.value,
         reason=(
             f"{item.source_ods} Patient/{item.patient_local_id} gives NHS number "
             f"{item.patient_nhs_number} a date of birth that differs from the one already held "

@@ -226,6 +226,24 @@ def test_a_merge_of_two_different_people_is_quarantined_for_confirmation_and_mov
     ]
 
 
+def test_a_merge_across_dates_of_birth_is_quarantined_for_confirmation(
+    store: Store, rules: IntakeRules
+) -> None:
+    # OLD1 was linked to this NHS number by hand, but its date of birth is still another's
+    other = valid_nhs_number(1)
+    receive(store, rules, adt("A01", "M1", "2024", patient=pid("OLD1", other, "19800101")), "mllp")
+    receive(store, rules, adt("A01", "M2", "2024", patient=pid("SURV1"), visit="V200"), "mllp")
+    assert store.link_patient("RCB", "OLD1", NHS)
+
+    result = receive(store, rules, a40("M3", pid("SURV1"), "OLD1"), "mllp")
+
+    assert (result.code, result.counts.merged) == ("AE", 0)
+    [entry] = store.quarantine_entries()
+    assert entry.reason_code == "merge-needs-confirmation"
+    assert "(their dates of birth differ)" in entry.reason
+    assert "Patient/OLD1" in held(store)  # linked by hand, still not merged
+
+
 def test_a_birth_date_conflicting_with_another_source_is_an_application_error(
     store: Store, rules: IntakeRules
 ) -> None:
