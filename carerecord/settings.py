@@ -41,11 +41,78 @@ class Settings:
     hl7_max_message_bytes: int = _setting(
         16 * 1024 * 1024, "Largest HL7 v2 message accepted over MLLP, in bytes."
     )
+    mllp_host: str = _setting("127.0.0.1", "Address the HL7 v2 MLLP listener listens on.")
     mllp_port: int = _setting(0, "Port for the HL7 v2 MLLP listener; 0 means no listener.")
     mllp_tls_cert: str = _setting(
         "", "PEM certificate chain for MLLP over TLS; empty means plain TCP."
     )
     mllp_tls_key: str = _setting("", "PEM private key for the MLLP TLS certificate.")
+    mllp_tls_client_ca: str = _setting(
+        "",
+        "PEM bundle of the certificate authorities whose client certificates MLLP senders may "
+        "present; with TLS on, a sender without a valid certificate is refused.",
+    )
+    mllp_allow_plain_tcp: bool = _setting(
+        False,
+        "Allow a plain-TCP MLLP listener on an address other than loopback, senders then "
+        "being known by registered source address only.",
+    )
+    mllp_max_connections: int = _setting(
+        64, "Most MLLP connections open at once; more are refused."
+    )
+    mllp_max_connections_per_peer: int = _setting(
+        16, "Most MLLP connections open at once from one address; more are refused."
+    )
+    mllp_message_seconds: int = _setting(
+        60, "Seconds a sender has to finish a message once it has started it."
+    )
+    mllp_idle_seconds: int = _setting(
+        300, "An MLLP connection that sends nothing for this many seconds is closed."
+    )
+    hl7_quarantine_excerpt_bytes: int = _setting(
+        4096,
+        "Bytes kept in the quarantine of a message from a sender that is not registered.",
+    )
+    hl7_processing_ids: str = _setting(
+        "P",
+        "Comma-separated HL7 v2 processing ids (MSH-11) accepted into records: P in "
+        "production; a training database may add T or D.",
+    )
+    clock_skew_minutes: int = _setting(
+        5,
+        "How far in the future (by this server's clock) a message or resource time may be "
+        "before it is quarantined.",
+    )
+    max_resource_bytes: int = _setting(
+        1024 * 1024, "Largest FHIR resource accepted, in bytes (documents excepted)."
+    )
+    max_document_bytes: int = _setting(
+        20 * 1024 * 1024,
+        "Largest DocumentReference or Binary accepted, in bytes (attachments included).",
+    )
+    max_resource_elements: int = _setting(
+        20_000, "Most JSON values (objects, arrays, strings, numbers) in one FHIR resource."
+    )
+    max_resource_depth: int = _setting(
+        32, "Deepest nesting of objects and arrays in one FHIR resource."
+    )
+    push_max_bytes: int = _setting(
+        64 * 1024 * 1024, "Largest request body the FHIR push API reads, in bytes."
+    )
+    push_max_elements: int = _setting(
+        2_000_000, "Most JSON values in one request to the FHIR push API."
+    )
+    base_url: str = _setting(
+        "",
+        "The address this server is reached at, e.g. https://carerecord.example: the audience "
+        "of client assertions and the SMART configuration's endpoints. Empty means "
+        "http://HOST:PORT.",
+    )
+    allowed_hosts: str = _setting(
+        "",
+        "Comma-separated host names requests may be addressed to (the Host header); empty "
+        "means the host of the base URL only.",
+    )
     session_idle_minutes: int = _setting(
         15, "A signed-in session with no request for this many minutes ends."
     )
@@ -121,7 +188,14 @@ class Settings:
         return Path(__file__).parent / "web" / "static"
 
 
+_TRUE, _FALSE = {"1", "true", "yes", "on"}, {"0", "false", "no", "off", ""}
+
+
 def _convert(name: str, raw: str, kind: type) -> Any:
+    if kind is bool:
+        if raw.strip().lower() in _TRUE | _FALSE:
+            return raw.strip().lower() in _TRUE
+        raise ConfigurationError(f"{ENV_PREFIX}{name.upper()} must be true or false, not {raw!r}")
     if kind is int:
         try:
             return int(raw)

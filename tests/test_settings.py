@@ -39,3 +39,10 @@ def test_the_oidc_client_secret_never_appears_in_the_settings_repr() -> None:
     assert settings.oidc_client_secret == secret
     assert secret not in repr(settings)
     assert "oidc_client_id=''" in repr(settings)
+
+
+def test_a_yes_or_no_setting_reads_true_or_false_and_refuses_anything_else() -> None:
+    assert Settings.from_env({"CARERECORD_MLLP_ALLOW_PLAIN_TCP": "true"}).mllp_allow_plain_tcp
+    assert not Settings.from_env({"CARERECORD_MLLP_ALLOW_PLAIN_TCP": "0"}).mllp_allow_plain_tcp
+    with pytest.raises(ConfigurationError, match="CARERECORD_MLLP_ALLOW_PLAIN_TCP"):
+        Settings.from_env({"CARERECORD_MLLP_ALLOW_PLAIN_TCP": "sometimes"})
