@@ -24,6 +24,7 @@ from carerecord.settings import Settings
 from carerecord.store import Store
 from carerecord.store.clients import ClientRegistry
 from carerecord.store.oidc_states import OidcStates
+from carerecord.web.security_headers import SecurityHeaders
 
 
 def create_app(settings: Settings, store: Store, rules: RulesSource | None = None) -> FastAPI:
@@ -76,4 +77,5 @@ def create_app(settings: Settings, store: Store, rules: RulesSource | None = Non
     # Source systems push FHIR here; what they may send is decided by the intake rules.
     install_push(app, store, intake, BackendAuth(ClientRegistry(store)))
     web.install(app, settings)
+    app.add_middleware(SecurityHeaders, settings=settings)  # outermost: errors get them too
     return app

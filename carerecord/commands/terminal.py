@@ -7,11 +7,9 @@ from __future__ import annotations
 
 import unicodedata
 
+from carerecord.bidi import BIDI_CONTROLS
+
 KEPT = frozenset("\t\n\r")
-# Formatting characters that reorder what a terminal shows (the "Trojan Source" ones).
-BIDI_CONTROLS = frozenset(
-    "\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
-)
 
 
 def plain(text: str) -> str:

@@ -28,7 +28,9 @@ router = APIRouter(include_in_schema=False, dependencies=[Depends(csrf_protected
 
 PDF_HEADERS = {
     "Content-Disposition": "inline",
-    "Content-Security-Policy": "sandbox; default-src 'none'",
+    # framed by our own document page only; nothing inside it may run or load
+    "Content-Security-Policy": "sandbox; default-src 'none'; frame-ancestors 'self'",
+    "X-Frame-Options": "SAMEORIGIN",
     "X-Content-Type-Options": "nosniff",
     "Cache-Control": "no-store",
     "Referrer-Policy": "no-referrer",

@@ -7,6 +7,7 @@ from collections.abc import Awaitable, Callable
 from urllib.parse import quote
 
 from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import RedirectResponse, Response
 from starlette.exceptions import HTTPException
 
@@ -20,6 +21,7 @@ from carerecord.web.templating import render
 logger = logging.getLogger(__name__)
 
 _TITLES = {
+    400: "There is a problem with the web address",
     404: "Page not found",
     405: "Page not found",
     500: "Sorry, there is a problem with the service",
@@ -33,11 +35,17 @@ def install_error_pages(app: FastAPI) -> None:
     app.add_exception_handler(RecordWithheld, _withheld)
     app.add_exception_handler(FormRefused, _form_refused)
     app.add_exception_handler(HTTPException, _http_error)
+    app.add_exception_handler(RequestValidationError, _invalid_request)
     app.middleware("http")(_contain_failures)
 
 
 # FHIR clients get errors they can read: an OperationOutcome, never an HTML page.
-_FHIR_ISSUE = {404: "not-found", 405: "not-supported"}
+_FHIR_ISSUE = {400: "invalid", 404: "not-found", 405: "not-supported"}
+_FHIR_TEXT = {
+    400: "the request's parameters are not valid",
+    404: "no such FHIR endpoint",
+    405: "this FHIR endpoint does not allow that method",
+}
 
 
 def _is_fhir(request: Request) -> bool:
@@ -47,8 +55,7 @@ def _is_fhir(request: Request) -> bool:
 def _page(request: Request, status: int) -> Response:
     if _is_fhir(request):
         code = _FHIR_ISSUE.get(status, "exception")
-        text = {404: "no such FHIR endpoint", 405: "this FHIR endpoint does not allow that method"}
-        problem = outcome(code, text.get(status, "the request could not be handled"))
+        problem = outcome(code, _FHIR_TEXT.get(status, "the request could not be handled"))
         return fhir_response(problem, status)
     title = _TITLES.get(status, "Sorry, there is a problem with the service")
     return render(request, "error.jinja", {"status": status, "title": title}, status)
@@ -81,6 +88,12 @@ async def _form_refused(request: Request, exc: Exception) -> Response:
 async def _http_error(request: Request, exc: Exception) -> Response:
     status = exc.status_code if isinstance(exc, HTTPException) else 500
     return _page(request, status)
+
+
+async def _invalid_request(request: Request, exc: Exception) -> Response:
+    # FastAPI would answer with JSON quoting the input: it may be personal data (a name typed
+    # into the wrong field), so the page says only that the request was not valid.
+    return _page(request, 400)
 
 
 async def _contain_failures(

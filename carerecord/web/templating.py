@@ -19,7 +19,7 @@ from jinja2 import (
     select_autoescape,
 )
 
-from carerecord.web import formatting
+from carerecord.web import formatting, invisible
 from carerecord.web.access_notice import COPI_IN_FORCE
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -49,6 +49,7 @@ def environment() -> Environment:
         autoescape=select_autoescape(default=True, default_for_string=True),
         trim_blocks=True,
         lstrip_blocks=True,
+        finalize=invisible.finalize,  # every printed value, in every template and NHS macro
     )
     env.globals["service_name"] = SERVICE_NAME
     env.globals["NOT_KNOWN"] = formatting.NOT_KNOWN

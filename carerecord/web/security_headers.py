@@ -1,0 +1,71 @@
+"""Headers every response carries, so a browser limits what a page can do even if text from a
+source slipped through escaping: no inline or foreign script, no framing, no sniffing, no
+Referer, no caching of anything but the static assets. See docs/web-security.md."""
+
+from __future__ import annotations
+
+from starlette.datastructures import MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from carerecord.settings import Settings
+
+# Scripts and styles only from files this server serves: no inline script, style or event
+# handler runs, whatever a page contains.
+CONTENT_SECURITY_POLICY = "; ".join(
+    (
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "img-src 'self'",
+        "object-src 'none'",
+        "base-uri 'none'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+    )
+)
+PERMISSIONS_POLICY = ", ".join(
+    f"{feature}=()"
+    for feature in (
+        "camera", "microphone", "geolocation", "payment", "usb", "display-capture",
+    )
+)  # fmt: skip
+HSTS = "max-age=31536000; includeSubDomains"
+
+_ALWAYS = {
+    "Content-Security-Policy": CONTENT_SECURITY_POLICY,
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "Permissions-Policy": PERMISSIONS_POLICY,
+    "X-Frame-Options": "DENY",  # frame-ancestors for browsers that predate it
+    "Cross-Origin-Opener-Policy": "same-origin",
+}
+
+
+class SecurityHeaders:
+    """Pure ASGI middleware: sets the headers on every HTTP response, error pages included."""
+
+    def __init__(self, app: ASGIApp, settings: Settings) -> None:
+        self.app = app
+        # behind a TLS-terminating proxy the connection is plain HTTP: the base URL says https
+        self.always_https = settings.base_url.lower().startswith("https://")
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        https = self.always_https or scope.get("scheme") == "https"
+        static = str(scope.get("path", "")).startswith("/static/")
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                # a response that set its own (the framed PDF) keeps it
+                for name, value in _ALWAYS.items():
+                    headers.setdefault(name, value)
+                if https:
+                    headers["Strict-Transport-Security"] = HSTS
+                if not static:  # every page and API answer may hold personal data
+                    headers["Cache-Control"] = "no-store"
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
