@@ -118,7 +118,9 @@ class RecordAccess:
         if key is None:
             return []
         start = normalise_postcode(postcode)
-        ids = self._store.find_by_details(key, birth_date, start, MAX_MATCHES + 1)
+        # every candidate, filtered before the limit: a limit first could let restricted
+        # people crowd out others, or make the "too many" count depend on them
+        ids = self._store.find_by_details(key, birth_date, start, None)
         organisations = self._store.organisations() if ids else []
         found = []
         for patient_id in ids:
@@ -131,6 +133,8 @@ class RecordAccess:
             grant = self.grant(patient_id, Purpose.FIND)
             if grant.found:
                 found.append(_redacted(person, grant))
+            if len(found) > MAX_MATCHES:
+                break
         return found
 
     # The decision for one person

@@ -27,16 +27,18 @@ def patient_id_for_local_id(conn: Connection, source_ods: str, local_id: str) ->
 
 
 def find_by_details(
-    conn: Connection, family: str, birth_date: date, postcode: str | None, limit: int
+    conn: Connection, family: str, birth_date: date, postcode: str | None, limit: int | None
 ) -> list[str]:
     """Ids of patients any source knows by this surname and date of birth (and postcode
-    start, when given), at most limit of them."""
+    start, when given), at most limit of them (None: all)."""
     query = select(patient_search.c.patient_id).where(
         patient_search.c.family == family, patient_search.c.birth_date == birth_date
     )
     if postcode:
         query = query.where(patient_search.c.postcode.startswith(postcode, autoescape=True))
-    query = query.distinct().order_by(patient_search.c.patient_id).limit(limit)
+    query = query.distinct().order_by(patient_search.c.patient_id)
+    if limit is not None:
+        query = query.limit(limit)
     return list(conn.execute(query).scalars())
 
 

@@ -168,7 +168,7 @@ class Store:
             return reads.patient_id_for_local_id(conn, source_ods, local_id)
 
     def find_by_details(
-        self, family: str, birth_date: date, postcode: str | None, limit: int
+        self, family: str, birth_date: date, postcode: str | None, limit: int | None
     ) -> list[str]:
         with self.engine.connect() as conn:
             return reads.find_by_details(conn, family, birth_date, postcode, limit)

@@ -102,3 +102,33 @@ def test_bad_details_are_form_errors(
     page = _find(finder, **fields)
     assert page.status_code == 422  # type: ignore[attr-defined]
     assert "There is a problem" in page.text and message in page.text  # type: ignore[attr-defined]
+
+
+def test_restricted_people_are_filtered_out_before_the_limit(store: Store, tmp_path: Path) -> None:
+    from carerecord.access.gate import MAX_MATCHES
+
+    register(store, make_org("F83004", "gp"))
+    hidden = [
+        make_patient(
+            f"r{n}",
+            valid_nhs_number(100 + n),
+            family="Zed",
+            restricted=True,
+            address=[{"use": "home", "line": ["1 Hidden Row"], "postalCode": "SE1 7AA"}],
+        )
+        for n in range(MAX_MATCHES * 5)  # ids are random: most orders put them first
+    ]
+    shown = make_patient(
+        "u1",
+        valid_nhs_number(99),
+        family="Zed",
+        address=[{"use": "home", "line": ["2 Open Row"], "postalCode": "SE1 7BB"}],
+    )
+    ingest_paths(store, [write_ndjson(tmp_path / "zed.ndjson", *hidden, shown)])
+    client = signed_in(create_app(Settings(db="unused://"), store), store, datetime.now(UTC))
+    for start in ("SE1", "SE1 7", "se17"):
+        response = _find(client, family="zed", postcode=start)
+        assert response.status_code == 303, start  # type: ignore[attr-defined]
+    listed = _find(client, family="zed")
+    assert listed.status_code == 200  # type: ignore[attr-defined]
+    assert "Hidden Row" not in listed.text and "SE1 7AA" not in listed.text  # type: ignore[attr-defined]
