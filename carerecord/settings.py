@@ -181,11 +181,25 @@ class Settings:
         values.update({k: v for k, v in overrides.items() if v is not None})
         return replace(cls(), **values)
 
+    def db_without_password(self) -> str:
+        """The database URL fit to print: any password replaced by ***."""
+        return masked_url(self.db)
+
     @property
     def static_path(self) -> Path:
         if self.static_dir:
             return Path(self.static_dir)
         return Path(__file__).parent / "web" / "static"
+
+
+def masked_url(url: str) -> str:
+    """`url` with the password of its user part (scheme://user:password@host) as ***."""
+    scheme, sep, rest = url.partition("://")
+    netloc, slash, path = rest.partition("/")
+    credentials, at, host = netloc.rpartition("@")
+    if not sep or not at or ":" not in credentials:
+        return url
+    return f"{scheme}://{credentials.split(':', 1)[0]}:***@{host}{slash}{path}"
 
 
 _TRUE, _FALSE = {"1", "true", "yes", "on"}, {"0", "false", "no", "off", ""}

@@ -46,3 +46,13 @@ def test_a_yes_or_no_setting_reads_true_or_false_and_refuses_anything_else() -> 
     assert not Settings.from_env({"CARERECORD_MLLP_ALLOW_PLAIN_TCP": "0"}).mllp_allow_plain_tcp
     with pytest.raises(ConfigurationError, match="CARERECORD_MLLP_ALLOW_PLAIN_TCP"):
         Settings.from_env({"CARERECORD_MLLP_ALLOW_PLAIN_TCP": "sometimes"})
+
+
+def test_a_database_password_is_never_printed() -> None:
+    from carerecord.settings import Settings, masked_url
+
+    settings = Settings(db="postgresql://care:s3cr%40t@db.example:5432/care")
+    assert settings.db_without_password() == "postgresql://care:***@db.example:5432/care"
+    assert "s3cr" not in settings.db_without_password()
+    assert masked_url("sqlite:///carerecord.db") == "sqlite:///carerecord.db"
+    assert masked_url("postgresql://care@db/care") == "postgresql://care@db/care"

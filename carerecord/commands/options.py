@@ -54,7 +54,7 @@ def open_store(settings: Settings, *, require_schema: bool = True) -> Store:
     if require_schema and current_revision(store.engine) != head_revision():
         store.close()
         raise ConfigurationError(
-            f"the database at {settings.db} is not at the current schema: "
+            f"the database at {settings.db_without_password()} is not at the current schema: "
             "run `carerecord db upgrade` first"
         )
     return store

@@ -14,7 +14,12 @@ from carerecord.errors import ConfigurationError
 def create_engine_for(url: str) -> Engine:
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
-        engine = create_engine(parsed, json_serializer=_json_text, json_deserializer=orjson.loads)
+        engine = create_engine(
+            parsed,
+            hide_parameters=True,
+            json_serializer=_json_text,
+            json_deserializer=orjson.loads,
+        )
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin)
         return engine
@@ -22,7 +27,11 @@ def create_engine_for(url: str) -> Engine:
         if parsed.drivername in ("postgresql", "postgres"):
             parsed = parsed.set(drivername="postgresql+psycopg")
         return create_engine(
-            parsed, pool_pre_ping=True, json_serializer=_json_text, json_deserializer=orjson.loads
+            parsed,
+            hide_parameters=True,  # errors would otherwise quote personal data
+            pool_pre_ping=True,
+            json_serializer=_json_text,
+            json_deserializer=orjson.loads,
         )
     raise ConfigurationError(
         f"unsupported database URL scheme {parsed.drivername!r}: use sqlite:/// or postgresql://"
