@@ -110,3 +110,15 @@ def test_synth_refuses_an_impossible_size(
 ) -> None:
     assert main(["synth", "--patients", "0", "--out", str(tmp_path)]) == EXIT_USAGE
     assert "--patients must be between 1 and 500,000" in capsys.readouterr().err
+
+
+def test_a_database_that_cannot_be_reached_is_named_without_its_password(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    from tests.support.postgres import free_port
+
+    url = f"postgresql://care:TopSecret99@127.0.0.1:{free_port()}/care"
+    assert main(["quarantine", "list", "--operator", "ops", "--db", url]) == EXIT_UNUSABLE
+    err = capsys.readouterr().err
+    assert "cannot connect to the database at postgresql://care:***@127.0.0.1" in err
+    assert "TopSecret99" not in err

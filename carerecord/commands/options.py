@@ -6,6 +6,7 @@ import argparse
 from typing import Any
 
 from rich.console import Console
+from sqlalchemy.exc import SQLAlchemyError
 
 from carerecord.errors import ConfigurationError
 from carerecord.ingest.exclusions import ExclusionList
@@ -51,7 +52,15 @@ def settings_from(args: argparse.Namespace, **extra: Any) -> Settings:
 def open_store(settings: Settings, *, require_schema: bool = True) -> Store:
     """The composition root's Store; refuses a database whose schema is not migrated."""
     store = Store.open(settings.db)
-    if require_schema and current_revision(store.engine) != head_revision():
+    try:
+        revision = current_revision(store.engine)
+    except SQLAlchemyError as error:  # its message may quote the URL: name the masked one only
+        store.close()
+        raise ConfigurationError(
+            f"cannot connect to the database at {settings.db_without_password()} "
+            f"({type(error).__name__})"
+        ) from None
+    if require_schema and revision != head_revision():
         store.close()
         raise ConfigurationError(
             f"the database at {settings.db_without_password()} is not at the current schema: "
