@@ -10,13 +10,16 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from carerecord.settings import Settings
 
 # Scripts and styles only from files this server serves: no inline script, style or event
-# handler runs, whatever a page contains.
+# handler runs, whatever a page contains. The one other origin is the NHS font service: the
+# Frutiger web font is not in nhsuk-frontend's package and its CSS loads it from there.
+NHS_FONTS = "https://assets.nhs.uk"
 CONTENT_SECURITY_POLICY = "; ".join(
     (
         "default-src 'self'",
         "script-src 'self'",
         "style-src 'self'",
         "img-src 'self'",
+        f"font-src 'self' {NHS_FONTS}",
         "object-src 'none'",
         "base-uri 'none'",
         "form-action 'self'",

@@ -17,6 +17,9 @@ def test_a_record_page_carries_the_policy_and_is_never_cached(client: TestClient
     policy = response.headers["content-security-policy"]
     assert "script-src 'self'" in policy and "unsafe-inline" not in policy
     assert "frame-ancestors 'none'" in policy and "object-src 'none'" in policy
+    # nhsuk-frontend's CSS loads Frutiger from the NHS font service; nothing else is foreign
+    assert "font-src 'self' https://assets.nhs.uk" in policy
+    assert policy.count("https://") == 1
     assert response.headers["x-frame-options"] == "DENY"
     assert response.headers["x-content-type-options"] == "nosniff"
     assert response.headers["referrer-policy"] == "no-referrer"
