@@ -6,6 +6,7 @@ Validation happens here, once, at the edge: everything past this point can trust
 from __future__ import annotations
 
 import hashlib
+from datetime import datetime
 from typing import Any
 
 import orjson
@@ -85,8 +86,21 @@ def prepare(
             f"{source} is not configured to share {SECTION_TITLES.get(section, section)} "
             f"({resource_type}); its sections are: {', '.join(sender.sections) or 'none'}",
         )
+    updated, until = extract.last_updated(resource), rules.believable_until()
+    if updated is not None and updated > until:
+        return _reject(item, source, "future-timestamp", _future(updated, rules))
     cited = cited_resources(resource, item.bundle_refs)
-    return _incoming(item, resource, source, resource_type, resource_id, section, codes, cited)
+    facts = (source, resource_type, resource_id, section, codes, cited, until)
+    return _incoming(item, resource, *facts)
+
+
+def _future(updated: datetime, rules: IntakeRules) -> str:
+    minutes = int(rules.clock_skew.total_seconds() // 60)
+    return (
+        f"meta.lastUpdated {updated.isoformat(timespec='seconds')} is in the future by this "
+        f"server's clock ({rules.clock().isoformat(timespec='seconds')}, allowing {minutes} "
+        "minutes); check the sending system's clock"
+    )
 
 
 def _incoming(
@@ -98,6 +112,7 @@ def _incoming(
     section: str,
     codes: tuple[str, ...],
     cited: tuple[tuple[str, str], ...],
+    believed_until: datetime,
 ) -> IncomingResource | QuarantineItem:
     local_id: str | None = None
     number: str | None = None
@@ -138,6 +153,7 @@ def _incoming(
         search=search,
         references=cited,
         replaced_by=replaced_by,
+        believed_until=believed_until,
     )
 
 

@@ -13,6 +13,7 @@ from typing import Any
 
 import orjson
 
+from carerecord.ingest import believable
 from carerecord.ingest.exclusions import ExclusionList
 from carerecord.ingest.hl7v2 import Header, HL7Error, ack, map_message, normalise, parse_header
 from carerecord.ingest.hl7v2.restricted import without_restricted
@@ -78,7 +79,30 @@ def screen(
         )
         counts = WriteCounts(quarantined=1, quarantine_reasons={"unknown-source": 1})
         return MessageResult("AR", ack(header, "AR", [unknown]), counts, problem=unknown.text)
+    problem = believable.header_problem(header, rules)
+    if problem is not None:
+        return _refused_early(store, rules, text, header, location, *problem)
     return text, header
+
+
+def _refused_early(
+    store: Store,
+    rules: IntakeRules,
+    text: str,
+    header: Header,
+    location: str,
+    reason_code: str,
+    error: HL7Error,
+) -> MessageResult:
+    """Kept and answered before its sender and control id are recorded, so the same message
+    sent again once its sender is fixed is applied."""
+    kept = _quarantined(
+        text, sender_of(header), location, reason_code, error.text, rules.exclusions
+    )
+    keep_now(store, [kept])
+    code = "AR" if error.reject else "AE"
+    counts = WriteCounts(quarantined=1, quarantine_reasons={reason_code: 1})
+    return MessageResult(code, ack(header, code, [error]), counts, problem=error.text)
 
 
 @dataclass

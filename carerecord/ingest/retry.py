@@ -10,7 +10,7 @@ import orjson
 from carerecord import nhs_number
 from carerecord.fhir.extract import identifier_value
 from carerecord.fhir.references import patient_reference
-from carerecord.ingest import hl7_intake
+from carerecord.ingest import believable, hl7_intake
 from carerecord.ingest.hl7v2 import HL7Error, map_message, parse_header
 from carerecord.ingest.intake import Delivery, admit, check, take
 from carerecord.ingest.reader import RawItem
@@ -94,6 +94,9 @@ def _retry_message(store: Store, rules: IntakeRules, entry: QuarantinedEntry) ->
         return RetryOutcome(
             False, f"still not usable: {header.sending_facility} is not a registered source"
         )
+    problem = believable.header_problem(header, rules)
+    if problem is not None:
+        return RetryOutcome(False, f"still not usable: {problem[1].text}")
 
     def again(unit: WriteUnit) -> hl7_intake.MessageResult:
         prepared = hl7_intake.prepare_message(

@@ -4,8 +4,9 @@ legally restricted code lists. Loaded from the store and settings, then passed e
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 
 from carerecord.ingest.exclusions import ExclusionList, load_exclusions
 from carerecord.organisations import Organisation
@@ -13,19 +14,42 @@ from carerecord.settings import Settings
 from carerecord.store import Store
 
 
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
 @dataclass(frozen=True)
 class IntakeRules:
     organisations: Mapping[str, Organisation]
     exclusions: ExclusionList
+    processing_ids: frozenset[str] = frozenset({"P"})  # MSH-11 values that reach records
+    clock_skew: timedelta = timedelta(minutes=5)  # how far ahead a sender's time may be
+    clock: Callable[[], datetime] = utc_now  # tests fix it
+
+    def believable_until(self) -> datetime:
+        """The latest time a sender may claim now: later is in the future."""
+        return self.clock() + self.clock_skew
+
+
+def processing_ids(setting: str) -> frozenset[str]:
+    """CARERECORD_HL7_PROCESSING_IDS ("P,T") as a set of ids."""
+    return frozenset(part.strip().upper() for part in setting.split(",") if part.strip())
 
 
 class RulesSource:
     """Long-running listeners re-read the organisation registry every few seconds, so a source
     registered (or its sections changed) takes effect without a restart."""
 
-    def __init__(self, store: Store, settings: Settings, max_age_seconds: float = 5.0) -> None:
+    def __init__(
+        self,
+        store: Store,
+        settings: Settings,
+        max_age_seconds: float = 5.0,
+        clock: Callable[[], datetime] | None = None,
+    ) -> None:
         self.store, self.max_age = store, max_age_seconds
         self.exclusions = load_exclusions(settings.exclusion_sets)
+        self.settings, self.clock = settings, clock
         self._rules: IntakeRules | None = None
         self._loaded_at = 0.0
 
@@ -33,6 +57,12 @@ class RulesSource:
         now = time.monotonic()
         if self._rules is None or now - self._loaded_at > self.max_age:
             organisations = {org.ods_code: org for org in self.store.organisations()}
-            self._rules = IntakeRules(organisations, self.exclusions)
+            self._rules = IntakeRules(
+                organisations,
+                self.exclusions,
+                processing_ids(self.settings.hl7_processing_ids),
+                timedelta(minutes=self.settings.clock_skew_minutes),
+                self.clock or utc_now,
+            )
             self._loaded_at = now
         return self._rules

@@ -211,6 +211,8 @@ def _current_versions(
 def _is_older(item: IncomingResource, held: _Current) -> bool:
     if item.last_updated_at_source is None or held.last_updated_at_source is None:
         return False
+    if item.believed_until is not None and held.last_updated_at_source > item.believed_until:
+        return False  # the held version claims a future time: a genuine version replaces it
     return item.last_updated_at_source < held.last_updated_at_source
 
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import Coroutine, Iterator
+from collections.abc import Callable, Coroutine, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, TypeVar
 
 from carerecord.ingest.mllp import MLLPClient, stop_server
@@ -88,12 +89,14 @@ class LoopThread:
 
 
 @contextmanager
-def hl7_listener(store: Store, db_url: str, **settings: Any) -> Iterator[int]:
+def hl7_listener(
+    store: Store, db_url: str, clock: Callable[[], datetime] | None = None, **settings: Any
+) -> Iterator[int]:
     """start_hl7_listener on a port the system picks; yields the port."""
     config = Settings.from_env({}, db=db_url, **settings)
     loop = LoopThread()
     try:
-        rules = RulesSource(store, config, max_age_seconds=0)
+        rules = RulesSource(store, config, max_age_seconds=0, clock=clock)
         server = loop.run(start_hl7_listener(store, rules, config, 0))
         try:
             yield int(server.sockets[0].getsockname()[1])
