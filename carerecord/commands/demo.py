@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 import tempfile
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -66,12 +66,14 @@ def prepare(
 def seed(
     store: Store, settings: Settings, patients: int, seed_value: int, console: Console
 ) -> DemoLogins:
-    """Synthesises data current to today, registers its organisations, ingests it, and adds
+    """Synthesises data current to yesterday, registers its organisations, ingests it, and adds
     the demo users at organisations that hold records of the people synthesised."""
     with tempfile.TemporaryDirectory(prefix="carerecord-demo-") as folder:
         out = Path(folder)
         with progress_bar("synthesising", patients, unit="patients") as advance:
-            generate(patients, out, seed=seed_value, as_of=date.today(), progress=advance)
+            # Yesterday: its times run to 23:00, and a time in the future is refused.
+            yesterday = date.today() - timedelta(days=1)
+            generate(patients, out, seed=seed_value, as_of=yesterday, progress=advance)
         entries = orjson.loads((out / "organisations.json").read_bytes())
         for index, entry in enumerate(entries):
             store.save_organisation(organisation_from_json(entry, index))
