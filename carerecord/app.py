@@ -74,6 +74,6 @@ def create_app(settings: Settings, store: Store, rules: RulesSource | None = Non
         )
 
     # Source systems push FHIR here; what they may send is decided by the intake rules.
-    install_push(app, store, intake, BackendAuth(ClientRegistry(store)))
+    install_push(app, store, intake, BackendAuth(ClientRegistry(store)), settings)
     web.install(app, settings)
     return app

@@ -16,9 +16,11 @@ from starlette.concurrency import run_in_threadpool
 
 from carerecord.fhir.outcomes import fhir_response, outcome
 from carerecord.ingest.rules import RulesSource
+from carerecord.origin import token_endpoint
 from carerecord.push.auth import AuthenticatedSource, BackendAuth
 from carerecord.push.auth_routes import install_auth, require_source
 from carerecord.push.bundles import PushError, process_bundle, process_delete, process_put
+from carerecord.settings import Settings
 from carerecord.store import Store
 
 MAX_BODY_BYTES = 64 * 1024 * 1024
@@ -27,8 +29,10 @@ _RESOURCE_PATH = "/fhir/{resource_type}/{resource_id}"
 _RESOURCE_TYPE = re.compile(r"[A-Z][A-Za-z]{1,63}")
 
 
-def install_push(app: FastAPI, store: Store, rules: RulesSource, auth: BackendAuth) -> None:
-    install_auth(app, auth)
+def install_push(
+    app: FastAPI, store: Store, rules: RulesSource, auth: BackendAuth, settings: Settings
+) -> None:
+    install_auth(app, auth, token_endpoint(settings))
     app.add_exception_handler(PushError, _push_error)  # type: ignore[arg-type]
     source = Depends(require_source(auth))
 
