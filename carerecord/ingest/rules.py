@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from carerecord.ingest.exclusions import ExclusionList, load_exclusions
+from carerecord.ingest.limits import ResourceLimits
 from carerecord.organisations import Organisation
 from carerecord.settings import Settings
 from carerecord.store import Store
@@ -17,6 +18,7 @@ from carerecord.store import Store
 class IntakeRules:
     organisations: Mapping[str, Organisation]
     exclusions: ExclusionList
+    limits: ResourceLimits = field(default_factory=ResourceLimits)
 
 
 class RulesSource:
@@ -26,6 +28,7 @@ class RulesSource:
     def __init__(self, store: Store, settings: Settings, max_age_seconds: float = 5.0) -> None:
         self.store, self.max_age = store, max_age_seconds
         self.exclusions = load_exclusions(settings.exclusion_sets)
+        self.limits = ResourceLimits.from_settings(settings)
         self._rules: IntakeRules | None = None
         self._loaded_at = 0.0
 
@@ -33,6 +36,6 @@ class RulesSource:
         now = time.monotonic()
         if self._rules is None or now - self._loaded_at > self.max_age:
             organisations = {org.ods_code: org for org in self.store.organisations()}
-            self._rules = IntakeRules(organisations, self.exclusions)
+            self._rules = IntakeRules(organisations, self.exclusions, self.limits)
             self._loaded_at = now
         return self._rules

@@ -18,6 +18,7 @@ import orjson
 from carerecord.fhir.outcomes import outcome, outcome_of
 from carerecord.fhir.references import is_fhir_id
 from carerecord.ingest.intake import Checked, Delivery, check, check_one, take
+from carerecord.ingest.limits import LIMIT_CODES
 from carerecord.ingest.reader import RawItem, bundle_items
 from carerecord.ingest.rules import IntakeRules
 from carerecord.store import Store
@@ -106,7 +107,7 @@ def _entries(bundle: dict[str, Any], source: str, rules: IntakeRules) -> list[_E
     raw_entries = bundle.get("entry") or []
     if not isinstance(raw_entries, list):
         raise PushError(400, "invalid", "Bundle.entry must be a list")
-    items = bundle_items(_with_request_ids(bundle), f"push from {source}")
+    items = bundle_items(_with_request_ids(bundle), f"push from {source}", limits=rules.limits)
     found: list[_Entry] = []
     for index, (raw_entry, item) in enumerate(zip(raw_entries, items, strict=True)):
         request = raw_entry.get("request") if isinstance(raw_entry, dict) else None
@@ -238,11 +239,23 @@ def _mark(entries: list[_Entry], why: Sequence[QuarantineItem]) -> list[_Entry]:
 
 
 def _without_excluded(bundle: dict[str, Any], entries: list[_Entry], raw: str) -> str:
-    """The bundle as it will be kept: legally restricted entries are removed first."""
+    """The bundle as it will be kept: legally restricted entries are removed first, and an
+    entry over a limit keeps its request but not its resource."""
     excluded = {e.index for e in entries if isinstance(e.prepared, ExcludedItem)}
-    if not excluded:
+    too_big = {
+        e.index
+        for e in entries
+        if isinstance(e.prepared, QuarantineItem) and e.prepared.reason_code in LIMIT_CODES
+    }
+    if not excluded and not too_big:
         return raw
-    kept = [e for i, e in enumerate(bundle.get("entry") or []) if i not in excluded]
+    kept = [
+        {k: v for k, v in e.items() if k != "resource"}
+        if i in too_big and isinstance(e, dict)
+        else e
+        for i, e in enumerate(bundle.get("entry") or [])
+        if i not in excluded
+    ]
     return orjson.dumps({**bundle, "entry": kept}).decode()
 
 

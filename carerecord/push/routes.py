@@ -15,6 +15,7 @@ from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
 from carerecord.fhir.outcomes import fhir_response, outcome
+from carerecord.ingest.limits import is_depth_error, json_values
 from carerecord.ingest.rules import RulesSource
 from carerecord.origin import token_endpoint
 from carerecord.push.auth import AuthenticatedSource, BackendAuth
@@ -23,7 +24,6 @@ from carerecord.push.bundles import PushError, process_bundle, process_delete, p
 from carerecord.settings import Settings
 from carerecord.store import Store
 
-MAX_BODY_BYTES = 64 * 1024 * 1024
 # Starlette path parameters take no regular expressions: the type is checked in the handler.
 _RESOURCE_PATH = "/fhir/{resource_type}/{resource_id}"
 _RESOURCE_TYPE = re.compile(r"[A-Z][A-Za-z]{1,63}")
@@ -38,8 +38,8 @@ def install_push(
 
     @app.post("/fhir", include_in_schema=False)
     async def push_bundle(request: Request, sender: AuthenticatedSource = source) -> Response:
-        raw = await _body(request)
-        bundle = _json(raw)
+        raw = await _body(request, settings)
+        bundle = _json(raw, settings)
         # rules.current() may re-read the registry: in the worker thread, off the event loop.
         status, body = await run_in_threadpool(
             lambda: process_bundle(store, rules.current(), sender.source_ods, bundle, raw.decode())
@@ -51,7 +51,7 @@ def install_push(
         resource_type: str, resource_id: str, request: Request, sender: AuthenticatedSource = source
     ) -> Response:
         _check_type(resource_type)
-        body = _json(await _body(request))
+        body = _json(await _body(request, settings), settings)
         status, answer = await run_in_threadpool(
             lambda: process_put(
                 store, rules.current(), sender.source_ods, resource_type, resource_id, body
@@ -71,10 +71,11 @@ def install_push(
         return Response(status_code=status)
 
 
-async def _body(request: Request) -> bytes:
+async def _body(request: Request, settings: Settings) -> bytes:
+    cap = settings.push_max_bytes
     declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > MAX_BODY_BYTES:
-        raise PushError(413, "too-costly", f"the body is over {MAX_BODY_BYTES:,} bytes")
+    if declared is not None and declared.isdigit() and int(declared) > cap:
+        raise PushError(413, "too-costly", f"the body is over {cap:,} bytes")
     kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if kind not in ("application/fhir+json", "application/json"):
         raise PushError(
@@ -83,8 +84,8 @@ async def _body(request: Request) -> bytes:
     chunks, size = [], 0
     async for chunk in request.stream():
         size += len(chunk)
-        if size > MAX_BODY_BYTES:
-            raise PushError(413, "too-costly", f"the body is over {MAX_BODY_BYTES:,} bytes")
+        if size > cap:
+            raise PushError(413, "too-costly", f"the body is over {cap:,} bytes")
         chunks.append(chunk)
     return b"".join(chunks)
 
@@ -94,10 +95,17 @@ def _check_type(resource_type: str) -> None:
         raise PushError(404, "not-found", f"{resource_type!r} is not a FHIR resource type")
 
 
-def _json(raw: bytes) -> Any:
+def _json(raw: bytes, settings: Settings) -> Any:
+    # Counted before parsing: a body of a million empty arrays must not be built in memory.
+    if json_values(raw) > settings.push_max_elements:
+        raise PushError(
+            413, "too-costly", f"the body holds over {settings.push_max_elements:,} JSON values"
+        )
     try:
         return orjson.loads(raw)
     except orjson.JSONDecodeError as error:
+        if is_depth_error(str(error)):
+            raise PushError(400, "too-costly", f"the body nests too deep ({error})") from None
         raise PushError(400, "structure", f"the body is not valid JSON ({error})") from None
 
 
