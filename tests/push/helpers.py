@@ -8,7 +8,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import httpx
@@ -123,6 +123,8 @@ def build_app(store: Store, db_url: str, exclusion_sets: str = "", **settings_: 
     settings = Settings.from_env(
         {}, db=db_url, exclusion_sets=exclusion_sets, port=free_port(), **settings_
     )
+    # TestClient addresses requests to "testserver"; the live server is 127.0.0.1.
+    settings = replace(settings, allowed_hosts=settings.allowed_hosts or "127.0.0.1,testserver")
     return create_app(settings, store, RulesSource(store, settings, max_age_seconds=0))
 
 
