@@ -18,7 +18,7 @@ import orjson
 from carerecord.fhir.outcomes import outcome, outcome_of
 from carerecord.fhir.references import is_fhir_id
 from carerecord.ingest.intake import Checked, Delivery, check, check_one, take
-from carerecord.ingest.limits import LIMIT_CODES
+from carerecord.ingest.limits import LIMIT_CODES, shape_breach
 from carerecord.ingest.reader import RawItem, bundle_items
 from carerecord.ingest.rules import IntakeRules
 from carerecord.store import Store
@@ -83,7 +83,9 @@ def process_put(
             400, "invalid", f"the resource's id {body.get('id')!r} differs from the URL's"
         )
     resource = {**body, "id": resource_id}
-    item = RawItem(f"PUT {resource_type}/{resource_id}", orjson.dumps(resource).decode(), resource)
+    breach = shape_breach(resource, rules.limits)  # before serialising: orjson stops at 255
+    raw = "" if breach else orjson.dumps(resource).decode()
+    item = RawItem(f"PUT {resource_type}/{resource_id}", raw, resource, breach=breach)
     checked = check([item], source, rules)
     # Refused, the resource is kept in the quarantine as sent, with why.
     admitted = take(store, Delivery(checked, whole=True, kept_as=list))

@@ -156,3 +156,13 @@ def test_a_restricted_entry_beside_an_oversized_one_is_kept_nowhere(
         assert "secret-1" not in kept.raw and "86406008" not in kept.raw
         assert len(kept.raw) < 10_000  # the oversized resource went too
         assert "too-large" not in kept.raw and "over the limit" in kept.reason
+
+
+def test_a_put_nested_too_deep_is_422_and_quarantined(push: PushClient, store: Store) -> None:
+    push.put(make_patient(local_id="pat-1"))
+    body = serialised(condition_with("__EXTRA__", "deep-1"), nested(300))
+
+    response = push.http.put("/fhir/Condition/deep-1", content=body, headers=push.headers())
+
+    assert response.status_code == 422
+    assert [q.reason_code for q in store.quarantine_entries()] == ["too-deep"]
