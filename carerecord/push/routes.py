@@ -14,11 +14,12 @@ from fastapi import Depends, FastAPI, Request
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
-from carerecord.fhir.outcomes import fhir_response, outcome
+from carerecord.errors import InvalidSubmission
+from carerecord.fhir.outcomes import fhir_response
 from carerecord.ingest.rules import RulesSource
 from carerecord.push.auth import AuthenticatedSource, BackendAuth
 from carerecord.push.auth_routes import install_auth, require_source
-from carerecord.push.bundles import PushError, process_bundle, process_delete, process_put
+from carerecord.push.bundles import process_bundle, process_delete, process_put
 from carerecord.store import Store
 
 MAX_BODY_BYTES = 64 * 1024 * 1024
@@ -29,7 +30,6 @@ _RESOURCE_TYPE = re.compile(r"[A-Z][A-Za-z]{1,63}")
 
 def install_push(app: FastAPI, store: Store, rules: RulesSource, auth: BackendAuth) -> None:
     install_auth(app, auth)
-    app.add_exception_handler(PushError, _push_error)  # type: ignore[arg-type]
     source = Depends(require_source(auth))
 
     @app.post("/fhir", include_in_schema=False)
@@ -70,32 +70,28 @@ def install_push(app: FastAPI, store: Store, rules: RulesSource, auth: BackendAu
 async def _body(request: Request) -> bytes:
     declared = request.headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > MAX_BODY_BYTES:
-        raise PushError(413, "too-costly", f"the body is over {MAX_BODY_BYTES:,} bytes")
+        raise InvalidSubmission(413, "too-costly", f"the body is over {MAX_BODY_BYTES:,} bytes")
     kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if kind not in ("application/fhir+json", "application/json"):
-        raise PushError(
+        raise InvalidSubmission(
             415, "not-supported", "send FHIR JSON (Content-Type: application/fhir+json)"
         )
     chunks, size = [], 0
     async for chunk in request.stream():
         size += len(chunk)
         if size > MAX_BODY_BYTES:
-            raise PushError(413, "too-costly", f"the body is over {MAX_BODY_BYTES:,} bytes")
+            raise InvalidSubmission(413, "too-costly", f"the body is over {MAX_BODY_BYTES:,} bytes")
         chunks.append(chunk)
     return b"".join(chunks)
 
 
 def _check_type(resource_type: str) -> None:
     if not _RESOURCE_TYPE.fullmatch(resource_type):
-        raise PushError(404, "not-found", f"{resource_type!r} is not a FHIR resource type")
+        raise InvalidSubmission(404, "not-found", f"{resource_type!r} is not a FHIR resource type")
 
 
 def _json(raw: bytes) -> Any:
     try:
         return orjson.loads(raw)
     except orjson.JSONDecodeError as error:
-        raise PushError(400, "structure", f"the body is not valid JSON ({error})") from None
-
-
-def _push_error(_request: Request, error: PushError) -> Response:
-    return fhir_response(outcome(error.code, error.diagnostics), error.status)
+        raise InvalidSubmission(400, "structure", f"the body is not valid JSON ({error})") from None
