@@ -4,6 +4,7 @@ client certificates, made with `cryptography` (a pinned dependency)."""
 from __future__ import annotations
 
 import ipaddress
+import re
 import ssl
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -46,7 +47,7 @@ class Authority:
                 critical=False,
             )
         cert = builder.sign(self._key, hashes.SHA256())
-        stem = self.folder / common_name.replace(" ", "-")
+        stem = self.folder / re.sub(r"[^A-Za-z0-9]+", "-", common_name)
         issued = Issued(stem.with_suffix(".crt.pem"), stem.with_suffix(".key.pem"))
         issued.cert.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
         issued.key.write_bytes(
