@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from carerecord.ingest.exclusions import ExclusionList, load_exclusions
+from carerecord.ingest.senders import SenderRules
 from carerecord.organisations import Organisation
 from carerecord.settings import Settings
 from carerecord.store import Store
@@ -17,15 +18,19 @@ from carerecord.store import Store
 class IntakeRules:
     organisations: Mapping[str, Organisation]
     exclusions: ExclusionList
+    # Network peers and the organisations each may send as (none: every peer is refused).
+    senders: SenderRules = field(default_factory=SenderRules)
 
 
 class RulesSource:
-    """Long-running listeners re-read the organisation registry every few seconds, so a source
-    registered (or its sections changed) takes effect without a restart."""
+    """Long-running listeners re-read the organisation and sender registries every few seconds,
+    so a source registered (or its sections changed, or a sender revoked) takes effect without
+    a restart."""
 
     def __init__(self, store: Store, settings: Settings, max_age_seconds: float = 5.0) -> None:
         self.store, self.max_age = store, max_age_seconds
         self.exclusions = load_exclusions(settings.exclusion_sets)
+        self.excerpt_bytes = settings.hl7_quarantine_excerpt_bytes
         self._rules: IntakeRules | None = None
         self._loaded_at = 0.0
 
@@ -33,6 +38,7 @@ class RulesSource:
         now = time.monotonic()
         if self._rules is None or now - self._loaded_at > self.max_age:
             organisations = {org.ods_code: org for org in self.store.organisations()}
-            self._rules = IntakeRules(organisations, self.exclusions)
+            senders = SenderRules.of(self.store.senders.all(active_only=True), self.excerpt_bytes)
+            self._rules = IntakeRules(organisations, self.exclusions, senders)
             self._loaded_at = now
         return self._rules
