@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 
 from carerecord.ingest.exclusions import ExclusionList, load_exclusions
 from carerecord.ingest.limits import ResourceLimits
+from carerecord.ingest.senders import SenderRules
 from carerecord.organisations import Organisation
 from carerecord.settings import Settings
 from carerecord.store import Store
@@ -18,17 +19,21 @@ from carerecord.store import Store
 class IntakeRules:
     organisations: Mapping[str, Organisation]
     exclusions: ExclusionList
+    # Network peers and the organisations each may send as (none: every peer is refused).
+    senders: SenderRules = field(default_factory=SenderRules)
     limits: ResourceLimits = field(default_factory=ResourceLimits)
 
 
 class RulesSource:
-    """Long-running listeners re-read the organisation registry every few seconds, so a source
-    registered (or its sections changed) takes effect without a restart."""
+    """Long-running listeners re-read the organisation and sender registries every few seconds,
+    so a source registered (or its sections changed, or a sender revoked) takes effect without
+    a restart."""
 
     def __init__(self, store: Store, settings: Settings, max_age_seconds: float = 5.0) -> None:
         self.store, self.max_age = store, max_age_seconds
         self.exclusions = load_exclusions(settings.exclusion_sets)
         self.limits = ResourceLimits.from_settings(settings)
+        self.excerpt_bytes = settings.hl7_quarantine_excerpt_bytes
         self._rules: IntakeRules | None = None
         self._loaded_at = 0.0
 
@@ -36,6 +41,7 @@ class RulesSource:
         now = time.monotonic()
         if self._rules is None or now - self._loaded_at > self.max_age:
             organisations = {org.ods_code: org for org in self.store.organisations()}
-            self._rules = IntakeRules(organisations, self.exclusions, self.limits)
+            senders = SenderRules.of(self.store.senders.all(active_only=True), self.excerpt_bytes)
+            self._rules = IntakeRules(organisations, self.exclusions, senders, self.limits)
             self._loaded_at = now
         return self._rules

@@ -14,7 +14,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.formparsers import MultiPartException
 
-from carerecord.fhir.outcomes import fhir_response, outcome
+from carerecord.errors import SourceUnauthorized
 from carerecord.origin import TOKEN_PATH
 from carerecord.push.auth import (
     GRANT_TYPE,
@@ -29,18 +29,9 @@ from carerecord.push.auth import (
 _NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 
 
-class SourceUnauthorized(Exception):
-    """A push request without a valid access token: install_auth's handler answers 401."""
-
-    def __init__(self, description: str) -> None:
-        super().__init__(description)
-        self.description = description
-
-
 def install_auth(app: FastAPI, auth: BackendAuth, token_url: str) -> None:
     """`token_url` is the token endpoint under the configured base URL: the only audience a
     client assertion may name, and what discovery advertises, whatever the Host header says."""
-    app.add_exception_handler(SourceUnauthorized, _unauthorized)  # type: ignore[arg-type]
 
     @app.post(TOKEN_PATH, include_in_schema=False)
     async def token(request: Request) -> Response:
@@ -91,12 +82,6 @@ async def _single_valued_form(request: Request) -> dict[str, str]:
             raise AuthError("invalid_request", f"{name} must be sent once, as text")
         fields[name] = value
     return fields
-
-
-def _unauthorized(_request: Request, error: SourceUnauthorized) -> Response:
-    quoted = error.description.replace("\\", "").replace('"', "'")  # an RFC 7230 quoted-string
-    challenge = f'Bearer error="invalid_token", error_description="{quoted}"'
-    return fhir_response(outcome("login", error.description), 401, {"WWW-Authenticate": challenge})
 
 
 def _json(body: dict[str, Any], status: int, headers: dict[str, str] | None = None) -> Response:

@@ -14,13 +14,14 @@ from fastapi import Depends, FastAPI, Request
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
-from carerecord.fhir.outcomes import fhir_response, outcome
+from carerecord.errors import InvalidSubmission
+from carerecord.fhir.outcomes import fhir_response
 from carerecord.ingest.limits import is_depth_error, json_values
 from carerecord.ingest.rules import RulesSource
 from carerecord.origin import token_endpoint
 from carerecord.push.auth import AuthenticatedSource, BackendAuth
 from carerecord.push.auth_routes import install_auth, require_source
-from carerecord.push.bundles import PushError, process_bundle, process_delete, process_put
+from carerecord.push.bundles import process_bundle, process_delete, process_put
 from carerecord.settings import Settings
 from carerecord.store import Store
 
@@ -33,7 +34,6 @@ def install_push(
     app: FastAPI, store: Store, rules: RulesSource, auth: BackendAuth, settings: Settings
 ) -> None:
     install_auth(app, auth, token_endpoint(settings))
-    app.add_exception_handler(PushError, _push_error)  # type: ignore[arg-type]
     source = Depends(require_source(auth))
 
     @app.post("/fhir", include_in_schema=False)
@@ -75,39 +75,37 @@ async def _body(request: Request, settings: Settings) -> bytes:
     cap = settings.push_max_bytes
     declared = request.headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > cap:
-        raise PushError(413, "too-costly", f"the body is over {cap:,} bytes")
+        raise InvalidSubmission(413, "too-costly", f"the body is over {cap:,} bytes")
     kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if kind not in ("application/fhir+json", "application/json"):
-        raise PushError(
+        raise InvalidSubmission(
             415, "not-supported", "send FHIR JSON (Content-Type: application/fhir+json)"
         )
     chunks, size = [], 0
     async for chunk in request.stream():
         size += len(chunk)
         if size > cap:
-            raise PushError(413, "too-costly", f"the body is over {cap:,} bytes")
+            raise InvalidSubmission(413, "too-costly", f"the body is over {cap:,} bytes")
         chunks.append(chunk)
     return b"".join(chunks)
 
 
 def _check_type(resource_type: str) -> None:
     if not _RESOURCE_TYPE.fullmatch(resource_type):
-        raise PushError(404, "not-found", f"{resource_type!r} is not a FHIR resource type")
+        raise InvalidSubmission(404, "not-found", f"{resource_type!r} is not a FHIR resource type")
 
 
 def _json(raw: bytes, settings: Settings) -> Any:
     # Counted before parsing: a body of a million empty arrays must not be built in memory.
     if json_values(raw) > settings.push_max_elements:
-        raise PushError(
+        raise InvalidSubmission(
             413, "too-costly", f"the body holds over {settings.push_max_elements:,} JSON values"
         )
     try:
         return orjson.loads(raw)
     except orjson.JSONDecodeError as error:
         if is_depth_error(str(error)):
-            raise PushError(400, "too-costly", f"the body nests too deep ({error})") from None
-        raise PushError(400, "structure", f"the body is not valid JSON ({error})") from None
-
-
-def _push_error(_request: Request, error: PushError) -> Response:
-    return fhir_response(outcome(error.code, error.diagnostics), error.status)
+            raise InvalidSubmission(
+                400, "too-costly", f"the body nests too deep ({error})"
+            ) from None
+        raise InvalidSubmission(400, "structure", f"the body is not valid JSON ({error})") from None

@@ -316,10 +316,13 @@ def test_pipehat_standard_samples_are_us_shaped_so_none_store(
             "unsupported-message": 6,
             # QCK, VXR and VXX leave MSH-4 empty
             "malformed": 3,
+            # ELAB-3's v2.4 and v2.8 ORU^R01 samples share control id CNTRL-3456 with different
+            # content: the second was answered the first's ACK and dropped; now AE and kept
+            "control-id-reused": 1,
         },
         "excluded": 0,
     }
-    assert acks == {"AE": 5, "AR": 17}
+    assert acks == {"AE": 6, "AR": 16}  # the reused control id: AE, no longer the first AR
 
 
 def test_linuxforhealth_line_endings_and_multiline_obx(
@@ -338,9 +341,11 @@ def test_linuxforhealth_line_endings_and_multiline_obx(
         "quarantined": {
             # both ORU files come from IBM_Toronto_Lab, which cannot be an ODS code
             "unknown-source": 2,
-            # the ADT^A01 has only a local identifier; sample_win.hl7 is the same message with
-            # CRLF endings and the same MSH-10, so it is answered as a retransmission (AE again)
+            # the ADT^A01 has only a local identifier
             "no-nhs-number": 1,
+            # sample_win.hl7 has CRLF endings and the same MSH-10, but not the same message (it
+            # adds MSH-18 ASCII): it was answered as a retransmission, now AE and kept
+            "control-id-reused": 1,
         },
         "excluded": 0,
     }
@@ -372,9 +377,13 @@ def test_uclh_feeds_store_little_because_control_ids_repeat_and_orders_are_refus
             "malformed": 22,
             # A40 merges a patient into 9999999999 with a different date of birth
             "birth-date-conflict": 1,
+            # the examples reuse MSH-10 control ids across files for different messages: each
+            # later one was answered with the first ACK and dropped; now AE and kept
+            "control-id-reused": 97,
         },
         "excluded": 0,
     }
-    # 164 messages; the examples reuse MSH-10 control ids across files, and a repeated control
-    # id from the same facility is a retransmission: answered with the first ACK, not applied
-    assert acks == {"AA": 4, "AE": 100, "AR": 60}
+    # 164 messages; the examples reuse MSH-10 control ids across files: the same message again
+    # gets the first ACK, a different one AE (it used to get the first ACK too: AA 4, AE 100,
+    # AR 60)
+    assert acks == {"AA": 2, "AE": 117, "AR": 45}

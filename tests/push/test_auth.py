@@ -24,6 +24,7 @@ from carerecord.push.auth import ASSERTION_TYPE, AuthenticatedSource, AuthError,
 from carerecord.push.auth_routes import install_auth, require_source
 from carerecord.store import Store
 from carerecord.store.clients import ClientRegistry, InvalidKeySet, SourceClient
+from carerecord.web.error_pages import install_error_pages
 from tests.factories import make_org, register
 
 AUD = "http://testserver/fhir/token"  # the token endpoint as TestClient reaches it
@@ -408,6 +409,7 @@ def test_a_token_expires_after_its_lifetime(
 def http(auth: BackendAuth) -> TestClient:
     app = FastAPI()
     install_auth(app, auth, AUD)
+    install_error_pages(app)  # the one translator of refusals, an OperationOutcome under /fhir
     source = require_source(auth)
 
     @app.post("/fhir")
