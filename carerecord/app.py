@@ -17,7 +17,9 @@ from carerecord.access.oidc import OidcClient, OidcConfig
 from carerecord.access.registry import AccessRegistry
 from carerecord.access.rules import load_rules
 from carerecord.access.sign_in import SignIn
+from carerecord.hosts import TrustedHosts
 from carerecord.ingest.rules import RulesSource
+from carerecord.origin import allowed_hosts
 from carerecord.push.auth import BackendAuth
 from carerecord.push.routes import install_push
 from carerecord.settings import Settings
@@ -74,6 +76,8 @@ def create_app(settings: Settings, store: Store, rules: RulesSource | None = Non
         )
 
     # Source systems push FHIR here; what they may send is decided by the intake rules.
-    install_push(app, store, intake, BackendAuth(ClientRegistry(store)))
+    install_push(app, store, intake, BackendAuth(ClientRegistry(store)), settings)
     web.install(app, settings)
+    # Added last, so it runs first: a request for another host reaches nothing.
+    app.add_middleware(TrustedHosts, allowed=allowed_hosts(settings))
     return app

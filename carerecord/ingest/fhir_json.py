@@ -15,6 +15,7 @@ from carerecord.fhir import extract
 from carerecord.fhir.references import cited_resources, is_fhir_id, patient_reference
 from carerecord.fhir.sections import SECTION_TITLES, SUPPORTING, section_of
 from carerecord.identity.patients import IdentityProblem, patient_identity
+from carerecord.ingest import limits
 from carerecord.ingest.fhir_version import non_r4_reason
 from carerecord.ingest.reader import RawItem
 from carerecord.ingest.rules import IntakeRules
@@ -41,6 +42,8 @@ def prepare(
     """Checks one resource against what its sender may send; legally restricted ones come back
     as ExcludedItem (their content goes no further)."""
     resource = item.resource
+    if resource is None and limits.is_depth_error(item.problem):
+        return limits.refusal(item.location, item.raw, None, None, "too-deep", str(item.problem))
     if resource is None:
         return _reject(item, None, "malformed", item.problem or "not a FHIR resource")
     source = source_of(resource, source_override)
@@ -60,6 +63,10 @@ def prepare(
             category,
             cited_resources(resource, item.bundle_refs),
         )
+    # Only once the exclusion check has run: an item over a limit is kept as an excerpt.
+    breach = item.breach or limits.resource_breach(resource, item.raw, resource_type, rules.limits)
+    if breach is not None:
+        return limits.refusal(item.location, item.raw, source, resource, *breach)
     if "\\u0000" in item.raw and _holds_nul(resource):
         return _reject(item, source, "malformed", "contains a NUL character, which FHIR forbids")
     reason = non_r4_reason(resource, item.raw or None)

@@ -8,7 +8,7 @@ import threading
 from collections.abc import Callable, Coroutine, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from carerecord.ingest.mllp import MLLPClient, stop_server
@@ -16,6 +16,7 @@ from carerecord.ingest.mllp_service import start_hl7_listener
 from carerecord.ingest.rules import RulesSource
 from carerecord.settings import Settings
 from carerecord.store import Store
+from carerecord.store.senders import ADDRESS
 
 T = TypeVar("T")
 HOST = "127.0.0.1"
@@ -88,11 +89,26 @@ class LoopThread:
         self.loop.close()
 
 
+def register_loopback(store: Store, *ods_codes: str) -> None:
+    """Lets 127.0.0.1 send as these organisations (default: every one registered)."""
+    now = datetime.now(UTC)
+    for ods in ods_codes or [org.ods_code for org in store.organisations()]:
+        store.senders.add(ods, ADDRESS, "127.0.0.1/32", "", "tests", now)
+
+
 @contextmanager
 def hl7_listener(
-    store: Store, db_url: str, clock: Callable[[], datetime] | None = None, **settings: Any
+    store: Store,
+    db_url: str,
+    clock: Callable[[], datetime] | None = None,
+    *,
+    loopback_senders: bool = True,
+    **settings: Any,
 ) -> Iterator[int]:
-    """start_hl7_listener on a port the system picks; yields the port."""
+    """start_hl7_listener on a port the system picks; yields the port. 127.0.0.1 is registered
+    to send as every organisation unless `loopback_senders` is False."""
+    if loopback_senders:
+        register_loopback(store)
     config = Settings.from_env({}, db=db_url, **settings)
     loop = LoopThread()
     try:

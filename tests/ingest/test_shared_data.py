@@ -338,7 +338,7 @@ def test_linuxforhealth_line_endings_and_multiline_obx(
         "quarantined": {
             # both ORU files come from IBM_Toronto_Lab, which cannot be an ODS code
             "unknown-source": 2,
-            # the ADT^A01 (and sample_win.hl7, the same message with CRLF endings) is marked
+            # the ADT^A01 (and sample_win.hl7, its copy with CRLF endings and an MSH-18) is marked
             # MSH-11 T (training): refused before it is mapped, and not recorded as seen
             "processing-id": 2,
         },
@@ -373,9 +373,12 @@ def test_uclh_feeds_store_little_because_control_ids_repeat_and_orders_are_refus
             "unsupported-message": 11,
             # order and notes messages that leave MSH-4 empty
             "malformed": 22,
+            # the examples reuse MSH-10 control ids across files for different messages: each
+            # later one was answered with the first ACK and dropped; now AE and kept
+            "control-id-reused": 52,
         },
         "excluded": 0,
     }
-    # 164 messages; the examples reuse MSH-10 control ids across files, and a repeated control
-    # id from the same facility is a retransmission: answered with the first ACK, not applied
-    assert acks == {"AA": 4, "AE": 45, "AR": 115}
+    # 164 messages; the examples reuse MSH-10 control ids across files: the same message again
+    # gets the first ACK, a different one AE and is kept (it used to get the first ACK too)
+    assert acks == {"AA": 2, "AE": 68, "AR": 94}
