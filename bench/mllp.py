@@ -22,6 +22,7 @@ from collections import Counter
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -32,6 +33,7 @@ from carerecord.ingest.mllp import MLLPClient  # noqa: E402
 from carerecord.organisations import organisation_from_json  # noqa: E402
 from carerecord.store import Store  # noqa: E402
 from carerecord.store.migrate import upgrade  # noqa: E402
+from carerecord.store.senders import ADDRESS  # noqa: E402
 from carerecord.synth import generate  # noqa: E402
 from tests.support.postgres import find_bin_dir, free_port, temporary_cluster  # noqa: E402
 
@@ -99,8 +101,12 @@ def run_engine(
 ) -> dict[str, object]:
     store = Store.open(url)  # in-process: each CLI start takes seconds on a busy machine
     upgrade(store.engine)
+    now = datetime.now(UTC)
     for index, entry in enumerate(json.loads((data / "organisations.json").read_text())):
-        store.save_organisation(organisation_from_json(entry, index))
+        org = organisation_from_json(entry, index)
+        store.save_organisation(org)
+        # The feeds connect from 127.0.0.1: registered to send as every organisation.
+        store.senders.add(org.ods_code, ADDRESS, "127.0.0.1/32", "", "bench", now)
     store.close()
     with server(url, folder / f"serve-{engine}.log") as mllp_port:
         first = send_all(mllp_port, feeds, window)

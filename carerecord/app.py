@@ -17,7 +17,9 @@ from carerecord.access.oidc import OidcClient, OidcConfig
 from carerecord.access.registry import AccessRegistry
 from carerecord.access.rules import load_rules
 from carerecord.access.sign_in import SignIn
+from carerecord.hosts import TrustedHosts
 from carerecord.ingest.rules import RulesSource
+from carerecord.origin import allowed_hosts
 from carerecord.push.auth import BackendAuth
 from carerecord.push.routes import install_push
 from carerecord.settings import Settings
@@ -75,7 +77,10 @@ def create_app(settings: Settings, store: Store, rules: RulesSource | None = Non
         )
 
     # Source systems push FHIR here; what they may send is decided by the intake rules.
-    install_push(app, store, intake, BackendAuth(ClientRegistry(store)))
+    install_push(app, store, intake, BackendAuth(ClientRegistry(store)), settings)
     web.install(app, settings)
-    app.add_middleware(SecurityHeaders, settings=settings)  # outermost: errors get them too
+    # A request for another host reaches nothing but the security headers, added last so
+    # they wrap every response, errors and refusals included.
+    app.add_middleware(TrustedHosts, allowed=allowed_hosts(settings))
+    app.add_middleware(SecurityHeaders, settings=settings)
     return app

@@ -1,6 +1,11 @@
-"""The one exception tree. Domain names only: each edge (HTTP, HL7 ACK, CLI) translates once."""
+"""The one exception tree. Domain names only: each edge translates once (HTML pages in
+web/error_pages.py, FHIR OperationOutcomes in fhir/outcomes.py, HL7 ACKs in ingest/hl7v2, exit
+codes in cli.py)."""
 
 from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
 
 
 class CareRecordError(Exception):
@@ -21,6 +26,10 @@ class InvalidOrganisation(CareRecordError):
 
 class MalformedInput(CareRecordError):
     """Input that cannot be parsed at all (not JSON, not NDJSON, not a FHIR resource)."""
+
+
+class AssetsMissing(ConfigurationError):
+    """The built NHS front-end assets are not where they should be."""
 
 
 class UnsupportedFormat(CareRecordError):
@@ -59,3 +68,46 @@ class AuditUnavailable(CareRecordError):
 
 class NotSignedIn(CareRecordError):
     """A page that needs a signed-in user was asked for without one."""
+
+
+class Refused(CareRecordError):
+    """A request refused as sent, before anything was done: an HTTP edge answers `status`,
+    a FHIR one names the issue type `code`. The message says why and quotes no personal data."""
+
+    status = 400
+    code = "invalid"
+
+    def __init__(self, message: str, *, status: int | None = None, code: str | None = None):
+        super().__init__(message)
+        self.status = self.status if status is None else status
+        self.code = self.code if code is None else code
+
+
+class InvalidSubmission(Refused):
+    """What a source pushed cannot be used as a whole (not a transaction, not JSON, too big)."""
+
+    def __init__(self, status: int, code: str, diagnostics: str) -> None:
+        super().__init__(diagnostics, status=status, code=code)
+
+
+class SourceUnauthorized(Refused):
+    """A source's request without a valid access token."""
+
+    status = 401
+    code = "login"
+
+
+class FormRefused(Refused):
+    """A form post refused before its handler ran (too large, or not from our own page)."""
+
+    def __init__(self, message: str, status: int) -> None:
+        super().__init__(message, status=status)
+
+
+class SubmissionRefused(CareRecordError):
+    """An all-or-nothing submission held something that could not be stored: nothing was.
+    `rejected` holds the quarantine items that say why."""
+
+    def __init__(self, rejected: Sequence[Any]) -> None:
+        super().__init__(f"{len(rejected)} item(s) could not be stored")
+        self.rejected = list(rejected)

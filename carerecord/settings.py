@@ -111,7 +111,7 @@ class Settings:
     allowed_hosts: str = _setting(
         "",
         "Comma-separated host names requests may be addressed to (the Host header); empty "
-        "means the host of the base URL only.",
+        "means the host of the base URL only (with 127.0.0.1 and localhost when it is loopback).",
     )
     session_idle_minutes: int = _setting(
         15, "A signed-in session with no request for this many minutes ends."

@@ -70,7 +70,7 @@ def test_seeding_adds_users_who_sign_in_as_printed_and_open_the_records_named(
     numbers = examples_for("gp-clinician", first)
     assert numbers and examples_for("ae-clinician", first)
 
-    client = browser(create_app(Settings(db=db_url), store))
+    client = browser(create_app(Settings(db=db_url, allowed_hosts="testserver"), store))
     assert sign_in(client, "gp-clinician", password, secret, now)
     token = form_token(client.get("/").text)
     found = client.post("/find", data={"nhs_no": numbers[0], "csrf_token": token})

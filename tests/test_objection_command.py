@@ -114,7 +114,7 @@ def test_a_person_not_held_yet_is_hidden_from_their_first_record_on(
     held: Store, cli: Cli, tmp_path: Path
 ) -> None:
     cli("objection", "import", str(csv_file(tmp_path, *GOOD)))
-    app = create_app(Settings(db="unused://"), held)
+    app = create_app(Settings(db="unused://", allowed_hosts="testserver"), held)
     clinician = signed_in(app, held, NOW)
 
     before = clinician.post("/find", data={"nhs_no": LATER}, follow_redirects=False)

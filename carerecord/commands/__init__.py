@@ -13,6 +13,7 @@ from carerecord.commands import (
     objection,
     org,
     quarantine,
+    sender,
     serve,
     synth,
     user,
@@ -25,6 +26,19 @@ def build_parser() -> argparse.ArgumentParser:
         description="A read-only, joined-up view of a person's health and care record.",
     )
     sub = parser.add_subparsers(title="commands", metavar="COMMAND")
-    for module in (demo, serve, db, org, user, copi, client, ingest, quarantine, objection, synth):
+    for module in (
+        demo,
+        serve,
+        db,
+        org,
+        user,
+        copi,
+        client,
+        ingest,
+        quarantine,
+        sender,
+        objection,
+        synth,
+    ):
         module.register(sub)
     return parser

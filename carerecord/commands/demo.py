@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 import tempfile
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +27,7 @@ from carerecord.organisations import organisation_from_json
 from carerecord.settings import Settings
 from carerecord.store import Store
 from carerecord.store.migrate import upgrade
+from carerecord.store.senders import ADDRESS
 from carerecord.synth import generate
 
 
@@ -66,15 +67,22 @@ def prepare(
 def seed(
     store: Store, settings: Settings, patients: int, seed_value: int, console: Console
 ) -> DemoLogins:
-    """Synthesises data current to today, registers its organisations, ingests it, and adds
+    """Synthesises data current to yesterday, registers its organisations, ingests it, and adds
     the demo users at organisations that hold records of the people synthesised."""
     with tempfile.TemporaryDirectory(prefix="carerecord-demo-") as folder:
         out = Path(folder)
         with progress_bar("synthesising", patients, unit="patients") as advance:
-            generate(patients, out, seed=seed_value, as_of=date.today(), progress=advance)
+            # Yesterday: its times run to 23:00, and a time in the future is refused.
+            yesterday = date.today() - timedelta(days=1)
+            generate(patients, out, seed=seed_value, as_of=yesterday, progress=advance)
         entries = orjson.loads((out / "organisations.json").read_bytes())
+        now = datetime.now(UTC)
         for index, entry in enumerate(entries):
-            store.save_organisation(organisation_from_json(entry, index))
+            org = organisation_from_json(entry, index)
+            store.save_organisation(org)
+            # The demo's MLLP listener (CARERECORD_MLLP_PORT) is on loopback: let this machine
+            # send as every demo source (decisions/0010).
+            store.senders.add(org.ods_code, ADDRESS, "127.0.0.1/32", "", "demo", now)
         fhir = out / "fhir"
         size = 2 * sum(p.stat().st_size for p in fhir.iterdir())
         with progress_bar("ingesting", size, unit="bytes") as advance:

@@ -20,7 +20,7 @@ from carerecord.commands.options import (
     warn_without_exclusions,
 )
 from carerecord.ingest.mllp import stop_server
-from carerecord.ingest.mllp_service import start_hl7_listener
+from carerecord.ingest.mllp_service import start_hl7_listener, tls_context
 from carerecord.ingest.rules import RulesSource
 from carerecord.settings import Settings
 from carerecord.store import Store
@@ -29,6 +29,11 @@ from carerecord.store import Store
 def register(sub: Any) -> None:
     cmd = sub.add_parser("serve", help="serve the web UI, FHIR API and HL7 v2 listener")
     add_server_options(cmd)
+    cmd.add_argument(
+        "--mllp-host",
+        help="address the MLLP listener listens on (default 127.0.0.1); plain TCP beyond "
+        "loopback needs CARERECORD_MLLP_ALLOW_PLAIN_TCP, else TLS",
+    )
     cmd.add_argument("--mllp-port", type=int, help="also listen for HL7 v2 over MLLP on this port")
     add_exclusions_option(cmd)
     cmd.set_defaults(run=run)
@@ -45,6 +50,7 @@ def run(args: argparse.Namespace, console: Console) -> int:
         args,
         host=args.host,
         port=args.port,
+        mllp_host=args.mllp_host,
         mllp_port=args.mllp_port,
         exclusion_sets=args.exclusion_sets,
     )
@@ -57,6 +63,8 @@ def run(args: argparse.Namespace, console: Console) -> int:
 
 
 def serve(settings: Settings, store: Store, console: Console) -> None:
+    if settings.mllp_port:
+        tls_context(settings)  # refuse a listener the settings do not allow before anything
     rules = RulesSource(store, settings)
     warn_without_exclusions(rules.exclusions, console)
     console.print(f"carerecord serving at http://{settings.host}:{settings.port}/ (Ctrl+C stops)")
@@ -87,7 +95,7 @@ async def _serve(
     if settings.mllp_port:
         listener = await start_hl7_listener(store, rules, settings, settings.mllp_port)
         scheme = "MLLP over TLS" if settings.mllp_tls_cert else "MLLP"
-        console.print(f"HL7 v2 ({scheme}) listening on {settings.host}:{settings.mllp_port}")
+        console.print(f"HL7 v2 ({scheme}) listening on {settings.mllp_host}:{settings.mllp_port}")
     try:
         await web.serve()
     finally:

@@ -140,20 +140,24 @@ def all_codes(resource: Any) -> list[str]:
 
 
 def _collect_codes(value: Any, found: list[str]) -> None:
-    # Runs on every resource ingested: exact type checks and no generators keep it cheap.
-    if type(value) is dict:
-        code = value.get("code")
-        if type(code) is str:
-            system = value.get("system")
-            if type(system) is str:
-                found.append(f"{system}|{code}")
-        children: Any = value.values()
-    else:
-        children = value
-    for child in children:
-        kind = type(child)
-        if kind is dict or kind is list:
-            _collect_codes(child, found)
+    # Runs on every resource ingested: exact type checks keep it cheap, and a stack instead of
+    # recursion keeps a resource nested a thousand levels deep from exhausting Python's.
+    stack = [value]
+    while stack:
+        node = stack.pop()
+        if type(node) is dict:
+            code = node.get("code")
+            if type(code) is str:
+                system = node.get("system")
+                if type(system) is str:
+                    found.append(f"{system}|{code}")
+            children: Any = node.values()
+        else:
+            children = node
+        for child in children:
+            kind = type(child)
+            if kind is dict or kind is list:
+                stack.append(child)
 
 
 def identifier_value(resource: Resource, system: str) -> str | None:

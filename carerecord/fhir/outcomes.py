@@ -7,6 +7,8 @@ from typing import Any
 import orjson
 from fastapi.responses import Response
 
+from carerecord.errors import Refused, SourceUnauthorized
+
 FHIR_JSON = "application/fhir+json"
 
 
@@ -30,3 +32,14 @@ def fhir_response(
 ) -> Response:
     content = orjson.dumps(body) if body is not None else b""
     return Response(content, status_code=status, media_type=FHIR_JSON, headers=headers)
+
+
+def refusal(error: Refused) -> Response:
+    """Any refused request at a FHIR door; a missing or bad token also gets its challenge."""
+    headers = None
+    if isinstance(error, SourceUnauthorized):
+        quoted = str(error).replace("\\", "").replace('"', "'")  # an RFC 7230 quoted-string
+        headers = {
+            "WWW-Authenticate": f'Bearer error="invalid_token", error_description="{quoted}"'
+        }
+    return fhir_response(outcome(error.code, str(error)), error.status, headers)

@@ -6,6 +6,7 @@ Validation happens here, once, at the edge: everything past this point can trust
 from __future__ import annotations
 
 import hashlib
+from datetime import datetime
 from typing import Any
 
 import orjson
@@ -14,6 +15,7 @@ from carerecord.fhir import extract
 from carerecord.fhir.references import cited_resources, is_fhir_id, patient_reference
 from carerecord.fhir.sections import SECTION_TITLES, SUPPORTING, section_of
 from carerecord.identity.patients import IdentityProblem, patient_identity
+from carerecord.ingest import limits
 from carerecord.ingest.fhir_version import non_r4_reason
 from carerecord.ingest.reader import RawItem
 from carerecord.ingest.rules import IntakeRules
@@ -40,6 +42,8 @@ def prepare(
     """Checks one resource against what its sender may send; legally restricted ones come back
     as ExcludedItem (their content goes no further)."""
     resource = item.resource
+    if resource is None and limits.is_depth_error(item.problem):
+        return limits.refusal(item.location, item.raw, None, None, "too-deep", str(item.problem))
     if resource is None:
         return _reject(item, None, "malformed", item.problem or "not a FHIR resource")
     source = source_of(resource, source_override)
@@ -59,6 +63,10 @@ def prepare(
             category,
             cited_resources(resource, item.bundle_refs),
         )
+    # Only once the exclusion check has run: an item over a limit is kept as an excerpt.
+    breach = item.breach or limits.resource_breach(resource, item.raw, resource_type, rules.limits)
+    if breach is not None:
+        return limits.refusal(item.location, item.raw, source, resource, *breach)
     if "\\u0000" in item.raw and _holds_nul(resource):
         return _reject(item, source, "malformed", "contains a NUL character, which FHIR forbids")
     reason = non_r4_reason(resource, item.raw or None)
@@ -85,8 +93,21 @@ def prepare(
             f"{source} is not configured to share {SECTION_TITLES.get(section, section)} "
             f"({resource_type}); its sections are: {', '.join(sender.sections) or 'none'}",
         )
+    updated, until = extract.last_updated(resource), rules.believable_until()
+    if updated is not None and updated > until:
+        return _reject(item, source, "future-timestamp", _future(updated, rules))
     cited = cited_resources(resource, item.bundle_refs)
-    return _incoming(item, resource, source, resource_type, resource_id, section, codes, cited)
+    facts = (source, resource_type, resource_id, section, codes, cited, until)
+    return _incoming(item, resource, *facts)
+
+
+def _future(updated: datetime, rules: IntakeRules) -> str:
+    minutes = int(rules.clock_skew.total_seconds() // 60)
+    return (
+        f"meta.lastUpdated {updated.isoformat(timespec='seconds')} is in the future by this "
+        f"server's clock ({rules.clock().isoformat(timespec='seconds')}, allowing {minutes} "
+        "minutes); check the sending system's clock"
+    )
 
 
 def _incoming(
@@ -98,6 +119,7 @@ def _incoming(
     section: str,
     codes: tuple[str, ...],
     cited: tuple[tuple[str, str], ...],
+    believed_until: datetime,
 ) -> IncomingResource | QuarantineItem:
     local_id: str | None = None
     number: str | None = None
@@ -138,6 +160,7 @@ def _incoming(
         search=search,
         references=cited,
         replaced_by=replaced_by,
+        believed_until=believed_until,
     )
 
 

@@ -13,6 +13,7 @@ from typing import Any
 
 import orjson
 
+from carerecord.ingest import believable, senders
 from carerecord.ingest.exclusions import ExclusionList
 from carerecord.ingest.hl7v2 import Header, HL7Error, ack, map_message, normalise, parse_header
 from carerecord.ingest.hl7v2.restricted import without_restricted
@@ -26,6 +27,7 @@ from carerecord.ingest.intake import (
     keep_now,
     reasons_of,
 )
+from carerecord.ingest.mllp import Peer
 from carerecord.ingest.reader import RawItem
 from carerecord.ingest.rules import IntakeRules
 from carerecord.store import Store
@@ -43,42 +45,71 @@ class MessageResult:
 
 
 def screen(
-    store: Store, rules: IntakeRules, raw: bytes | str, location: str
+    store: Store, rules: IntakeRules, raw: bytes | str, location: str, peer: Peer | None = None
 ) -> tuple[str, Header] | MessageResult:
     """The message's text and header, or its AR answer when it cannot be applied at all
-    (unreadable, or from a sender that is not registered); such a message is quarantined here,
-    because there is no sender and control id to record it by."""
+    (unreadable, from a network peer not registered to send as its MSH-4, or from a sender that
+    is not a registered source); such a message is quarantined here, because there is no sender
+    and control id to record it by. `peer` is None for a file the operator vouches for."""
     text = normalise(raw)
     try:
         header = parse_header(text)
     except HL7Error as error:
-        keep_now(
-            store, [_quarantined(text, None, location, "malformed", error.text, rules.exclusions)]
-        )
+        excerpt = senders.excerpt_limit(rules.senders, peer)
+        kept = quarantined(text, None, location, "malformed", error.text, rules.exclusions, excerpt)
+        keep_now(store, [kept])
         counts = WriteCounts(quarantined=1, quarantine_reasons={"malformed": 1})
         return MessageResult("AR", ack(None, "AR", [error]), counts, problem=error.text)
-    if sender_of(header) not in rules.organisations:
-        unknown = HL7Error(
-            f"sending facility {header.sending_facility} (MSH-4) is not a registered source",
-            code="204",
-            location="MSH^1^4",
+    refused = senders.refusal(rules.senders, sender_of(header), peer) or _unknown_source(
+        rules, header
+    )
+    if refused is not None:
+        kept = quarantined(
+            text,
+            sender_of(header),
+            location,
+            refused.reason_code,
+            refused.reason,
+            rules.exclusions,
+            refused.excerpt_bytes,
         )
-        keep_now(
-            store,
-            [
-                _quarantined(
-                    text,
-                    sender_of(header),
-                    location,
-                    "unknown-source",
-                    unknown.text,
-                    rules.exclusions,
-                )
-            ],
-        )
-        counts = WriteCounts(quarantined=1, quarantine_reasons={"unknown-source": 1})
-        return MessageResult("AR", ack(header, "AR", [unknown]), counts, problem=unknown.text)
+        keep_now(store, [kept])
+        counts = WriteCounts(quarantined=1, quarantine_reasons={refused.reason_code: 1})
+        why = refused.error
+        return MessageResult("AR", ack(header, "AR", [why]), counts, problem=why.text)
+    problem = believable.header_problem(header, rules)
+    if problem is not None:
+        return _refused_early(store, rules, text, header, location, *problem)
     return text, header
+
+
+def _refused_early(
+    store: Store,
+    rules: IntakeRules,
+    text: str,
+    header: Header,
+    location: str,
+    reason_code: str,
+    error: HL7Error,
+) -> MessageResult:
+    """Kept and answered before its sender and control id are recorded, so the same message
+    sent again once its sender is fixed is applied."""
+    kept = quarantined(text, sender_of(header), location, reason_code, error.text, rules.exclusions)
+    keep_now(store, [kept])
+    code = "AR" if error.reject else "AE"
+    counts = WriteCounts(quarantined=1, quarantine_reasons={reason_code: 1})
+    return MessageResult(code, ack(header, code, [error]), counts, problem=error.text)
+
+
+def _unknown_source(rules: IntakeRules, header: Header) -> senders.Refusal | None:
+    if sender_of(header) in rules.organisations:
+        return None
+    unknown = HL7Error(
+        f"sending facility {header.sending_facility} (MSH-4) is not a registered source",
+        code="204",
+        location="MSH^1^4",
+    )
+    return senders.Refusal("unknown-source", unknown, unknown.text)
 
 
 @dataclass
@@ -111,9 +142,7 @@ class PreparedMessage:
     def _kept_as(self, why: Sequence[QuarantineItem]) -> list[QuarantineItem]:
         source = sender_of(self.header)
         return [
-            _quarantined(
-                self.text, source, self.location, why[0].reason_code, reasons_of(why), self
-            )
+            quarantined(self.text, source, self.location, why[0].reason_code, reasons_of(why), self)
         ]
 
 
@@ -144,7 +173,7 @@ def prepare_message(
         code = "AR" if error.reject else "AE"
         counts = WriteCounts(quarantined=1, quarantine_reasons={reason: 1})
         counts.rejections = [
-            _quarantined(text, source, location, reason, error.text, rules.exclusions)
+            quarantined(text, source, location, reason, error.text, rules.exclusions)
         ]
         return MessageResult(code, ack(header, code, [error]), counts, problem=error.text)
 
@@ -213,21 +242,26 @@ def answer(prepared: PreparedMessage, counts: WriteCounts) -> MessageResult:
     return MessageResult("AE", ack(header, "AE", [error], text=note), counts)
 
 
-def _quarantined(
+def quarantined(
     text: str,
     source: str | None,
     location: str,
     reason_code: str,
     reason: str,
     exclusions: ExclusionList | PreparedMessage,
+    excerpt_bytes: int | None = None,
 ) -> QuarantineItem:
     """The message as it will be kept: restricted segments are taken out first, whatever else
-    is wrong with it."""
+    is wrong with it; then, for a message nobody has vouched for, only its first
+    `excerpt_bytes`, so a flood cannot fill the quarantine."""
     if isinstance(exclusions, PreparedMessage):
         exclusions = exclusions.exclusions
     kept, removed = without_restricted(text, exclusions)
     if removed:
         reason = f"{reason} ({removed} legally restricted segment(s) removed before keeping it)"
+    if excerpt_bytes is not None and len(kept.encode()) > excerpt_bytes:
+        kept = kept.encode()[:excerpt_bytes].decode(errors="ignore")
+        reason = f"{reason} (only the first {excerpt_bytes} bytes kept)"
     return QuarantineItem(
         input_format="hl7v2",
         location=location,

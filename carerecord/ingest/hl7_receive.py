@@ -11,31 +11,41 @@ different resources, one write, and are still each answered on their own.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 
 from carerecord.ingest import hl7_intake
 from carerecord.ingest.hl7_intake import MessageResult, PreparedMessage
-from carerecord.ingest.hl7v2 import Header
+from carerecord.ingest.hl7v2 import Header, HL7Error, ack
 from carerecord.ingest.intake import Checked, Delivery, admit, keep
+from carerecord.ingest.mllp import Peer
 from carerecord.ingest.rules import IntakeRules
+from carerecord.ingest.senders import REUSED, peer_record
 from carerecord.store import Store
-from carerecord.store.units import MessageGroup, MessageKey
+from carerecord.store.units import Arrival, MessageGroup, MessageKey
+
+# A message as it arrived: its bytes, where from (for people), and the network peer that sent
+# it (None for a file the operator vouches for).
+Arrived = tuple[bytes | str, str, Peer | None]
 
 
-def receive(store: Store, rules: IntakeRules, raw: bytes | str, location: str) -> MessageResult:
+def receive(
+    store: Store, rules: IntakeRules, raw: bytes | str, location: str, peer: Peer | None = None
+) -> MessageResult:
     """Applies one message (once) and returns its acknowledgement."""
-    return receive_all(store, rules, [(raw, location)])[0]
+    return receive_all(store, rules, [(raw, location, peer)])[0]
 
 
 def receive_all(
-    store: Store, rules: IntakeRules, deliveries: Sequence[tuple[bytes | str, str]]
+    store: Store, rules: IntakeRules, deliveries: Sequence[Arrived]
 ) -> list[MessageResult]:
-    """An answer for each (raw message, where it came from), in order."""
+    """An answer for each message, in order."""
     results: list[MessageResult | None] = [None] * len(deliveries)
     waiting: dict[MessageKey, tuple[int, str, Header, str]] = {}
+    arrivals: dict[MessageKey, Arrival] = {}
     later: list[int] = []  # a second copy of a message already in this group
-    for index, (raw, location) in enumerate(deliveries):
-        screened = hl7_intake.screen(store, rules, raw, location)
+    for index, (raw, location, peer) in enumerate(deliveries):
+        screened = hl7_intake.screen(store, rules, raw, location, peer)
         if isinstance(screened, MessageResult):
             results[index] = screened
             continue
@@ -45,6 +55,8 @@ def receive_all(
             later.append(index)
         else:
             waiting[key] = (index, text, header, location)
+            digest = hashlib.sha256(text.encode()).hexdigest()
+            arrivals[key] = Arrival(digest, peer_record(peer, location))
 
     if waiting:
         answered: dict[MessageKey, MessageResult] = {}
@@ -52,9 +64,10 @@ def receive_all(
         def handle(group: MessageGroup) -> dict[MessageKey, tuple[str, str]]:
             answered.clear()  # a retried transaction starts again from nothing
             answered.update(_apply(group, rules, [(k, *waiting[k][1:]) for k in group.claimed]))
+            answered.update(_reused(group, rules, [(k, *waiting[k][1:]) for k in group.reused]))
             return {key: (result.code, result.ack) for key, result in answered.items()}
 
-        acks = store.apply_messages(list(waiting), handle)
+        acks = store.apply_messages(list(waiting), handle, arrivals)
         for key, (index, *_) in waiting.items():
             found = answered.get(key)
             # An answer from an attempt that was rolled back and then found the message applied
@@ -66,9 +79,31 @@ def receive_all(
                 else MessageResult(hl7_intake.ack_code(acks[key]), acks[key], replayed=True)
             )
     for index in later:  # now a replay of the first copy
-        raw, location = deliveries[index]
-        results[index] = receive(store, rules, raw, location)
+        results[index] = receive(store, rules, *deliveries[index])
     return [result for result in results if result is not None]
+
+
+def _reused(
+    group: MessageGroup, rules: IntakeRules, messages: list[tuple[MessageKey, str, Header, str]]
+) -> dict[MessageKey, MessageResult]:
+    """AE for each message whose control id an earlier, different message holds; each is
+    kept whole in the quarantine, so nothing is silently dropped."""
+    answers: dict[MessageKey, MessageResult] = {}
+    for key, text, header, location in messages:
+        error = HL7Error(
+            f"control id {header.control_id} (MSH-10) was used before by {key.source_ods} for "
+            "a different message; this one is not applied (send it with a new control id)",
+            code="205",
+            location="MSH^1^10",
+            reject=False,
+        )
+        kept = hl7_intake.quarantined(
+            text, key.source_ods, location, REUSED, error.text, rules.exclusions
+        )
+        counts = keep(group, [kept])
+        counts.rejections = [kept]
+        answers[key] = MessageResult("AE", ack(header, "AE", [error]), counts, problem=error.text)
+    return answers
 
 
 def _apply(

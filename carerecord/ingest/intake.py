@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
+from carerecord.errors import SubmissionRefused
 from carerecord.ingest.fhir_json import prepare
 from carerecord.ingest.reader import RawItem
 from carerecord.ingest.rules import IntakeRules
@@ -28,7 +29,6 @@ from carerecord.store.records import (
     WriteCounts,
 )
 from carerecord.store.units import WriteUnit
-from carerecord.store.writes import SubmissionRefused
 
 Prepared = IncomingResource | QuarantineItem | ExcludedItem
 # Given why a whole delivery was refused, the quarantine entries that keep it.

@@ -12,9 +12,11 @@ import logging
 import socket
 import ssl
 import weakref
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass
 from types import TracebackType
+from typing import Any
 
 from carerecord.errors import CareRecordError
 
@@ -26,7 +28,21 @@ _CLOSE_TIMEOUT = 5.0  # a peer that never answers a TLS close_notify must not ho
 
 logger = logging.getLogger("carerecord.mllp")
 
-Handler = Callable[[bytes, str], Awaitable[bytes]]
+
+@dataclass(frozen=True)
+class Peer:
+    """Who is at the other end, as the transport knows it: never what the peer says of itself."""
+
+    host: str
+    port: int
+    certificate: bytes | None = None  # the verified client certificate (DER), under TLS
+    subject: str = ""  # that certificate's subject, for people to read
+
+    def __str__(self) -> str:
+        return f"[{self.host}]:{self.port}" if ":" in self.host else f"{self.host}:{self.port}"
+
+
+Handler = Callable[[bytes, Peer], Awaitable[bytes]]
 Refusal = Callable[[str], bytes]
 
 
@@ -125,8 +141,17 @@ class _Live:
 
     def __init__(self) -> None:
         self.connections: set[_Connection] = set()
+        self.per_host: Counter[str] = Counter()
         # A connection accepted just before close may start after stop_server has looked.
         self.closed = False
+
+    def refusal(self, host: str, most: int, most_per_host: int) -> str | None:
+        """Why a new connection from `host` is turned away, if it is."""
+        if len(self.connections) >= most:
+            return f"too many connections: at most {most} at once"
+        if self.per_host[host] >= most_per_host:
+            return f"too many connections from {host}: at most {most_per_host} at once"
+        return None
 
 
 _servers: weakref.WeakKeyDictionary[asyncio.Server, _Live] = weakref.WeakKeyDictionary()
@@ -141,26 +166,46 @@ async def start_server(
     max_message_bytes: int = 16 * 1024 * 1024,
     ssl_context: ssl.SSLContext | None = None,
     idle_timeout: float = 300.0,
+    message_timeout: float = 60.0,
+    max_connections: int = 64,
+    max_connections_per_peer: int = 16,
 ) -> asyncio.Server:
     """Listen for MLLP connections; each is served by its own task. Stop with stop_server.
 
-    handler(payload, "host:port") returns the reply payload, which is framed and written before
-    the next message on that connection is handled. refuse(reason) builds the reply sent before
-    closing a connection that broke framing or whose handler raised.
+    handler(payload, peer) returns the reply payload, which is framed and written before the
+    next message on that connection is handled. refuse(reason) builds the reply sent before
+    closing a connection that broke framing, whose handler raised, that went idle for
+    idle_timeout seconds, that took longer than message_timeout seconds over one message (from
+    its first byte: a trickle cannot extend it) or that was one too many (max_connections in
+    all, max_connections_per_peer from one address).
     """
     live = _Live()
+    limits = (max_message_bytes, idle_timeout, message_timeout)
 
     async def accept(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        connection = _Connection(reader, writer, handler, refuse, max_message_bytes, idle_timeout)
+        connection = _Connection(reader, writer, handler, refuse, *limits)
+        too_many = live.refusal(connection.peer.host, max_connections, max_connections_per_peer)
+        if too_many is not None:
+            logger.warning("refusing connection from %s: %s", connection.peer, too_many)
+            await connection.refuse_and_close(too_many)
+            return
         if live.closed:
             connection.stop()
         live.connections.add(connection)
+        live.per_host[connection.peer.host] += 1
         try:
             await connection.serve()
         finally:
             live.connections.discard(connection)
+            live.per_host[connection.peer.host] -= 1
+            if live.per_host[connection.peer.host] <= 0:
+                del live.per_host[connection.peer.host]
 
-    server = await asyncio.start_server(accept, host, port, ssl=ssl_context)
+    # A TLS handshake is held to the same deadline as a message.
+    handshake = message_timeout if ssl_context is not None else None
+    server = await asyncio.start_server(
+        accept, host, port, ssl=ssl_context, ssl_handshake_timeout=handshake
+    )
     _servers[server] = live
     return server
 
@@ -192,6 +237,7 @@ class _Connection:
         refuse: Refusal,
         max_message_bytes: int,
         idle_timeout: float,
+        message_timeout: float,
     ) -> None:
         task = asyncio.current_task()
         if task is None:
@@ -200,8 +246,10 @@ class _Connection:
         self._reader, self._writer = reader, writer
         self._handler, self._refuse = handler, refuse
         self._decoder = FrameDecoder(max_message_bytes)
-        self._idle_timeout = idle_timeout
-        self._peer = _peer_name(writer)
+        self._idle_timeout, self._message_timeout = idle_timeout, message_timeout
+        self._message_started: float | None = None  # when the unfinished message began
+        self.peer = peer_of(writer)
+        self._peer = str(self.peer)
         self._reading = False  # only a connection waiting for bytes may be cancelled at once
         self._stopping = False
 
@@ -221,10 +269,18 @@ class _Connection:
         finally:
             await self._close()
 
+    async def refuse_and_close(self, reason: str) -> None:
+        try:
+            await self._send_refusal(reason)
+        except OSError:
+            pass
+        finally:
+            await self._close()
+
     async def _converse(self) -> None:
         while not self._stopping:
             data = await self._read()
-            if not data:
+            if data is None:
                 return
             try:
                 messages = self._decoder.feed(data)
@@ -233,30 +289,43 @@ class _Connection:
                     logger.warning("refusing connection from %s: %s", self._peer, exc.reason)
                     await self._send_refusal(exc.reason)
                 return
+            if messages or not self._decoder.in_frame:
+                self._message_started = None
+            if self._decoder.in_frame and self._message_started is None:
+                self._message_started = asyncio.get_running_loop().time()
             if not await self._answer(messages):
                 return
 
-    async def _read(self) -> bytes:
-        """The next bytes from the peer, or b"" when it has gone or been idle too long."""
+    async def _read(self) -> bytes | None:
+        """The next bytes from the peer; None when it has gone, or (after a refusal) took too
+        long over a message or was idle too long."""
+        timeout, why = self._idle_timeout, f"idle for {self._idle_timeout:g} s"
+        if self._message_started is not None:
+            left = self._message_started + self._message_timeout
+            left -= asyncio.get_running_loop().time()
+            if left < timeout:
+                timeout = max(left, 0.0)
+                why = f"message not completed within {self._message_timeout:g} s"
         self._reading = True
         try:
-            async with asyncio.timeout(self._idle_timeout):
+            async with asyncio.timeout(timeout):
                 data = await self._reader.read(_READ_CHUNK)
         except TimeoutError:
-            logger.info("closing connection from %s: idle for %ss", self._peer, self._idle_timeout)
-            return b""
+            logger.info("closing connection from %s: %s", self._peer, why)
+            await self._send_refusal(why)
+            return None
         finally:
             self._reading = False
         if not data and self._decoder.in_frame:
             # Never acknowledged, so the sender still owns it and will resend.
             logger.info("%s disconnected mid-message; partial message discarded", self._peer)
-        return data
+        return data or None
 
     async def _answer(self, messages: list[bytes]) -> bool:
         """Reply to each message in order; False once the connection should close."""
         for message in messages:
             try:
-                reply = frame(await self._handler(message, self._peer))
+                reply = frame(await self._handler(message, self.peer))
             except Exception as exc:
                 name = type(exc).__name__
                 logger.error("handler failed on a message from %s: %s", self._peer, name)
@@ -288,12 +357,16 @@ class _Connection:
             self._writer.transport.abort()
 
 
-def _peer_name(writer: asyncio.StreamWriter) -> str:
+def peer_of(writer: asyncio.StreamWriter) -> Peer:
     address = writer.get_extra_info("peername")
-    if isinstance(address, tuple) and len(address) >= 2:
-        host, port = address[0], address[1]
-        return f"[{host}]:{port}" if ":" in str(host) else f"{host}:{port}"
-    return str(address)
+    host, port = (str(address[0]), int(address[1])) if isinstance(address, tuple) else ("", 0)
+    tls = writer.get_extra_info("ssl_object")
+    if not isinstance(tls, ssl.SSLObject):
+        return Peer(host, port)
+    details = tls.getpeercert() or {}
+    parts: Any = details.get("subject", ())  # ((("commonName", "x"),), ...)
+    subject = ", ".join(f"{name}={value}" for part in parts for name, value in part)
+    return Peer(host, port, tls.getpeercert(binary_form=True), subject)
 
 
 class MLLPClient:

@@ -67,8 +67,9 @@ def ingest_paths(
     counts = WriteCounts()
     for patients_pass in (True, False):
         batcher = _Batcher(store, counts, batch_size)
-        for item in (i for f in fhir_files for i in read_items(f, patients_pass, progress)):
-            batcher.add(check_one(item, source, rules))
+        for path in fhir_files:
+            for item in read_items(path, patients_pass, progress, rules.limits):
+                batcher.add(check_one(item, source, rules))
         batcher.flush()
     for path in hl7_files:
         _ingest_hl7_file(store, rules, path, counts, acknowledgements, progress)

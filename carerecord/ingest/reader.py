@@ -11,6 +11,7 @@ from typing import Any
 import orjson
 
 from carerecord.errors import UnsupportedFormat
+from carerecord.ingest.limits import ResourceLimits, shape_breach
 
 
 @dataclass(frozen=True)
@@ -24,6 +25,7 @@ class RawItem:
     bundle_refs: dict[str, tuple[str, str]] | None = None  # a bundle's fullUrls → (type, id)
     end_offset: int = 0  # bytes of the file read so far, for progress
     full_url: str | None = None  # the bundle entry's fullUrl
+    breach: tuple[str, str] | None = None  # a limit it passed: (reason code, why)
 
 
 def detect_format(path: Path) -> str:
@@ -47,7 +49,10 @@ def detect_format(path: Path) -> str:
 
 
 def read_items(
-    path: Path, patients: bool, progress: Callable[[int], None] | None = None
+    path: Path,
+    patients: bool,
+    progress: Callable[[int], None] | None = None,
+    limits: ResourceLimits | None = None,
 ) -> Iterator[RawItem]:
     """The Patient resources in a file (patients=True), or everything else (False).
 
@@ -57,7 +62,7 @@ def read_items(
     kind = detect_format(path)
     if kind == "hl7v2":
         raise UnsupportedFormat(f"{path}: HL7 v2 files are read message by message, not here")
-    items = _ndjson(path, patients) if kind == "ndjson" else _json_document(path)
+    items = _ndjson(path, patients) if kind == "ndjson" else _json_document(path, limits)
     done = 0
     for item in items:
         if progress is not None and item.end_offset > done:
@@ -104,18 +109,24 @@ def _parsed(location: str, text: bytes, offset: int) -> RawItem:
     return RawItem(location, raw, value, end_offset=offset)
 
 
-def _json_document(path: Path) -> Iterator[RawItem]:
+def _json_document(path: Path, limits: ResourceLimits | None) -> Iterator[RawItem]:
     data = path.read_bytes()
     item = _parsed(str(path), data, len(data))
     resource = item.resource
     if resource is None or resource.get("resourceType") != "Bundle":
         yield item
         return
-    yield from bundle_items(resource, str(path), len(data))
+    yield from bundle_items(resource, str(path), len(data), limits)
 
 
-def bundle_items(bundle: dict[str, Any], location: str, end_offset: int = 0) -> Iterator[RawItem]:
-    """One item per entry of a Bundle, with the bundle's fullUrls resolvable between them."""
+def bundle_items(
+    bundle: dict[str, Any],
+    location: str,
+    end_offset: int = 0,
+    limits: ResourceLimits | None = None,
+) -> Iterator[RawItem]:
+    """One item per entry of a Bundle, with the bundle's fullUrls resolvable between them; an
+    entry over the limits is marked so, before it is serialised (too deep, orjson cannot)."""
     entries = [e for e in bundle.get("entry") or () if isinstance(e, dict)]
     refs = bundle_refs(entries)
     for index, entry in enumerate(entries):
@@ -125,9 +136,10 @@ def bundle_items(bundle: dict[str, Any], location: str, end_offset: int = 0) -> 
             raw = orjson.dumps(entry).decode()
             yield RawItem(where, raw, None, "bundle entry has no resource", refs, end_offset)
             continue
-        raw = orjson.dumps(inner).decode()
         full_url = entry.get("fullUrl") if isinstance(entry.get("fullUrl"), str) else None
-        yield RawItem(where, raw, inner, None, refs, end_offset, full_url)
+        breach = shape_breach(inner, limits) if limits is not None else None
+        raw = "" if breach else orjson.dumps(inner).decode()
+        yield RawItem(where, raw, inner, None, refs, end_offset, full_url, breach)
 
 
 def bundle_refs(entries: list[dict[str, Any]]) -> dict[str, tuple[str, str]]:

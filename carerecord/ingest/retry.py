@@ -10,11 +10,12 @@ import orjson
 from carerecord import nhs_number
 from carerecord.fhir.extract import identifier_value
 from carerecord.fhir.references import patient_reference
-from carerecord.ingest import hl7_intake
+from carerecord.ingest import believable, hl7_intake
 from carerecord.ingest.hl7v2 import HL7Error, map_message, parse_header
 from carerecord.ingest.intake import Delivery, admit, check, take
 from carerecord.ingest.reader import RawItem
 from carerecord.ingest.rules import IntakeRules
+from carerecord.ingest.senders import REUSED, UNAUTHENTICATED
 from carerecord.store import Store
 from carerecord.store.records import QuarantinedEntry
 from carerecord.store.units import WriteUnit
@@ -85,7 +86,17 @@ def _retry_resource(store: Store, rules: IntakeRules, entry: QuarantinedEntry) -
     return RetryOutcome(True, "retried: stored")
 
 
+# Not to be applied from the quarantine: an excerpt from a peer that proved nothing, and a
+# message whose control id another message holds (the sender must send it with a new one).
+_NOT_RETRIED = {
+    UNAUTHENTICATED: "only an excerpt is kept; the sender must send it from a registered peer",
+    REUSED: "its control id (MSH-10) belongs to another message; the sender must use a new one",
+}
+
+
 def _retry_message(store: Store, rules: IntakeRules, entry: QuarantinedEntry) -> RetryOutcome:
+    if entry.reason_code in _NOT_RETRIED:
+        return RetryOutcome(False, f"not retried: {_NOT_RETRIED[entry.reason_code]}")
     try:
         header = parse_header(entry.raw)
     except HL7Error as error:
@@ -94,6 +105,9 @@ def _retry_message(store: Store, rules: IntakeRules, entry: QuarantinedEntry) ->
         return RetryOutcome(
             False, f"still not usable: {header.sending_facility} is not a registered source"
         )
+    problem = believable.header_problem(header, rules)
+    if problem is not None:
+        return RetryOutcome(False, f"still not usable: {problem[1].text}")
 
     def again(unit: WriteUnit) -> hl7_intake.MessageResult:
         prepared = hl7_intake.prepare_message(

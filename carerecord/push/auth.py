@@ -201,9 +201,24 @@ def _check_claims(claims: dict[str, Any], token_url: str, now: datetime) -> None
         raise _invalid_client("the client assertion has expired")
     if exp > (now + MAX_ASSERTION_LIFETIME + CLOCK_SKEW).timestamp():
         raise _invalid_client("exp may be at most 5 minutes ahead")
+    _check_not_future(claims, now)
     jti = claims.get("jti")
     if not isinstance(jti, str) or not jti or len(jti) > _MAX_JTI_LENGTH:
         raise _invalid_client(f"jti is required: a unique string of up to {_MAX_JTI_LENGTH}")
+
+
+def _check_not_future(claims: dict[str, Any], now: datetime) -> None:
+    """An assertion from the future was made by a wrong clock or made to be used later: either
+    way it is not believed (beyond the leeway clocks are allowed)."""
+    latest = (now + CLOCK_SKEW).timestamp()
+    for name in ("nbf", "iat"):
+        value = claims.get(name)
+        if value is None:
+            continue
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise _invalid_client(f"{name} must be seconds since 1970")
+        if value > latest:
+            raise _invalid_client(f"{name} is in the future: check the client's clock")
 
 
 def _hash(token: str) -> str:

@@ -14,7 +14,8 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.formparsers import MultiPartException
 
-from carerecord.fhir.outcomes import fhir_response, outcome
+from carerecord.errors import SourceUnauthorized
+from carerecord.origin import TOKEN_PATH
 from carerecord.push.auth import (
     GRANT_TYPE,
     SCOPES,
@@ -24,27 +25,18 @@ from carerecord.push.auth import (
     BackendAuth,
 )
 
-_GRANT_ROUTE = "fhir_token"
 # Token responses are credentials: no cache may keep them (RFC 6749 section 5.1).
 _NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 
 
-class SourceUnauthorized(Exception):
-    """A push request without a valid access token: install_auth's handler answers 401."""
+def install_auth(app: FastAPI, auth: BackendAuth, token_url: str) -> None:
+    """`token_url` is the token endpoint under the configured base URL: the only audience a
+    client assertion may name, and what discovery advertises, whatever the Host header says."""
 
-    def __init__(self, description: str) -> None:
-        super().__init__(description)
-        self.description = description
-
-
-def install_auth(app: FastAPI, auth: BackendAuth) -> None:
-    app.add_exception_handler(SourceUnauthorized, _unauthorized)  # type: ignore[arg-type]
-
-    @app.post("/fhir/token", name=_GRANT_ROUTE, include_in_schema=False)
+    @app.post(TOKEN_PATH, include_in_schema=False)
     async def token(request: Request) -> Response:
         try:
             form = await _single_valued_form(request)
-            token_url = str(request.url_for(_GRANT_ROUTE))
             grant = await run_in_threadpool(auth.issue_token, form, token_url)
         except AuthError as error:
             body = {"error": error.error, "error_description": error.description}
@@ -52,10 +44,10 @@ def install_auth(app: FastAPI, auth: BackendAuth) -> None:
         return _json(grant.as_json(), 200, _NO_STORE)
 
     @app.get("/fhir/.well-known/smart-configuration", include_in_schema=False)
-    def smart_configuration(request: Request) -> Response:
+    def smart_configuration() -> Response:
         return _json(
             {
-                "token_endpoint": str(request.url_for(_GRANT_ROUTE)),
+                "token_endpoint": token_url,
                 "token_endpoint_auth_methods_supported": ["private_key_jwt"],
                 "token_endpoint_auth_signing_alg_values_supported": list(SIGNING_ALGORITHMS),
                 "grant_types_supported": [GRANT_TYPE],
@@ -90,12 +82,6 @@ async def _single_valued_form(request: Request) -> dict[str, str]:
             raise AuthError("invalid_request", f"{name} must be sent once, as text")
         fields[name] = value
     return fields
-
-
-def _unauthorized(_request: Request, error: SourceUnauthorized) -> Response:
-    quoted = error.description.replace("\\", "").replace('"', "'")  # an RFC 7230 quoted-string
-    challenge = f'Bearer error="invalid_token", error_description="{quoted}"'
-    return fhir_response(outcome("login", error.description), 401, {"WWW-Authenticate": challenge})
 
 
 def _json(body: dict[str, Any], status: int, headers: dict[str, str] | None = None) -> Response:

@@ -15,9 +15,11 @@ from typing import Any
 
 import orjson
 
+from carerecord.errors import InvalidSubmission
 from carerecord.fhir.outcomes import outcome, outcome_of
 from carerecord.fhir.references import is_fhir_id
 from carerecord.ingest.intake import Checked, Delivery, check, check_one, take
+from carerecord.ingest.limits import LIMIT_CODES, shape_breach
 from carerecord.ingest.reader import RawItem, bundle_items
 from carerecord.ingest.rules import IntakeRules
 from carerecord.store import Store
@@ -37,14 +39,6 @@ _STATUS = {
 }
 
 
-class PushError(Exception):
-    """The request as a whole cannot be used: answered with this status and outcome."""
-
-    def __init__(self, status: int, code: str, diagnostics: str) -> None:
-        super().__init__(diagnostics)
-        self.status, self.code, self.diagnostics = status, code, diagnostics
-
-
 @dataclass
 class _Entry:
     """One bundle entry on its way through: what became of it decides its response."""
@@ -62,10 +56,14 @@ def process_bundle(
 ) -> tuple[int, dict[str, Any]]:
     """(HTTP status, response Bundle or OperationOutcome) for a pushed transaction or batch."""
     if not isinstance(bundle, dict) or bundle.get("resourceType") != "Bundle":
-        raise PushError(400, "invalid", "POST /fhir takes a Bundle of type transaction or batch")
+        raise InvalidSubmission(
+            400, "invalid", "POST /fhir takes a Bundle of type transaction or batch"
+        )
     kind = bundle.get("type")
     if kind not in ("transaction", "batch"):
-        raise PushError(400, "invalid", f"Bundle.type must be transaction or batch, not {kind!r}")
+        raise InvalidSubmission(
+            400, "invalid", f"Bundle.type must be transaction or batch, not {kind!r}"
+        )
     entries = _entries(bundle, source, rules)
     if kind == "transaction":
         return _transaction(store, source, entries, bundle, raw)
@@ -76,13 +74,15 @@ def process_put(
     store: Store, rules: IntakeRules, source: str, resource_type: str, resource_id: str, body: Any
 ) -> tuple[int, dict[str, Any]]:
     if not isinstance(body, dict) or body.get("resourceType") != resource_type:
-        raise PushError(400, "invalid", f"the body must be a {resource_type} resource")
+        raise InvalidSubmission(400, "invalid", f"the body must be a {resource_type} resource")
     if body.get("id", resource_id) != resource_id:
-        raise PushError(
+        raise InvalidSubmission(
             400, "invalid", f"the resource's id {body.get('id')!r} differs from the URL's"
         )
     resource = {**body, "id": resource_id}
-    item = RawItem(f"PUT {resource_type}/{resource_id}", orjson.dumps(resource).decode(), resource)
+    breach = shape_breach(resource, rules.limits)  # before serialising: orjson stops at 255
+    raw = "" if breach else orjson.dumps(resource).decode()
+    item = RawItem(f"PUT {resource_type}/{resource_id}", raw, resource, breach=breach)
     checked = check([item], source, rules)
     # Refused, the resource is kept in the quarantine as sent, with why.
     admitted = take(store, Delivery(checked, whole=True, kept_as=list))
@@ -97,7 +97,7 @@ def process_put(
 def process_delete(store: Store, source: str, resource_type: str, resource_id: str) -> int:
     """Hides the resource (kept in history). Deleting what is not there is not an error."""
     if _type_and_id(f"{resource_type}/{resource_id}") is None:
-        raise PushError(400, "invalid", f"{resource_id!r} is not a valid FHIR id")
+        raise InvalidSubmission(400, "invalid", f"{resource_id!r} is not a valid FHIR id")
     take(store, Delivery(Checked(), deletions=[Deletion(source, resource_type, resource_id)]))
     return 204
 
@@ -105,8 +105,8 @@ def process_delete(store: Store, source: str, resource_type: str, resource_id: s
 def _entries(bundle: dict[str, Any], source: str, rules: IntakeRules) -> list[_Entry]:
     raw_entries = bundle.get("entry") or []
     if not isinstance(raw_entries, list):
-        raise PushError(400, "invalid", "Bundle.entry must be a list")
-    items = bundle_items(_with_request_ids(bundle), f"push from {source}")
+        raise InvalidSubmission(400, "invalid", "Bundle.entry must be a list")
+    items = bundle_items(_with_request_ids(bundle), f"push from {source}", limits=rules.limits)
     found: list[_Entry] = []
     for index, (raw_entry, item) in enumerate(zip(raw_entries, items, strict=True)):
         request = raw_entry.get("request") if isinstance(raw_entry, dict) else None
@@ -238,11 +238,23 @@ def _mark(entries: list[_Entry], why: Sequence[QuarantineItem]) -> list[_Entry]:
 
 
 def _without_excluded(bundle: dict[str, Any], entries: list[_Entry], raw: str) -> str:
-    """The bundle as it will be kept: legally restricted entries are removed first."""
+    """The bundle as it will be kept: legally restricted entries are removed first, and an
+    entry over a limit keeps its request but not its resource."""
     excluded = {e.index for e in entries if isinstance(e.prepared, ExcludedItem)}
-    if not excluded:
+    too_big = {
+        e.index
+        for e in entries
+        if isinstance(e.prepared, QuarantineItem) and e.prepared.reason_code in LIMIT_CODES
+    }
+    if not excluded and not too_big:
         return raw
-    kept = [e for i, e in enumerate(bundle.get("entry") or []) if i not in excluded]
+    kept = [
+        {k: v for k, v in e.items() if k != "resource"}
+        if i in too_big and isinstance(e, dict)
+        else e
+        for i, e in enumerate(bundle.get("entry") or [])
+        if i not in excluded
+    ]
     return orjson.dumps({**bundle, "entry": kept}).decode()
 
 

@@ -14,28 +14,32 @@ from fastapi import Depends, FastAPI, Request
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
-from carerecord.fhir.outcomes import fhir_response, outcome
+from carerecord.errors import InvalidSubmission
+from carerecord.fhir.outcomes import fhir_response
+from carerecord.ingest.limits import is_depth_error, json_values
 from carerecord.ingest.rules import RulesSource
+from carerecord.origin import token_endpoint
 from carerecord.push.auth import AuthenticatedSource, BackendAuth
 from carerecord.push.auth_routes import install_auth, require_source
-from carerecord.push.bundles import PushError, process_bundle, process_delete, process_put
+from carerecord.push.bundles import process_bundle, process_delete, process_put
+from carerecord.settings import Settings
 from carerecord.store import Store
 
-MAX_BODY_BYTES = 64 * 1024 * 1024
 # Starlette path parameters take no regular expressions: the type is checked in the handler.
 _RESOURCE_PATH = "/fhir/{resource_type}/{resource_id}"
 _RESOURCE_TYPE = re.compile(r"[A-Z][A-Za-z]{1,63}")
 
 
-def install_push(app: FastAPI, store: Store, rules: RulesSource, auth: BackendAuth) -> None:
-    install_auth(app, auth)
-    app.add_exception_handler(PushError, _push_error)  # type: ignore[arg-type]
+def install_push(
+    app: FastAPI, store: Store, rules: RulesSource, auth: BackendAuth, settings: Settings
+) -> None:
+    install_auth(app, auth, token_endpoint(settings))
     source = Depends(require_source(auth))
 
     @app.post("/fhir", include_in_schema=False)
     async def push_bundle(request: Request, sender: AuthenticatedSource = source) -> Response:
-        raw = await _body(request)
-        bundle = _json(raw)
+        raw = await _body(request, settings)
+        bundle = _json(raw, settings)
         # rules.current() may re-read the registry: in the worker thread, off the event loop.
         status, body = await run_in_threadpool(
             lambda: process_bundle(store, rules.current(), sender.source_ods, bundle, raw.decode())
@@ -47,7 +51,7 @@ def install_push(app: FastAPI, store: Store, rules: RulesSource, auth: BackendAu
         resource_type: str, resource_id: str, request: Request, sender: AuthenticatedSource = source
     ) -> Response:
         _check_type(resource_type)
-        body = _json(await _body(request))
+        body = _json(await _body(request, settings), settings)
         status, answer = await run_in_threadpool(
             lambda: process_put(
                 store, rules.current(), sender.source_ods, resource_type, resource_id, body
@@ -67,35 +71,41 @@ def install_push(app: FastAPI, store: Store, rules: RulesSource, auth: BackendAu
         return Response(status_code=status)
 
 
-async def _body(request: Request) -> bytes:
+async def _body(request: Request, settings: Settings) -> bytes:
+    cap = settings.push_max_bytes
     declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > MAX_BODY_BYTES:
-        raise PushError(413, "too-costly", f"the body is over {MAX_BODY_BYTES:,} bytes")
+    if declared is not None and declared.isdigit() and int(declared) > cap:
+        raise InvalidSubmission(413, "too-costly", f"the body is over {cap:,} bytes")
     kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if kind not in ("application/fhir+json", "application/json"):
-        raise PushError(
+        raise InvalidSubmission(
             415, "not-supported", "send FHIR JSON (Content-Type: application/fhir+json)"
         )
     chunks, size = [], 0
     async for chunk in request.stream():
         size += len(chunk)
-        if size > MAX_BODY_BYTES:
-            raise PushError(413, "too-costly", f"the body is over {MAX_BODY_BYTES:,} bytes")
+        if size > cap:
+            raise InvalidSubmission(413, "too-costly", f"the body is over {cap:,} bytes")
         chunks.append(chunk)
     return b"".join(chunks)
 
 
 def _check_type(resource_type: str) -> None:
     if not _RESOURCE_TYPE.fullmatch(resource_type):
-        raise PushError(404, "not-found", f"{resource_type!r} is not a FHIR resource type")
+        raise InvalidSubmission(404, "not-found", f"{resource_type!r} is not a FHIR resource type")
 
 
-def _json(raw: bytes) -> Any:
+def _json(raw: bytes, settings: Settings) -> Any:
+    # Counted before parsing: a body of a million empty arrays must not be built in memory.
+    if json_values(raw) > settings.push_max_elements:
+        raise InvalidSubmission(
+            413, "too-costly", f"the body holds over {settings.push_max_elements:,} JSON values"
+        )
     try:
         return orjson.loads(raw)
     except orjson.JSONDecodeError as error:
-        raise PushError(400, "structure", f"the body is not valid JSON ({error})") from None
-
-
-def _push_error(_request: Request, error: PushError) -> Response:
-    return fhir_response(outcome(error.code, error.diagnostics), error.status)
+        if is_depth_error(str(error)):
+            raise InvalidSubmission(
+                400, "too-costly", f"the body nests too deep ({error})"
+            ) from None
+        raise InvalidSubmission(400, "structure", f"the body is not valid JSON ({error})") from None

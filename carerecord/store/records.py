@@ -48,6 +48,9 @@ class IncomingResource:
     search: SearchKeys | None = None  # for a Patient: what it can be looked up by
     references: tuple[tuple[str, str], ...] = ()  # (type, id) of the source's resources it cites
     replaced_by: str | None = None  # for a Patient: the local id that replaces this one
+    # The latest lastUpdated believable when this was checked: a held version dated later
+    # is not believed, and this one replaces it.
+    believed_until: datetime | None = None
 
     @property
     def key(self) -> tuple[str, str, str]:

@@ -25,7 +25,8 @@ from carerecord.store.records import (
     Submission,
     WriteCounts,
 )
-from carerecord.store.units import MessageGroup, MessageKey, WriteUnit
+from carerecord.store.senders import SenderStore
+from carerecord.store.units import Arrival, MessageGroup, MessageKey, WriteUnit
 
 T = TypeVar("T")
 
@@ -37,6 +38,7 @@ class Store:
         self.engine = engine
         self.accounts = AccountStore(engine)  # users, sessions, networks
         self.consent = ConsentStore(engine)  # declarations, objections, COPI, views, audit
+        self.senders = SenderStore(engine)  # network peers allowed to send HL7 v2
 
     @classmethod
     def open(cls, url: str) -> Store:
@@ -103,14 +105,16 @@ class Store:
         self,
         keys: Sequence[MessageKey],
         handle: Callable[[MessageGroup], dict[MessageKey, tuple[str, str]]],
+        arrivals: Mapping[MessageKey, Arrival],
     ) -> dict[MessageKey, str]:
         """Applies several HL7 messages (distinct keys) in one transaction: `handle` answers
-        the new ones; those seen before get their recorded ack back unapplied."""
+        the new ones and those reusing a control id with different content; those seen before
+        with the same content get their recorded ack back unapplied."""
         for attempt in range(1, _WRITE_ATTEMPTS + 1):
             try:
                 with self.transaction() as conn:
-                    group = MessageGroup(conn, datetime.now(UTC), keys)
-                    answers = handle(group) if group.claimed else {}
+                    group = MessageGroup(conn, datetime.now(UTC), keys, arrivals)
+                    answers = handle(group) if group.claimed or group.reused else {}
                     group.acknowledge(answers)
                     return {**group.replayed, **{k: text for k, (_, text) in answers.items()}}
             except IntegrityError:

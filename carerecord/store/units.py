@@ -8,7 +8,7 @@ answered the same way and applied once.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -30,6 +30,14 @@ class MessageKey:
     source_ods: str
     control_id: str
     message_type: str
+
+
+@dataclass(frozen=True)
+class Arrival:
+    """What the message log records of a message beside its key."""
+
+    content_hash: str  # SHA-256 of its normalised text
+    peer: str  # who sent it: the network peer, or the file
 
 
 class WriteUnit:
@@ -68,14 +76,23 @@ class MessageGroup(WriteUnit):
     """Several HL7 messages (from different connections) applied in one transaction, so the
     statements they need are shared. Each is still recorded, and answered, on its own."""
 
-    def __init__(self, conn: Connection, now: datetime, keys: Sequence[MessageKey]) -> None:
+    def __init__(
+        self,
+        conn: Connection,
+        now: datetime,
+        keys: Sequence[MessageKey],
+        arrivals: Mapping[MessageKey, Arrival],
+    ) -> None:
         super().__init__(conn, now)
-        self.replayed = self._claim(keys)
-        self.claimed = [key for key in keys if key not in self.replayed]
+        self.replayed: dict[MessageKey, str] = {}  # seen before with the same content: its ack
+        self.reused: list[MessageKey] = []  # seen before with different content
+        self._claim(keys, arrivals)
+        self.claimed = [k for k in keys if k not in self.replayed and k not in self.reused]
 
-    def _claim(self, keys: Sequence[MessageKey]) -> dict[MessageKey, str]:
-        """Claims every new control id in one statement; returns the acknowledgements of those
-        applied before. The primary key settles races with other writers, as for one message."""
+    def _claim(self, keys: Sequence[MessageKey], arrivals: Mapping[MessageKey, Arrival]) -> None:
+        """Claims every new control id in one statement; sorts those seen before into replays
+        (same content, or recorded before content was: answered with their first ack) and
+        reuses (different content). The primary key settles races with other writers."""
         rows = [
             {
                 "source_ods": key.source_ods,
@@ -84,6 +101,8 @@ class MessageGroup(WriteUnit):
                 "received_at": self.now,
                 "ack_code": "",
                 "ack": "",
+                "content_hash": arrivals[key].content_hash,
+                "peer": arrivals[key].peer[:300],
             }
             # in key order, so two writers claiming overlapping groups cannot deadlock
             for key in sorted(keys, key=lambda k: (k.source_ods, k.control_id))
@@ -99,19 +118,30 @@ class MessageGroup(WriteUnit):
         }
         known = [key for key in keys if (key.source_ods, key.control_id) not in claimed]
         if not known:
-            return {}
+            return
         column = tuple_(hl7_messages.c.source_ods, hl7_messages.c.control_id)
-        acks = {
-            (row.source_ods, row.control_id): str(row.ack or "")
+        held = {
+            (row.source_ods, row.control_id): (str(row.ack or ""), row.content_hash)
             for row in self.conn.execute(
                 select(
-                    hl7_messages.c.source_ods, hl7_messages.c.control_id, hl7_messages.c.ack
+                    hl7_messages.c.source_ods,
+                    hl7_messages.c.control_id,
+                    hl7_messages.c.ack,
+                    hl7_messages.c.content_hash,
                 ).where(column.in_([(k.source_ods, k.control_id) for k in known]))
             )
         }
-        return {key: acks.get((key.source_ods, key.control_id), "") for key in known}
+        for key in known:
+            ack, content_hash = held.get((key.source_ods, key.control_id), ("", None))
+            if content_hash is None or content_hash == arrivals[key].content_hash:
+                self.replayed[key] = ack
+            else:
+                self.reused.append(key)
 
     def acknowledge(self, answers: dict[MessageKey, tuple[str, str]]) -> None:
+        """Records the answers to the messages claimed (a reuse's answer is not recorded: the
+        control id keeps its first message's)."""
+        answers = {key: answer for key, answer in answers.items() if key in self.claimed}
         if not answers:
             return
         self.conn.execute(

@@ -6,13 +6,13 @@ for master patients, source + local id for links), so concurrent writers never d
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, bindparam, insert, select, update
 
+from carerecord.errors import SubmissionRefused
 from carerecord.store import exclusions, links
 from carerecord.store.opt_outs import apply_opt_outs
 from carerecord.store.quarantine import quarantine_items
@@ -38,14 +38,6 @@ class _Current:
     content_hash: str
     last_updated_at_source: datetime | None
     hidden: bool
-
-
-class SubmissionRefused(Exception):
-    """An all-or-nothing submission with something that could not be stored: nothing was."""
-
-    def __init__(self, rejected: Sequence[QuarantineItem]) -> None:
-        super().__init__(f"{len(rejected)} item(s) could not be stored")
-        self.rejected = list(rejected)
 
 
 def write_batch(
@@ -211,6 +203,8 @@ def _current_versions(
 def _is_older(item: IncomingResource, held: _Current) -> bool:
     if item.last_updated_at_source is None or held.last_updated_at_source is None:
         return False
+    if item.believed_until is not None and held.last_updated_at_source > item.believed_until:
+        return False  # the held version claims a future time: a genuine version replaces it
     return item.last_updated_at_source < held.last_updated_at_source
 
 

@@ -14,6 +14,7 @@ import shutil
 import sys
 from pathlib import Path
 
+from carerecord.errors import AssetsMissing
 from carerecord.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -23,10 +24,6 @@ CSS = "nhsuk-frontend.min.css"
 JS = "nhsuk-frontend.min.js"
 # The built CSS points at /assets/...; relative URLs make it work wherever /static is mounted.
 _ABSOLUTE_ASSETS = re.compile(r"url\((['\"]?)/assets/")
-
-
-class AssetsMissing(Exception):
-    """node_modules has no built nhsuk-frontend to copy from."""
 
 
 def nhsuk_dir(settings: Settings) -> Path:

@@ -12,10 +12,15 @@ from fastapi.responses import RedirectResponse, Response
 from starlette.exceptions import HTTPException
 
 from carerecord.access.gate import Withheld
-from carerecord.errors import AccessRefused, NotSignedIn, PatientNotFound, RecordWithheld
-from carerecord.fhir.outcomes import fhir_response, outcome
+from carerecord.errors import (
+    AccessRefused,
+    NotSignedIn,
+    PatientNotFound,
+    RecordWithheld,
+    Refused,
+)
+from carerecord.fhir.outcomes import fhir_response, outcome, refusal
 from carerecord.web.access_pages import withheld_page
-from carerecord.web.session import FormRefused
 from carerecord.web.templating import render
 
 logger = logging.getLogger(__name__)
@@ -33,7 +38,7 @@ def install_error_pages(app: FastAPI) -> None:
     app.add_exception_handler(NotSignedIn, _sign_in_first)
     app.add_exception_handler(AccessRefused, _refused)
     app.add_exception_handler(RecordWithheld, _withheld)
-    app.add_exception_handler(FormRefused, _form_refused)
+    app.add_exception_handler(Refused, _request_refused)
     app.add_exception_handler(HTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _invalid_request)
     app.middleware("http")(_contain_failures)
@@ -80,9 +85,11 @@ async def _withheld(request: Request, exc: Exception) -> Response:
     return withheld_page(request, exc.withheld, exc.withheld.demographics.patient_id)
 
 
-async def _form_refused(request: Request, exc: Exception) -> Response:
-    status = exc.status if isinstance(exc, FormRefused) else 400
-    return render(request, "form_refused.jinja", {"message": str(exc)}, status)
+async def _request_refused(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, Refused)
+    if _is_fhir(request):
+        return refusal(exc)
+    return render(request, "form_refused.jinja", {"message": str(exc)}, exc.status)
 
 
 async def _http_error(request: Request, exc: Exception) -> Response:

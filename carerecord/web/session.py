@@ -16,7 +16,7 @@ from fastapi.responses import Response
 from carerecord.access.actors import User
 from carerecord.access.gate import RecordAccess
 from carerecord.access.sign_in import Client, SignIn
-from carerecord.errors import NotSignedIn
+from carerecord.errors import FormRefused, NotSignedIn
 from carerecord.settings import Settings
 
 SESSION_COOKIE = "carerecord_session"
@@ -129,14 +129,6 @@ def _pending_tokens(request: Request) -> list[str]:
 def _same(sent: str, expected: str) -> bool:
     """In constant time; as bytes, since compare_digest refuses non-ASCII text."""
     return hmac.compare_digest(sent.encode(), expected.encode())
-
-
-class FormRefused(Exception):
-    """A form post refused before its handler ran (error pages turn it into a page)."""
-
-    def __init__(self, message: str, status: int) -> None:
-        super().__init__(message)
-        self.status = status
 
 
 def _set(response: Response, request: Request, name: str, value: str) -> None:

@@ -50,6 +50,7 @@ from carerecord.store.clients import ClientRegistry
 from carerecord.store.migrate import upgrade
 from carerecord.store.schema import hl7_messages, patient_links, patients, resources
 from carerecord.synth import generate
+from tests.ingest.listener import register_loopback
 from tests.support.postgres import free_port
 
 SCALE = int(os.environ.get("CARERECORD_FAULT_SCALE", "200"))
@@ -167,6 +168,7 @@ def open_with_organisations(url: str, data: Path) -> Store:
     upgrade(store.engine)
     for index, entry in enumerate(json.loads((data / "organisations.json").read_text())):
         store.save_organisation(organisation_from_json(entry, index))
+    register_loopback(store)  # the feeds connect from 127.0.0.1
     return store
 
 

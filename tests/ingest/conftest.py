@@ -23,7 +23,9 @@ def hospital(store: Store) -> Store:
 
 @pytest.fixture
 def port(hospital: Store, db_url: str) -> Iterator[int]:
-    with hl7_listener(hospital, db_url) as listening:
+    # Room for the concurrency tests' many connections from one address; the caps have their own.
+    caps = {"mllp_max_connections": 128, "mllp_max_connections_per_peer": 128}
+    with hl7_listener(hospital, db_url, **caps) as listening:
         yield listening
 
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import Coroutine, Iterator
+from collections.abc import Callable, Coroutine, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from carerecord.ingest.mllp import MLLPClient, stop_server
@@ -15,6 +16,7 @@ from carerecord.ingest.mllp_service import start_hl7_listener
 from carerecord.ingest.rules import RulesSource
 from carerecord.settings import Settings
 from carerecord.store import Store
+from carerecord.store.senders import ADDRESS
 
 T = TypeVar("T")
 HOST = "127.0.0.1"
@@ -87,13 +89,30 @@ class LoopThread:
         self.loop.close()
 
 
+def register_loopback(store: Store, *ods_codes: str) -> None:
+    """Lets 127.0.0.1 send as these organisations (default: every one registered)."""
+    now = datetime.now(UTC)
+    for ods in ods_codes or [org.ods_code for org in store.organisations()]:
+        store.senders.add(ods, ADDRESS, "127.0.0.1/32", "", "tests", now)
+
+
 @contextmanager
-def hl7_listener(store: Store, db_url: str, **settings: Any) -> Iterator[int]:
-    """start_hl7_listener on a port the system picks; yields the port."""
+def hl7_listener(
+    store: Store,
+    db_url: str,
+    clock: Callable[[], datetime] | None = None,
+    *,
+    loopback_senders: bool = True,
+    **settings: Any,
+) -> Iterator[int]:
+    """start_hl7_listener on a port the system picks; yields the port. 127.0.0.1 is registered
+    to send as every organisation unless `loopback_senders` is False."""
+    if loopback_senders:
+        register_loopback(store)
     config = Settings.from_env({}, db=db_url, **settings)
     loop = LoopThread()
     try:
-        rules = RulesSource(store, config, max_age_seconds=0)
+        rules = RulesSource(store, config, max_age_seconds=0, clock=clock)
         server = loop.run(start_hl7_listener(store, rules, config, 0))
         try:
             yield int(server.sockets[0].getsockname()[1])

@@ -76,7 +76,7 @@ def test_a_deny_consent_hides_the_record_from_a_clinician_with_a_relationship(
     gp: Store, tmp_path: Path
 ) -> None:
     send(gp, tmp_path, make_patient(), make_allergy(), make_consent())
-    app = create_app(Settings(db="unused://"), gp)
+    app = create_app(Settings(db="unused://", allowed_hosts="testserver"), gp)
     app.state.web_clock = lambda: NOW
     clinician = signed_in(app, gp, NOW)  # at the person's registered practice
     url = f"/patients/{patient_id(gp)}"

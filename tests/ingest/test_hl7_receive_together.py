@@ -38,7 +38,7 @@ def rows(store: Store, table: Table) -> int:
 def test_messages_from_one_group_are_all_applied_and_answered_in_order(
     store: Store, rules: IntakeRules
 ) -> None:
-    results = receive_all(store, rules, [(ADMIT, "a"), (RESULT, "b")])
+    results = receive_all(store, rules, [(ADMIT, "a", None), (RESULT, "b", None)])
 
     assert codes(results) == ["AA", "AA"]
     assert "MSA|AA|G1" in results[0].ack and "MSA|AA|G3" in results[1].ack
@@ -49,7 +49,7 @@ def test_messages_from_one_group_are_all_applied_and_answered_in_order(
 def test_a_transfer_after_its_admission_in_the_same_group_builds_on_it(
     store: Store, rules: IntakeRules
 ) -> None:
-    receive_all(store, rules, [(ADMIT, "a"), (TRANSFER, "b")])
+    receive_all(store, rules, [(ADMIT, "a", None), (TRANSFER, "b", None)])
 
     encounter = held(store)["Encounter/V100"]
     locations = orjson.loads(encounter.body)["location"]
@@ -61,7 +61,7 @@ def test_a_transfer_after_its_admission_in_the_same_group_builds_on_it(
 def test_the_same_message_twice_in_a_group_is_applied_once_and_answered_the_same(
     store: Store, rules: IntakeRules
 ) -> None:
-    results = receive_all(store, rules, [(ADMIT, "a"), (ADMIT, "b")])
+    results = receive_all(store, rules, [(ADMIT, "a", None), (ADMIT, "b", None)])
 
     assert codes(results) == ["AA", "AA"]
     assert results[1].replayed and results[1].ack == results[0].ack
@@ -74,7 +74,7 @@ def test_a_message_applied_before_is_answered_again_from_the_log(
 ) -> None:
     first = receive(store, rules, ADMIT, "alone")
 
-    again = receive_all(store, rules, [(ADMIT, "again"), (RESULT, "new")])
+    again = receive_all(store, rules, [(ADMIT, "again", None), (RESULT, "new", None)])
 
     assert again[0].replayed and again[0].ack == first.ack
     assert codes(again) == ["AA", "AA"]
@@ -85,7 +85,7 @@ def test_one_unusable_message_is_refused_alone_and_the_others_are_stored(
 ) -> None:
     bad = oru("G9", POTASSIUM, patient=pid("L9", nhs="9434765918"))  # fails modulus 11
 
-    results = receive_all(store, rules, [(ADMIT, "a"), (bad, "b"), (RESULT, "c")])
+    results = receive_all(store, rules, [(ADMIT, "a", None), (bad, "b", None), (RESULT, "c", None)])
 
     assert codes(results) == ["AA", "AE", "AA"]
     assert "modulus-11" in results[1].ack
@@ -102,7 +102,7 @@ def test_a_birth_date_conflict_found_while_writing_fails_only_its_own_message(
     )
     fine = oru("G7", POTASSIUM, patient=pid("L2", nhs=valid_nhs_number(7)))
 
-    results = receive_all(store, rules, [(other_source, "a"), (fine, "b")])
+    results = receive_all(store, rules, [(other_source, "a", None), (fine, "b", None)])
 
     assert codes(results) == ["AE", "AA"]
     assert "date of birth" in results[0].ack
@@ -115,7 +115,7 @@ def test_legally_restricted_data_in_one_message_answers_only_that_message_ae(
     restricted = f"OBX|2|CE|PROC^Procedure^L||{FERTILITY}^Artificial insemination^SCT||||||F"
     with_restricted = oru("G6", POTASSIUM, restricted)
 
-    results = receive_all(store, rules, [(ADMIT, "a"), (with_restricted, "b")])
+    results = receive_all(store, rules, [(ADMIT, "a", None), (with_restricted, "b", None)])
 
     assert codes(results) == ["AA", "AE"]
     assert "legally restricted" in results[1].ack
@@ -127,7 +127,9 @@ def test_garbage_and_unknown_senders_in_a_group_are_refused_and_the_rest_applied
 ) -> None:
     stranger = adt("A01", "G5", "20240301100000", facility="ZZZ99")
 
-    results = receive_all(store, rules, [(b"not hl7 at all", "a"), (stranger, "b"), (ADMIT, "c")])
+    results = receive_all(
+        store, rules, [(b"not hl7 at all", "a", None), (stranger, "b", None), (ADMIT, "c", None)]
+    )
 
     assert codes(results) == ["AR", "AR", "AA"]
     assert rows(store, quarantine) == 2

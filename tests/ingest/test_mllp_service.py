@@ -22,7 +22,16 @@ from carerecord.ingest.mllp import MLLPClient
 from carerecord.store import Store
 from carerecord.store.schema import hl7_messages, resources
 from tests.factories import make_org, register, valid_nhs_number
-from tests.ingest.listener import HOST, NHS, Ack, adt_a01, hl7_listener, parse_ack, send
+from tests.ingest.listener import (
+    HOST,
+    NHS,
+    Ack,
+    adt_a01,
+    hl7_listener,
+    parse_ack,
+    register_loopback,
+    send,
+)
 from tests.push.helpers import row_count
 from tests.support.postgres import free_port
 
@@ -85,9 +94,10 @@ def test_an_unregistered_sending_facility_is_refused_ar_with_an_err_segment(
     [answer] = send(port, adt_a01("ADM-1", facility="RXX"))
 
     assert (answer.code, answer.control_id) == ("AR", "ADM-1")
-    assert "RXX (MSH-4) is not a registered source" in "|".join(answer.segments["ERR"])
+    # No peer can be registered for an organisation that is not: the sender is not proved.
+    assert "not registered to send as RXX (MSH-4)" in "|".join(answer.segments["ERR"])
     assert encounters(hospital) == []
-    assert [q.reason_code for q in hospital.quarantine_entries()] == ["unknown-source"]
+    assert [q.reason_code for q in hospital.quarantine_entries()] == ["unauthenticated-sender"]
 
 
 def test_a_source_registered_while_listening_is_accepted_without_a_restart(
@@ -95,6 +105,7 @@ def test_a_source_registered_while_listening_is_accepted_without_a_restart(
 ) -> None:
     [before] = send(port, adt_a01("ADM-1", facility="RGT"))
     register(hospital, make_org("RGT", "acute"))
+    register_loopback(hospital, "RGT")
 
     [after] = send(port, adt_a01("ADM-2", facility="RGT"))
 
@@ -211,6 +222,7 @@ def accepts(port: int) -> bool:
 def test_carerecord_serve_runs_web_and_mllp_together_and_stops_cleanly(
     hospital: Store, db_url: str, tmp_path: Path
 ) -> None:
+    register_loopback(hospital)
     web_port, mllp_port = free_port(), free_port()
     env = {key: value for key, value in os.environ.items() if not key.startswith("CARERECORD_")}
     env |= {"CARERECORD_DB": db_url, "CARERECORD_HOST": HOST}

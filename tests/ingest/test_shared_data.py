@@ -262,27 +262,25 @@ def test_nhs_itk_adt_examples_store_and_the_hard_wrapped_oru_are_refused(store: 
     assert acks == {"AA": 8, "AR": 2}
 
 
-def test_genomics_results_store_and_order_messages_are_refused(store: Store) -> None:
+def test_genomics_examples_are_all_test_or_debug_messages_so_none_reach_records(
+    store: Store,
+) -> None:
     folder = shared_folder("hl7v2-nw-gmsa-genomics")
     assert register_facilities(store, folder) == []
 
     counts, acks = ingest_hl7_folder(store, folder)
 
     assert outcome(counts) == {
-        "stored": 2,  # the IG page ORU^R01: a patient and a result
+        "stored": 0,
         "updated": 0,
         "unchanged": 0,
         "older": 0,
-        "quarantined": {
-            # OML^O21 x3 and ORM^O01 x2 are orders: not message types carerecord accepts (AR)
-            "unsupported-message": 5,
-            # the IG page MDM^T02 has its base64 PDF cut short ("JVBERi0xLjQKJeL...");
-            # the NWGMSA ORU^R01 puts the NHS number in PID-2 and leaves PID-3 empty (AE)
-            "unusable-message": 2,
-        },
+        # every example is marked MSH-11 T (training) or D (debugging, the two ORM^O01): only
+        # P reaches live records, so each is refused (AR) before it is mapped
+        "quarantined": {"processing-id": 9},
         "excluded": 0,
     }
-    assert acks == {"AA": 2, "AE": 2, "AR": 5}
+    assert acks == {"AR": 9}
 
 
 def test_pipehat_standard_samples_are_us_shaped_so_none_store(
@@ -309,17 +307,19 @@ def test_pipehat_standard_samples_are_us_shaped_so_none_store(
             # messages from the 5 facilities above
             "unknown-source": 7,
             # US examples: PID-3 has no NHS number
-            "no-nhs-number": 4,
+            "no-nhs-number": 3,
             # the v2.3 ADT^A01 from XYZHospC has neither PV1-19 nor PV1-50: no visit to key on
             "unusable-message": 1,
-            # ACK, VXQ, VXU, QBP, RSP x2: not message types carerecord accepts
-            "unsupported-message": 6,
+            # samples marked MSH-11 T (training) or D (debugging): never reach live records
+            "processing-id": 6,
+            # of the rest, not message types carerecord accepts
+            "unsupported-message": 2,
             # QCK, VXR and VXX leave MSH-4 empty
             "malformed": 3,
         },
         "excluded": 0,
     }
-    assert acks == {"AE": 5, "AR": 17}
+    assert acks == {"AE": 4, "AR": 18}
 
 
 def test_linuxforhealth_line_endings_and_multiline_obx(
@@ -338,13 +338,13 @@ def test_linuxforhealth_line_endings_and_multiline_obx(
         "quarantined": {
             # both ORU files come from IBM_Toronto_Lab, which cannot be an ODS code
             "unknown-source": 2,
-            # the ADT^A01 has only a local identifier; sample_win.hl7 is the same message with
-            # CRLF endings and the same MSH-10, so it is answered as a retransmission (AE again)
-            "no-nhs-number": 1,
+            # the ADT^A01 (and sample_win.hl7, its copy with CRLF endings and an MSH-18) is marked
+            # MSH-11 T (training): refused before it is mapped, and not recorded as seen
+            "processing-id": 2,
         },
         "excluded": 0,
     }
-    assert acks == {"AE": 2, "AR": 2}
+    assert acks == {"AR": 4}
 
 
 def test_uclh_feeds_store_little_because_control_ids_repeat_and_orders_are_refused(
@@ -356,25 +356,29 @@ def test_uclh_feeds_store_little_because_control_ids_repeat_and_orders_are_refus
     counts, acks = ingest_hl7_folder(store, folder)
 
     assert outcome(counts) == {
-        "stored": 2,
+        "stored": 3,
         "updated": 0,
         "unchanged": 0,
-        "older": 2,
+        "older": 0,
         "quarantined": {
             # Consult Orders (3) and Problem List (10) cannot be ODS codes
             "unknown-source": 13,
             # WinPath/CoPath results, several ADT examples and the Vitals feed carry only the
             # hospital number
-            "no-nhs-number": 19,
-            # ORM^O01 x6, ORR^O02, ADT A06/A15/A26: not accepted
-            "unsupported-message": 10,
+            "no-nhs-number": 16,
+            # examples marked MSH-11 T (training): refused before mapping, so the A40 into a
+            # different date of birth and several no-NHS-number examples no longer get that far
+            "processing-id": 48,
+            # ORM^O01, ORR^O02, ADT A06/A15/A26: not accepted
+            "unsupported-message": 11,
             # order and notes messages that leave MSH-4 empty
             "malformed": 22,
-            # A40 merges a patient into 9999999999 with a different date of birth
-            "birth-date-conflict": 1,
+            # the examples reuse MSH-10 control ids across files for different messages: each
+            # later one was answered with the first ACK and dropped; now AE and kept
+            "control-id-reused": 52,
         },
         "excluded": 0,
     }
-    # 164 messages; the examples reuse MSH-10 control ids across files, and a repeated control
-    # id from the same facility is a retransmission: answered with the first ACK, not applied
-    assert acks == {"AA": 4, "AE": 100, "AR": 60}
+    # 164 messages; the examples reuse MSH-10 control ids across files: the same message again
+    # gets the first ACK, a different one AE and is kept (it used to get the first ACK too)
+    assert acks == {"AA": 2, "AE": 68, "AR": 94}

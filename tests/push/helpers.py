@@ -8,7 +8,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import httpx
@@ -82,7 +82,9 @@ class PushClient:
         self.token = token
 
     def sign_in(self, source: SourceSystem) -> PushClient:
-        token_url = str(self.http.base_url.join("/fhir/token"))
+        # The audience is the token endpoint the server publishes, not the address we dialled.
+        discovery = self.http.get("/fhir/.well-known/smart-configuration")
+        token_url = discovery.json()["token_endpoint"]
         response = self.http.post(
             "/fhir/token",
             data={
@@ -116,15 +118,20 @@ class PushClient:
         return self.http.delete(f"/fhir/{resource_type}/{resource_id}", headers=self.headers())
 
 
-def build_app(store: Store, db_url: str, exclusion_sets: str = "") -> FastAPI:
-    settings = Settings.from_env({}, db=db_url, exclusion_sets=exclusion_sets)
+def build_app(store: Store, db_url: str, exclusion_sets: str = "", **settings_: Any) -> FastAPI:
+    """The app as `carerecord serve` on a free 127.0.0.1 port would be (live_server uses it)."""
+    settings = Settings.from_env(
+        {}, db=db_url, exclusion_sets=exclusion_sets, port=free_port(), **settings_
+    )
+    # TestClient addresses requests to "testserver"; the live server is 127.0.0.1.
+    settings = replace(settings, allowed_hosts=settings.allowed_hosts or "127.0.0.1,testserver")
     return create_app(settings, store, RulesSource(store, settings, max_age_seconds=0))
 
 
 @contextmanager
 def live_server(app: FastAPI) -> Iterator[str]:
-    """uvicorn on a free 127.0.0.1 port in a thread; yields its base URL."""
-    port = free_port()
+    """uvicorn in a thread on the app's configured port (127.0.0.1); yields its base URL."""
+    port = app.state.settings.port
     server = uvicorn.Server(
         uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
     )

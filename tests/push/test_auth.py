@@ -24,6 +24,7 @@ from carerecord.push.auth import ASSERTION_TYPE, AuthenticatedSource, AuthError,
 from carerecord.push.auth_routes import install_auth, require_source
 from carerecord.store import Store
 from carerecord.store.clients import ClientRegistry, InvalidKeySet, SourceClient
+from carerecord.web.error_pages import install_error_pages
 from tests.factories import make_org, register
 
 AUD = "http://testserver/fhir/token"  # the token endpoint as TestClient reaches it
@@ -237,6 +238,9 @@ def refused(auth: BackendAuth, form: dict[str, str]) -> AuthError:
         ({"jti": "x" * 201}, "jti is required"),
         ({"sub": "someone-else"}, "iss and sub"),
         ({"iss": "no-such-client", "sub": "no-such-client"}, "unknown client"),
+        ({"nbf": int((START + timedelta(minutes=2)).timestamp())}, "nbf is in the future"),
+        ({"iat": int((START + timedelta(minutes=2)).timestamp())}, "iat is in the future"),
+        ({"iat": "now"}, "iat must be seconds"),
     ],
 )
 def test_assertions_with_wrong_claims_are_refused(
@@ -255,6 +259,15 @@ def test_clock_skew_of_a_minute_is_tolerated(
     assert auth.issue_token(token_form(make_assertion(client.client_id, exp=exp)), AUD)
     clock.now = START + timedelta(minutes=4, seconds=30)  # 30 s after the assertion's exp
     assert auth.issue_token(token_form(make_assertion(client.client_id)), AUD)
+
+
+def test_nbf_and_iat_within_the_leeway_are_accepted(
+    auth: BackendAuth, client: SourceClient
+) -> None:
+    soon = int((START + timedelta(seconds=50)).timestamp())
+    form = token_form(make_assertion(client.client_id, nbf=soon, iat=soon))
+
+    assert auth.issue_token(form, AUD).scope == "system/*.write"
 
 
 def test_a_replayed_assertion_is_refused(auth: BackendAuth, client: SourceClient) -> None:
@@ -395,7 +408,8 @@ def test_a_token_expires_after_its_lifetime(
 @pytest.fixture
 def http(auth: BackendAuth) -> TestClient:
     app = FastAPI()
-    install_auth(app, auth)
+    install_auth(app, auth, AUD)
+    install_error_pages(app)  # the one translator of refusals, an OperationOutcome under /fhir
     source = require_source(auth)
 
     @app.post("/fhir")
@@ -483,3 +497,26 @@ def test_smart_configuration_advertises_the_token_endpoint(http: TestClient) -> 
         "scopes_supported": ["system/*.write", "system/*.cud"],
         "capabilities": ["client-confidential-asymmetric"],
     }
+
+
+def test_an_assertion_for_the_host_a_request_names_is_refused(
+    http: TestClient, client: SourceClient
+) -> None:
+    # The attacker's Host header and aud agree; only the configured base URL counts.
+    elsewhere = "http://elsewhere.example/fhir/token"
+    assertion = make_assertion(client.client_id, aud=elsewhere)
+
+    response = http.post(
+        "/fhir/token", data=token_form(assertion), headers={"Host": "elsewhere.example"}
+    )
+
+    assert response.status_code == 401
+    assert response.json()["error"] == "invalid_client"
+
+
+def test_smart_configuration_ignores_a_hostile_host_header(http: TestClient) -> None:
+    response = http.get(
+        "/fhir/.well-known/smart-configuration", headers={"Host": "attacker.example"}
+    )
+
+    assert response.json()["token_endpoint"] == AUD

@@ -3,8 +3,11 @@ from __future__ import annotations
 import hashlib
 import subprocess
 import sys
+from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 
+from carerecord.fhir.extract import parse_fhir_datetime
+from carerecord.ingest.hl7v2 import parse_header
 from carerecord.synth import DEFAULT_AS_OF, SynthSummary, generate
 from tests.synth.conftest import PATIENTS, read_messages, read_resources
 
@@ -69,3 +72,18 @@ def test_memory_does_not_grow_with_patients(tmp_path: Path) -> None:
     small = _peak_rss_kb(200, tmp_path / "small")
     large = _peak_rss_kb(2000, tmp_path / "large")
     assert large < small * 1.1
+
+
+def test_no_time_is_after_the_day_the_data_is_current_to(
+    dataset: tuple[Path, SynthSummary],
+) -> None:
+    """The demo generates data as of yesterday; nothing may then be in the future, or intake
+    would refuse it (future-timestamp)."""
+    out, _ = dataset
+    last = datetime.combine(DEFAULT_AS_OF + timedelta(days=1), time(), tzinfo=UTC)
+    updated = [parse_fhir_datetime(r["meta"]["lastUpdated"]) for _, r in read_resources(out)]
+    headers = [parse_header(m) for _, m in read_messages(out)]
+    sent = [h.sent_at for h in headers] + [h.recorded_at for h in headers]
+    assert all(t is not None and t < last for t in updated)
+    assert all(t is None or t < last for t in sent)
+    assert {h.processing_id for h in headers} == {"P"}

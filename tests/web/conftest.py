@@ -25,7 +25,7 @@ NOW = datetime(2026, 10, 1, 23, 0, tzinfo=UTC)
 def client(store: Store, tmp_path: Path) -> Iterator[TestClient]:
     seed(store, tmp_path)
     add_staff(store, GP_CLINICIAN, "F83004", "clinician", NOW - timedelta(days=30), NOW)
-    app = create_app(Settings(db="unused://"), store)
+    app = create_app(Settings(db="unused://", allowed_hosts="testserver"), store)
     app.state.web_clock = lambda: NOW
     with StaffClient(app, store, GP_CLINICIAN, NOW) as test_client:
         yield test_client

@@ -94,7 +94,7 @@ def synth_client(
 ) -> Iterator[tuple[TestClient, list[str]]]:
     """The app over a store holding five synthetic people, and each person's record address."""
     numbers = load_synth(store, folder)
-    app = create_app(Settings(db="unused://"), store)
+    app = create_app(Settings(db="unused://", allowed_hosts="testserver"), store)
     app.state.web_clock = lambda: now
     with signed_in(app, store, now, org_ods=any_org(store)) as client:
         records = [record for record in (record_of(client, n) for n in numbers) if record]

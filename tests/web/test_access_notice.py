@@ -111,7 +111,9 @@ def app(store: Store, tmp_path: Path) -> FastAPI:
     add_staff(store, GP, "F83004", "clinician", NOW - timedelta(days=30), NOW)
     add_staff(store, WARD, "RAL01", "clinician", NOW - timedelta(days=30), NOW)
     # A national-emergency period declared mid-test takes effect on the next request.
-    app = create_app(Settings(db="unused://", access_cache_seconds=0), store)
+    app = create_app(
+        Settings(db="unused://", allowed_hosts="testserver", access_cache_seconds=0), store
+    )
     app.state.web_clock = lambda: NOW
     return app
 

@@ -33,7 +33,7 @@ def app(store: Store) -> Any:
     add_staff(store, ADMIN, "RAL01", "system-admin", None, NOW)
     add_staff(store, CLINICIAN, "F83004", "clinician", TRAINED, NOW)
     add_staff(store, "ig-lead", "RAL01", "ig-officer", TRAINED, NOW)
-    application = create_app(Settings(db="unused://"), store)
+    application = create_app(Settings(db="unused://", allowed_hosts="testserver"), store)
     application.state.web_clock = lambda: NOW
     return application
 

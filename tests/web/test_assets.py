@@ -58,7 +58,9 @@ def test_pages_render_without_the_assets_and_a_warning_is_logged_once(
     store: Store, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     with caplog.at_level(logging.WARNING, logger="carerecord.web"):
-        app = create_app(Settings(static_dir=str(tmp_path / "empty")), store)
+        app = create_app(
+            Settings(static_dir=str(tmp_path / "empty"), allowed_hosts="testserver"), store
+        )
     warnings = [r for r in caplog.records if "nhsuk-frontend assets not found" in r.message]
     assert len(warnings) == 1
     register(store, make_org("F83004", "gp"))

@@ -58,7 +58,7 @@ def client(store: Store, tmp_path: Path) -> Iterator[TestClient]:
     for source, patients in feeds.items():
         ingest_paths(store, [write_ndjson(tmp_path / f"{source}.ndjson", *patients)], source)
     add_staff(store, "gp-clinician", "F83004", "clinician", NOW - timedelta(days=30), NOW)
-    app = create_app(Settings(db="unused://"), store)
+    app = create_app(Settings(db="unused://", allowed_hosts="testserver"), store)
     app.state.web_clock = lambda: NOW
     with StaffClient(app, store, "gp-clinician", NOW) as test_client:
         yield test_client

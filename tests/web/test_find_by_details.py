@@ -40,7 +40,7 @@ def finder(store: Store, tmp_path: Path) -> TestClient:
         make_patient("d", valid_nhs_number(5), family="Quinn"),
     )
     ingest_paths(store, [people])
-    app = create_app(Settings(db="unused://"), store)
+    app = create_app(Settings(db="unused://", allowed_hosts="testserver"), store)
     return signed_in(app, store, datetime.now(UTC))
 
 

@@ -80,7 +80,7 @@ def pages(store: Store, tmp_path: Path) -> Iterator[Pages]:
     clock = Clock()
     for username in (DOCTOR, NURSE):
         add_staff(store, username, "F83004", "clinician", clock.now - timedelta(days=30), clock.now)
-    app = create_app(Settings(db="unused://"), store)
+    app = create_app(Settings(db="unused://", allowed_hosts="testserver"), store)
     app.state.web_clock = clock
     held = Pages(store, app, clock, tmp_path)
     held.deliver(

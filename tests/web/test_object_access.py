@@ -80,7 +80,7 @@ def people(module_db_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iter
         {**CLINICIAN, "relationship": "none"},
     ]
     rows = world.build(store, tmp_path_factory.mktemp("objects"), combinations)
-    app = create_app(Settings(db="unused://"), store)
+    app = create_app(Settings(db="unused://", allowed_hosts="testserver"), store)
     app.state.web_clock = lambda: NOW
     client = TestClient(
         app,
@@ -96,7 +96,7 @@ def people(module_db_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iter
 
 def routes_with_ids() -> set[tuple[str, str]]:
     """Every (method, path) of the app whose path takes a parameter."""
-    app = create_app(Settings(db="unused://"), Store.open("sqlite://"))
+    app = create_app(Settings(db="unused://", allowed_hosts="testserver"), Store.open("sqlite://"))
     found = set()
     for route in iter_route_contexts(app.routes):
         if route.path and "{" in route.path and route.methods:

@@ -54,6 +54,7 @@ def visitor(store: Store, issuer: str) -> Iterator[TestClient]:
     register(store, make_org("RAL01", "acute"))
     settings = Settings(
         db="unused://",
+        allowed_hosts="testserver",
         oidc_issuer=issuer,
         oidc_client_id=CARERECORD.client_id,
         oidc_client_secret=CARERECORD.client_secret,
@@ -187,6 +188,7 @@ def test_a_disabled_account_is_refused_though_the_provider_vouches(
 def test_an_organisation_carerecord_does_not_know_is_refused(store: Store, issuer: str) -> None:
     settings = Settings(
         db="unused://",
+        allowed_hosts="testserver",
         oidc_issuer=issuer,
         oidc_client_id=CARERECORD.client_id,
         oidc_client_secret=CARERECORD.client_secret,
@@ -203,6 +205,7 @@ def test_an_organisation_carerecord_does_not_know_is_refused(store: Store, issue
 def test_a_provider_that_cannot_be_reached_gets_the_refusal_page(store: Store) -> None:
     settings = Settings(
         db="unused://",
+        allowed_hosts="testserver",
         oidc_issuer="http://127.0.0.1:9",
         oidc_client_id="carerecord",
         oidc_client_secret="unused",  # noqa: S106 - never sent: the provider is not there
@@ -216,7 +219,7 @@ def test_a_provider_that_cannot_be_reached_gets_the_refusal_page(store: Store) -
 
 
 def test_without_a_provider_there_are_no_such_pages(store: Store) -> None:
-    app = create_app(Settings(db="unused://"), store)
+    app = create_app(Settings(db="unused://", allowed_hosts="testserver"), store)
     with TestClient(app, raise_server_exceptions=False) as client:
         assert client.get("/sign-in/oidc", follow_redirects=False).status_code == 404
         assert client.get("/sign-in/oidc/callback?state=x&code=y").status_code == 404

@@ -108,7 +108,7 @@ def clients_for(store: Store) -> Iterator[dict[datetime, TestClient]]:
     with ExitStack() as stack:
         clients = {}
         for now in (NOW, COPI_NOW):
-            app = create_app(Settings(db="unused://"), store)
+            app = create_app(Settings(db="unused://", allowed_hosts="testserver"), store)
             app.state.web_clock = lambda now=now: now
             client = TestClient(
                 app,

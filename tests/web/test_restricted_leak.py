@@ -88,7 +88,7 @@ def seeded(sqlite_template: Path, tmp_path_factory: pytest.TempPathFactory) -> I
     for scenario in SCENARIOS:
         trained = NOW - timedelta(days=30)
         add_staff(store, scenario.username, scenario.org.ods_code, scenario.role, trained, NOW)
-    app = create_app(Settings(db="unused://"), store)
+    app = create_app(Settings(db="unused://", allowed_hosts="testserver"), store)
     app.state.web_clock = lambda: NOW
     client = TestClient(
         app,

@@ -50,7 +50,9 @@ def app(store: Store, tmp_path: Path, clock: Clock) -> FastAPI:
     seed(store, tmp_path)
     add_quick_staff(store, GP, "F83004", "clinician", TRAINED, NOW)
     add_quick_staff(store, WARD, "RAL01", "clinician", TRAINED, NOW)
-    app = create_app(Settings(db="unused://"), store)
+    app = create_app(
+        Settings(db="unused://", allowed_hosts="testserver,127.0.0.1,carerecord.example"), store
+    )
     app.state.web_clock = clock
     return app
 

@@ -65,7 +65,7 @@ def ack(
             "",
             f"ACK^{trigger}^ACK",
             _control_id(now),
-            escape(header.processing_id) if header else "P",
+            escape(header.processing_id or "P") if header else "P",
             escape(header.version) if header and header.version else "2.4",
         )
     )

@@ -24,6 +24,16 @@ _ATTENDER = {
 }
 
 
+def needs_visit(trigger: str, pv1: Segment | None) -> bool:
+    """Whether the event is about a visit. An A08 with no visit number and patient class N
+    or blank (how many PAS systems send a change of address) is about the person only."""
+    if trigger not in ENCOUNTER_EVENTS:
+        return False
+    if trigger != "A08" or pv1 is None:
+        return trigger != "A08"
+    return bool(pv1.get(19) or pv1.get(50)) or pv1.get(2).upper() not in {"", "N"}
+
+
 def visit_id(pv1: Segment | None) -> str:
     visit = (pv1.get(19) or pv1.get(50)) if pv1 else ""
     if not visit:

@@ -23,6 +23,7 @@ class Header:
     processing_id: str
     version: str
     sent_at: datetime | None
+    recorded_at: datetime | None = None  # EVN-2
 
     @property
     def kind(self) -> str:
@@ -57,6 +58,7 @@ def kind_of(message: Message) -> tuple[str, str]:
 
 def header_of(message: Message) -> Header:
     msh = _msh(message)
+    evn = message.first("EVN")
     message_type, trigger = kind_of(message)
     facility = _required(msh, 4, "sending facility")
     control_id = _required(msh, 10, "message control id")
@@ -68,9 +70,10 @@ def header_of(message: Message) -> Header:
         message_type=message_type,
         trigger=trigger,
         control_id=control_id,
-        processing_id=msh.get(11) or "P",
+        processing_id=msh.get(11).upper(),  # PT.1; empty when not sent
         version=msh.get(12),
         sent_at=to_utc(msh.get(7)),
+        recorded_at=to_utc(evn.get(2)) if evn else None,
     )
 
 

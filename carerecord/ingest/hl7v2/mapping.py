@@ -10,6 +10,7 @@ from carerecord.ingest.hl7v2.adt import (
     PATIENT_EVENTS,
     build_encounter,
     merge_prior_id,
+    needs_visit,
 )
 from carerecord.ingest.hl7v2.appointments import SCHEDULE_EVENTS, map_appointment
 from carerecord.ingest.hl7v2.context import Context, Lookup, Resource
@@ -51,7 +52,7 @@ _MAPPERS: dict[str, tuple[set[str] | dict[str, str], Mapper]] = {
 
 
 def _adt(ctx: Context) -> list[Resource]:
-    if ctx.header.trigger in ENCOUNTER_EVENTS:
+    if needs_visit(ctx.header.trigger, ctx.message.first("PV1")):
         return [build_encounter(ctx)]
     return []
 

@@ -21,10 +21,10 @@ def test_header_fields() -> None:
     assert header.sent_at == datetime(2010, 7, 1, 13, 18, tzinfo=UTC)
 
 
-def test_explicit_offset_is_honoured_and_processing_id_defaults_to_p() -> None:
+def test_explicit_offset_is_honoured_and_a_missing_processing_id_stays_empty() -> None:
     header = parse_header("MSH|^~\\&|A|RCB|B|C|20100101120000+0200||ORU^R01|1||2.5")
     assert header.sent_at == datetime(2010, 1, 1, 10, 0, tzinfo=UTC)
-    assert header.processing_id == "P"
+    assert header.processing_id == ""
 
 
 def test_trigger_from_evn_when_msh9_has_none() -> None:

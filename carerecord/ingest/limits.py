@@ -1,0 +1,109 @@
+"""How much one FHIR resource may hold: bytes, JSON values and nesting depth. Measured without
+recursion, so a resource built to exhaust the stack is measured like any other."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from carerecord.settings import Settings
+from carerecord.store.records import QuarantineItem
+
+DOCUMENT_TYPES = frozenset({"DocumentReference", "Binary"})
+EXCERPT_CHARS = 4096  # what the quarantine keeps of a resource over a limit
+LIMIT_CODES = frozenset({"too-large", "too-deep", "too-many-elements"})
+_STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"')
+
+
+@dataclass(frozen=True)
+class ResourceLimits:
+    max_bytes: int = 1024 * 1024
+    max_document_bytes: int = 20 * 1024 * 1024
+    max_elements: int = 20_000
+    max_depth: int = 32
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> ResourceLimits:
+        return cls(
+            settings.max_resource_bytes,
+            settings.max_document_bytes,
+            settings.max_resource_elements,
+            settings.max_resource_depth,
+        )
+
+
+def shape_breach(value: Any, limits: ResourceLimits) -> tuple[str, str] | None:
+    """(reason code, why) when the value nests too deep or holds too many values; the walk
+    stops at the first limit passed."""
+    count, stack = 0, [(value, 1)]
+    while stack:
+        node, depth = stack.pop()
+        count += 1
+        if count > limits.max_elements:
+            return "too-many-elements", f"it holds over {limits.max_elements:,} JSON values"
+        kind = type(node)
+        if kind is dict or kind is list:
+            if depth > limits.max_depth:
+                return "too-deep", f"it nests over {limits.max_depth} levels deep"
+            children = node.values() if kind is dict else node
+            stack.extend((child, depth + 1) for child in children)
+    return None
+
+
+def size_breach(resource_type: str, size: int, limits: ResourceLimits) -> tuple[str, str] | None:
+    cap = limits.max_document_bytes if resource_type in DOCUMENT_TYPES else limits.max_bytes
+    if size > cap:
+        return "too-large", f"it is {size:,} bytes, over the limit of {cap:,}"
+    return None
+
+
+def excerpt(raw: str) -> tuple[str, str]:
+    """What the quarantine keeps of an item over a limit, and a note saying so."""
+    if len(raw) <= EXCERPT_CHARS:
+        return raw, ""
+    return raw[:EXCERPT_CHARS], f" (only its first {EXCERPT_CHARS:,} characters are kept)"
+
+
+def json_values(raw: bytes) -> int:
+    """How many JSON values a document holds, counted without parsing it: every value but the
+    first follows a comma or opens a non-empty container (strings are blanked first)."""
+    bare = _STRING.sub(b'""', raw).translate(None, b" \t\r\n")
+    opened = bare.count(b"[") + bare.count(b"{") - bare.count(b"[]") - bare.count(b"{}")
+    return 1 + bare.count(b",") + opened
+
+
+def is_depth_error(problem: str | None) -> bool:
+    """orjson refuses JSON nested over 1,024 levels itself: that is a depth refusal too."""
+    return problem is not None and "depth limit" in problem
+
+
+def resource_breach(
+    resource: dict[str, Any], raw: str, resource_type: str, limits: ResourceLimits
+) -> tuple[str, str] | None:
+    return shape_breach(resource, limits) or size_breach(resource_type, len(raw.encode()), limits)
+
+
+def refusal(
+    location: str,
+    raw: str,
+    source: str | None,
+    resource: dict[str, Any] | None,
+    code: str,
+    why: str,
+) -> QuarantineItem:
+    """A quarantine entry for an item over a limit: it never keeps the whole of it."""
+    kept, note = excerpt(raw)
+    note = note if kept else " (not kept)"
+    resource_type = (resource or {}).get("resourceType")
+    resource_id = (resource or {}).get("id")
+    return QuarantineItem(
+        input_format="fhir",
+        location=location,
+        reason_code=code,
+        reason=f"refused: {why}{note}",
+        raw=kept,
+        source_ods=source,
+        resource_type=resource_type[:40] if isinstance(resource_type, str) else None,
+        source_id=resource_id[:64] if isinstance(resource_id, str) else None,
+    )
