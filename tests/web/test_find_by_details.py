@@ -125,7 +125,11 @@ def test_restricted_people_are_filtered_out_before_the_limit(store: Store, tmp_p
         address=[{"use": "home", "line": ["2 Open Row"], "postalCode": "SE1 7BB"}],
     )
     ingest_paths(store, [write_ndjson(tmp_path / "zed.ndjson", *hidden, shown)])
-    client = signed_in(create_app(Settings(db="unused://"), store), store, datetime.now(UTC))
+    client = signed_in(
+        create_app(Settings(db="unused://", allowed_hosts="testserver"), store),
+        store,
+        datetime.now(UTC),
+    )
     for start in ("SE1", "SE1 7", "se17"):
         response = _find(client, family="zed", postcode=start)
         assert response.status_code == 303, start  # type: ignore[attr-defined]
