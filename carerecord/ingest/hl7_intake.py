@@ -27,6 +27,7 @@ from carerecord.ingest.intake import (
     keep_now,
     reasons_of,
 )
+from carerecord.ingest.limits import excerpt
 from carerecord.ingest.mllp import Peer
 from carerecord.ingest.reader import RawItem
 from carerecord.ingest.rules import IntakeRules
@@ -259,9 +260,9 @@ def quarantined(
     kept, removed = without_restricted(text, exclusions)
     if removed:
         reason = f"{reason} ({removed} legally restricted segment(s) removed before keeping it)"
-    if excerpt_bytes is not None and len(kept.encode()) > excerpt_bytes:
-        kept = kept.encode()[:excerpt_bytes].decode(errors="ignore")
-        reason = f"{reason} (only the first {excerpt_bytes} bytes kept)"
+    if excerpt_bytes is not None:
+        kept, note = excerpt(kept, excerpt_bytes)
+        reason += note
     return QuarantineItem(
         input_format="hl7v2",
         location=location,

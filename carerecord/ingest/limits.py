@@ -11,7 +11,7 @@ from carerecord.settings import Settings
 from carerecord.store.records import QuarantineItem
 
 DOCUMENT_TYPES = frozenset({"DocumentReference", "Binary"})
-EXCERPT_CHARS = 4096  # what the quarantine keeps of a resource over a limit
+EXCERPT_BYTES = 4096  # what the quarantine keeps of a resource over a limit
 LIMIT_CODES = frozenset({"too-large", "too-deep", "too-many-elements"})
 _STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"')
 
@@ -58,11 +58,15 @@ def size_breach(resource_type: str, size: int, limits: ResourceLimits) -> tuple[
     return None
 
 
-def excerpt(raw: str) -> tuple[str, str]:
-    """What the quarantine keeps of an item over a limit, and a note saying so."""
-    if len(raw) <= EXCERPT_CHARS:
+def excerpt(raw: str, max_bytes: int) -> tuple[str, str]:
+    """What the quarantine keeps of an item it must not keep whole (over a limit, or from a
+    sender that proved nothing): its first `max_bytes` in UTF-8, and a note saying so."""
+    if len(raw) * 4 <= max_bytes:  # no character takes more than 4 bytes: nothing to encode
         return raw, ""
-    return raw[:EXCERPT_CHARS], f" (only its first {EXCERPT_CHARS:,} characters are kept)"
+    encoded = raw.encode()
+    if len(encoded) <= max_bytes:
+        return raw, ""
+    return encoded[:max_bytes].decode(errors="ignore"), f" (only the first {max_bytes} bytes kept)"
 
 
 def json_values(raw: bytes) -> int:
@@ -81,7 +85,10 @@ def is_depth_error(problem: str | None) -> bool:
 def resource_breach(
     resource: dict[str, Any], raw: str, resource_type: str, limits: ResourceLimits
 ) -> tuple[str, str] | None:
-    return shape_breach(resource, limits) or size_breach(resource_type, len(raw.encode()), limits)
+    breach = shape_breach(resource, limits)
+    if breach is not None or len(raw) * 4 <= limits.max_bytes:  # small enough in any encoding
+        return breach
+    return size_breach(resource_type, len(raw.encode()), limits)
 
 
 def refusal(
@@ -93,7 +100,7 @@ def refusal(
     why: str,
 ) -> QuarantineItem:
     """A quarantine entry for an item over a limit: it never keeps the whole of it."""
-    kept, note = excerpt(raw)
+    kept, note = excerpt(raw, EXCERPT_BYTES)
     note = note if kept else " (not kept)"
     resource_type = (resource or {}).get("resourceType")
     resource_id = (resource or {}).get("id")

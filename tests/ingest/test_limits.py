@@ -6,7 +6,7 @@ from pathlib import Path
 
 import orjson
 
-from carerecord.ingest.limits import EXCERPT_CHARS
+from carerecord.ingest.limits import EXCERPT_BYTES
 from carerecord.ingest.pipeline import ingest_paths
 from carerecord.ingest.rules import IntakeRules
 from carerecord.store import Store
@@ -29,5 +29,5 @@ def test_resources_over_a_limit_in_a_file_are_quarantined_as_excerpts(
     assert counts.quarantined == 3
     kept = store.quarantine_entries()
     assert sorted(q.reason_code for q in kept) == ["too-deep", "too-deep", "too-large"]
-    assert all(len(q.raw) <= EXCERPT_CHARS for q in kept)
+    assert all(len(q.raw) <= EXCERPT_BYTES for q in kept)
     assert store.counts()["resources"] == 0

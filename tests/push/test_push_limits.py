@@ -12,7 +12,7 @@ import httpx
 import orjson
 import pytest
 
-from carerecord.ingest.limits import EXCERPT_CHARS
+from carerecord.ingest.limits import EXCERPT_BYTES
 from carerecord.store import Store
 from tests.factories import make_condition, make_patient
 from tests.push.helpers import PushClient, SourceSystem, build_app, live_server
@@ -95,7 +95,7 @@ def test_an_entry_over_a_limit_is_refused_and_kept_as_an_excerpt(
     assert set(held(store)) == {("Patient", "pat-1")}
     [kept] = store.quarantine_entries()
     assert (kept.reason_code, kept.source_id) == (code, "big-1")
-    assert len(kept.raw) <= EXCERPT_CHARS
+    assert len(kept.raw) <= EXCERPT_BYTES
 
 
 def test_json_nested_past_what_orjson_reads_is_a_4xx_outcome(push: PushClient) -> None:
