@@ -8,7 +8,7 @@ from starlette.datastructures import Headers
 from starlette.responses import PlainTextResponse, Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from carerecord.fhir.outcomes import fhir_response, outcome
+from carerecord.fhir.outcomes import fhir_response, is_fhir_path, outcome
 
 _REFUSAL = "this server is not reached at that address (Host header)"
 
@@ -33,6 +33,6 @@ def _host(scope: Scope) -> str:
 
 
 def _refusal(path: str) -> Response:
-    if path == "/fhir" or path.startswith("/fhir/"):
+    if is_fhir_path(path):
         return fhir_response(outcome("invalid", _REFUSAL), 400)
     return PlainTextResponse(_REFUSAL, status_code=400)

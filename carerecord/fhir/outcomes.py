@@ -12,6 +12,11 @@ from carerecord.errors import Refused, SourceUnauthorized
 FHIR_JSON = "application/fhir+json"
 
 
+def is_fhir_path(path: str) -> bool:
+    """A request to the FHIR API, whose client reads OperationOutcomes, not pages."""
+    return path == "/fhir" or path.startswith("/fhir/")
+
+
 def outcome(code: str, diagnostics: str, severity: str = "error") -> dict[str, Any]:
     return {
         "resourceType": "OperationOutcome",

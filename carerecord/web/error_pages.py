@@ -19,7 +19,7 @@ from carerecord.errors import (
     RecordWithheld,
     Refused,
 )
-from carerecord.fhir.outcomes import fhir_response, outcome, refusal
+from carerecord.fhir.outcomes import fhir_response, is_fhir_path, outcome, refusal
 from carerecord.web.access_pages import withheld_page
 from carerecord.web.templating import render
 
@@ -54,7 +54,7 @@ _FHIR_TEXT = {
 
 
 def _is_fhir(request: Request) -> bool:
-    return request.url.path == "/fhir" or request.url.path.startswith("/fhir/")
+    return is_fhir_path(request.url.path)
 
 
 def _page(request: Request, status: int) -> Response:
