@@ -29,7 +29,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from carerecord.ingest.hl7v2.parse import normalise, split_messages  # noqa: E402
-from carerecord.ingest.mllp import MLLPClient  # noqa: E402
+from carerecord.ingest.mllp_client import MLLPClient  # noqa: E402
 from carerecord.organisations import organisation_from_json  # noqa: E402
 from carerecord.store import Store  # noqa: E402
 from carerecord.store.migrate import upgrade  # noqa: E402

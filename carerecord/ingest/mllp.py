@@ -1,4 +1,5 @@
-"""MLLP, the framing HL7 v2 senders use over TCP: an asyncio server and a small blocking client.
+"""MLLP, the framing HL7 v2 senders use over TCP: framing and an asyncio server (the blocking
+client is in mllp_client.py).
 
 Transport only: this module moves framed bytes and knows nothing about HL7 content or storage.
 A frame is 0x0B <message> 0x1C 0x0D. On each connection messages are handled one at a time and
@@ -9,13 +10,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import socket
 import ssl
 import weakref
-from collections import Counter, deque
-from collections.abc import Awaitable, Callable, Iterable
+from collections import Counter
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from types import TracebackType
 from typing import Any
 
 from carerecord.errors import CareRecordError
@@ -23,7 +22,7 @@ from carerecord.errors import CareRecordError
 START, END = b"\x0b", b"\x1c\x0d"
 _FS, _CR = 0x1C, 0x0D
 _WHITESPACE = b" \t\r\n"
-_READ_CHUNK = 64 * 1024
+READ_CHUNK = 64 * 1024
 _CLOSE_TIMEOUT = 5.0  # a peer that never answers a TLS close_notify must not hold shutdown
 
 logger = logging.getLogger("carerecord.mllp")
@@ -309,7 +308,7 @@ class _Connection:
         self._reading = True
         try:
             async with asyncio.timeout(timeout):
-                data = await self._reader.read(_READ_CHUNK)
+                data = await self._reader.read(READ_CHUNK)
         except TimeoutError:
             logger.info("closing connection from %s: %s", self._peer, why)
             await self._send_refusal(why)
@@ -367,72 +366,3 @@ def peer_of(writer: asyncio.StreamWriter) -> Peer:
     parts: Any = details.get("subject", ())  # ((("commonName", "x"),), ...)
     subject = ", ".join(f"{name}={value}" for part in parts for name, value in part)
     return Peer(host, port, tls.getpeercert(binary_form=True), subject)
-
-
-class MLLPClient:
-    """A blocking MLLP client for tests, benchmarks and the command line.
-
-    Pipelining (window > 1) writes each message whole before reading replies, so keep
-    window x message size below the socket buffers (a few hundred KiB) to avoid stalling.
-    """
-
-    def __init__(
-        self,
-        host: str,
-        port: int,
-        *,
-        timeout: float = 30.0,
-        ssl_context: ssl.SSLContext | None = None,
-        max_reply_bytes: int = 16 * 1024 * 1024,
-    ) -> None:
-        sock = socket.create_connection((host, port), timeout=timeout)
-        if ssl_context is not None:
-            try:
-                sock = ssl_context.wrap_socket(sock, server_hostname=host)
-            except BaseException:
-                sock.close()
-                raise
-        self._sock = sock
-        self._decoder = FrameDecoder(max_reply_bytes)
-        self._replies: deque[bytes] = deque()
-
-    def send(self, payload: bytes) -> bytes:
-        """Send one message and return its reply payload."""
-        return self.send_many([payload])[0]
-
-    def send_many(self, payloads: Iterable[bytes], window: int = 1) -> list[bytes]:
-        """Send messages with up to `window` awaiting replies; replies come back in order."""
-        if window < 1:
-            raise ValueError("window must be at least 1")
-        replies: list[bytes] = []
-        in_flight = 0
-        for payload in payloads:
-            if in_flight == window:
-                replies.append(self._receive())
-                in_flight -= 1
-            self._sock.sendall(frame(payload))
-            in_flight += 1
-        replies.extend(self._receive() for _ in range(in_flight))
-        return replies
-
-    def _receive(self) -> bytes:
-        while not self._replies:
-            data = self._sock.recv(_READ_CHUNK)
-            if not data:
-                raise ConnectionError("MLLP server closed the connection before replying")
-            self._replies.extend(self._decoder.feed(data))
-        return self._replies.popleft()
-
-    def close(self) -> None:
-        self._sock.close()
-
-    def __enter__(self) -> MLLPClient:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.close()

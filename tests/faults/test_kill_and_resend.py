@@ -41,7 +41,7 @@ from joserfc.jwk import ECKey
 from sqlalchemy import func, select
 
 from carerecord.ingest.hl7v2.parse import normalise, split_messages
-from carerecord.ingest.mllp import MLLPClient
+from carerecord.ingest.mllp_client import MLLPClient
 from carerecord.ingest.pipeline import ingest_paths
 from carerecord.organisations import organisation_from_json
 from carerecord.push.auth import ASSERTION_TYPE

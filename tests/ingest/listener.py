@@ -11,7 +11,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
-from carerecord.ingest.mllp import MLLPClient, stop_server
+from carerecord.ingest.mllp import stop_server
+from carerecord.ingest.mllp_client import MLLPClient
 from carerecord.ingest.mllp_service import start_hl7_listener
 from carerecord.ingest.rules import RulesSource
 from carerecord.settings import Settings

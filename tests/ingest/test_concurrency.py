@@ -12,7 +12,7 @@ import httpx
 import pytest
 from sqlalchemy import func, select
 
-from carerecord.ingest.mllp import MLLPClient
+from carerecord.ingest.mllp_client import MLLPClient
 from carerecord.store import Store
 from carerecord.store.schema import resources
 from tests.factories import make_condition, make_patient

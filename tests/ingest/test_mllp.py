@@ -31,12 +31,12 @@ from carerecord.ingest.mllp import (
     FrameDecoder,
     FrameError,
     Handler,
-    MLLPClient,
     Peer,
     frame,
     start_server,
     stop_server,
 )
+from carerecord.ingest.mllp_client import MLLPClient
 
 T = TypeVar("T")
 HOST = "127.0.0.1"

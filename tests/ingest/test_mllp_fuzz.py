@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from carerecord.ingest import hl7_receive
-from carerecord.ingest.mllp import MLLPClient
+from carerecord.ingest.mllp_client import MLLPClient
 from carerecord.ingest.rules import RulesSource
 from carerecord.settings import Settings
 from carerecord.store import Store

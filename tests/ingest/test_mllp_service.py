@@ -18,7 +18,7 @@ import orjson
 import pytest
 from sqlalchemy import select
 
-from carerecord.ingest.mllp import MLLPClient
+from carerecord.ingest.mllp_client import MLLPClient
 from carerecord.store import Store
 from carerecord.store.schema import hl7_messages, resources
 from tests.factories import make_org, register, valid_nhs_number

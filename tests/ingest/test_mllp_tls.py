@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from carerecord.errors import ConfigurationError
-from carerecord.ingest.mllp import MLLPClient
+from carerecord.ingest.mllp_client import MLLPClient
 from carerecord.ingest.mllp_service import tls_context
 from carerecord.ingest.senders import certificate_credential
 from carerecord.settings import Settings
