@@ -204,7 +204,7 @@ def test_the_import_is_audited_as_one_event(held: Store, cli: Cli, tmp_path: Pat
         [(actor, action, detail)] = conn.execute(
             select(audit_events.c.actor, audit_events.c.action, audit_events.c.detail)
         ).all()
-    assert (actor, action, detail["rows"]) == ("system", "import-objections", 2)
+    assert (actor, action, detail["detail"]["rows"]) == ("system", "import-objections", 2)
     assert len(detail["file_sha256"]) == 64
 
 

@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import select
 
 from carerecord.cli import EXIT_OK, EXIT_QUARANTINED, EXIT_UNUSABLE, EXIT_USAGE, main
 from carerecord.commands.terminal import plain
@@ -19,7 +18,6 @@ from carerecord.ingest.pipeline import ingest_paths
 from carerecord.settings import Settings
 from carerecord.store import Store
 from carerecord.store.records import QuarantinedEntry
-from carerecord.store.schema import audit_events
 from tests.factories import (
     make_allergy,
     make_condition,
@@ -29,6 +27,7 @@ from tests.factories import (
     valid_nhs_number,
     write_ndjson,
 )
+from tests.support.audit_log import entries as log_entries
 from tests.support.staff import PASSWORD, add_staff
 
 Cli = Callable[..., tuple[int, str, str]]  # argv → (exit code, stdout, stderr)
@@ -199,10 +198,8 @@ def test_link_refuses_an_invalid_nhs_number_and_one_nobody_holds(
 
 
 def audit_entries(store: Store, action: str) -> list[dict[str, Any]]:
-    e = audit_events.c
-    query = select(e.actor, e.action, e.outcome, e.patient_id, e.detail).where(e.action == action)
-    with store.engine.connect() as conn:
-        return [dict(row._mapping) for row in conn.execute(query.order_by(e.id))]
+    keys = ["actor", "action", "outcome", "patient_id", "detail"]
+    return [{k: e[k] for k in keys} for e in log_entries(store, action)]
 
 
 def quarantined_allergy(store: Store, tmp_path: Path) -> QuarantinedEntry:

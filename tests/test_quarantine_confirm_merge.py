@@ -9,17 +9,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import select
 
+from carerecord.audit.entry import AuditRecord
 from carerecord.cli import EXIT_OK, EXIT_USAGE, main
 from carerecord.ingest.exclusions import ExclusionList
 from carerecord.ingest.hl7_receive import receive
 from carerecord.ingest.pipeline import ingest_paths
 from carerecord.ingest.rules import IntakeRules
 from carerecord.store import Store
-from carerecord.store.account_records import AuditRecord, NewObjection
+from carerecord.store.account_records import NewObjection
 from carerecord.store.records import QuarantinedEntry
-from carerecord.store.schema import audit_events
 from tests.factories import (
     make_allergy,
     make_org,
@@ -28,6 +27,7 @@ from tests.factories import (
     valid_nhs_number,
     write_ndjson,
 )
+from tests.support.audit_log import entries as log_entries
 from tests.support.staff import PASSWORD, add_staff
 
 Cli = Callable[..., tuple[int, str, str]]
@@ -98,10 +98,8 @@ def quarantined_a40(store: Store, rules: IntakeRules) -> QuarantinedEntry:
 
 
 def audit_entries(store: Store, action: str) -> list[dict[str, Any]]:
-    e = audit_events.c
-    query = select(e.actor, e.patient_id, e.detail).where(e.action == action)
-    with store.engine.connect() as conn:
-        return [dict(row._mapping) for row in conn.execute(query.order_by(e.id))]
+    keys = ["actor", "patient_id", "detail"]
+    return [{k: e[k] for k in keys} for e in log_entries(store, action)]
 
 
 def test_confirming_an_a40_moves_the_records_resolves_it_and_audits_both_people(

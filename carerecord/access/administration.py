@@ -29,10 +29,11 @@ from carerecord.access.policy import Circumstances, check_user
 from carerecord.access.rules import AccessRules, load_rules
 from carerecord.access.sign_in import SignIn, hash_password, new_totp_secret
 from carerecord.access.vocabulary import Role
+from carerecord.audit.entry import AuditRecord
 from carerecord.errors import AccessRefused, UnknownOrganisation, UsageError
 from carerecord.settings import Settings
 from carerecord.store import Store
-from carerecord.store.account_records import AuditRecord, CopiPeriod, NewUser, UserAccount
+from carerecord.store.account_records import CopiPeriod, NewUser, UserAccount
 
 
 class Administration:

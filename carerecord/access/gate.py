@@ -19,6 +19,7 @@ from carerecord.access.policy import Circumstances, Grant, PatientFacts, decide
 from carerecord.access.registry import AccessRegistry
 from carerecord.access.rules import AccessRules
 from carerecord.access.vocabulary import OverrideKind, Purpose, Redaction
+from carerecord.audit.entry import AuditRecord
 from carerecord.errors import AccessRefused, PatientNotFound, RecordWithheld
 from carerecord.identity.patients import normalise_name, normalise_postcode
 from carerecord.ingest.exclusions import ExclusionList
@@ -32,7 +33,6 @@ from carerecord.record.overview import (
 )
 from carerecord.record.sections import RecordView, build_sections
 from carerecord.store import Store
-from carerecord.store.account_records import AuditRecord
 from carerecord.store.records import Organisation, SectionTally, StoredResource
 
 # More matches than this and the search must be narrowed: a long list invites the wrong pick.

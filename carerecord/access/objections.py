@@ -24,9 +24,10 @@ from carerecord.access.actors import Actor, User
 from carerecord.access.policy import Grant
 from carerecord.access.rules import AccessRules
 from carerecord.access.vocabulary import OnBehalf
+from carerecord.audit.entry import AuditRecord
 from carerecord.errors import PatientNotFound
 from carerecord.store import Store
-from carerecord.store.account_records import AuditRecord, NewObjection, ObjectionRow, Withdrawal
+from carerecord.store.account_records import NewObjection, ObjectionRow, Withdrawal
 
 if TYPE_CHECKING:
     from carerecord.access.gate import RecordAccess, Withheld

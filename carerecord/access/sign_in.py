@@ -18,10 +18,11 @@ from argon2.exceptions import InvalidHashError, VerificationError
 
 from carerecord.access.actors import User
 from carerecord.access.vocabulary import Role
+from carerecord.audit.entry import AuditRecord
 from carerecord.errors import SignInRefused
 from carerecord.settings import Settings
 from carerecord.store import Store
-from carerecord.store.account_records import AuditRecord, NewUser, SessionRow, UserAccount
+from carerecord.store.account_records import NewUser, SessionRow, UserAccount
 
 _HASHER = PasswordHasher()
 # Verified when the username is unknown, so a wrong name takes as long as a wrong password.

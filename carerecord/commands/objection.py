@@ -17,10 +17,11 @@ from typing import Any
 from rich.console import Console
 
 from carerecord.access.objection_file import COLUMNS, FileRow, ObjectionsFile, read_objections
+from carerecord.audit.entry import AuditRecord
 from carerecord.commands.options import add_db_option, open_store, settings_from
 from carerecord.errors import UnsupportedFormat
 from carerecord.store import Store
-from carerecord.store.account_records import AuditRecord, ImportedObjection
+from carerecord.store.account_records import ImportedObjection
 
 EXIT_NOT_ALL = 1  # done, but some rows could not be imported (invalid NHS numbers)
 MAX_FILE_BYTES = 256 * 1024 * 1024

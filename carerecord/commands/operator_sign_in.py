@@ -12,10 +12,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from carerecord.access.sign_in import Client, SignIn
+from carerecord.audit.entry import AuditRecord
 from carerecord.errors import UsageError
 from carerecord.settings import Settings
 from carerecord.store import Store
-from carerecord.store.account_records import AuditRecord, UserAccount
+from carerecord.store.account_records import UserAccount
 
 PASSWORD_VARIABLE = "CARERECORD_PASSWORD"  # noqa: S105 (where the password is, not one)
 

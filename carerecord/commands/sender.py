@@ -14,12 +14,12 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from carerecord.audit.entry import AuditRecord
 from carerecord.commands.options import add_db_option, open_store, settings_from
 from carerecord.commands.terminal import plain
 from carerecord.errors import UnknownOrganisation, UsageError
 from carerecord.ingest.senders import address_credential, certificate_credential
 from carerecord.store import Store
-from carerecord.store.account_records import AuditRecord
 from carerecord.store.senders import ADDRESS, CERTIFICATE, RegisteredSender
 
 

@@ -161,7 +161,10 @@ def _collect_codes(value: Any, found: list[str]) -> None:
 
 
 def identifier_value(resource: Resource, system: str) -> str | None:
-    for identifier in resource.get("identifier") or ():
+    identifiers = resource.get("identifier")
+    if not isinstance(identifiers, list):  # a lying source may send anything here
+        return None
+    for identifier in identifiers:
         if isinstance(identifier, dict) and identifier.get("system") == system:
             value = identifier.get("value")
             return value if isinstance(value, str) else None

@@ -153,14 +153,3 @@ class RelationshipEvidence:
     last_contact_at: datetime | None  # newest encounter, appointment or episode at the org
     referral_bodies: tuple[str, ...]  # the person's open ServiceRequests (FHIR JSON)
     care_team_bodies: tuple[str, ...]  # the person's active CareTeams (FHIR JSON)
-
-
-@dataclass(frozen=True)
-class AuditRecord:
-    """One event for the audit log (the audit work maps these to FHIR AuditEvent)."""
-
-    actor: str
-    action: str
-    outcome: str
-    detail: dict[str, object]
-    patient_id: str | None = None

@@ -1,22 +1,40 @@
-"""Appending to the audit log: each entry carries the SHA-256 of the one before it.
+"""The audit log in the database: appending entries to the chain and reading them back.
 
 Writers take one lock per database (an advisory lock on PostgreSQL; SQLite has one writer),
-so entries from several server processes still form a single chain.
+and read the previous hash under it, so entries from several server processes still form a
+single chain. The chain itself (what is hashed, how it is checked) is carerecord.audit's.
 """
 
 from __future__ import annotations
 
-import hashlib
+from collections.abc import Iterator
 from datetime import datetime
+from typing import Any
 
-import orjson
-from sqlalchemy import Connection, insert, select, text
+from sqlalchemy import Connection, Engine, Row, func, insert, select, text
 
-from carerecord.store.account_records import AuditRecord
+from carerecord.audit import canonical
+from carerecord.audit.entry import AuditRecord, StoredEntry, context_of
 from carerecord.store.schema import audit_events
 
-GENESIS = "0" * 64
+GENESIS = canonical.GENESIS
 _CHAIN_LOCK = 7_300_001  # an arbitrary, fixed advisory-lock key for the chain
+_COLUMNS = (
+    audit_events.c.id,
+    audit_events.c.occurred_at,
+    audit_events.c.format,
+    audit_events.c.actor,
+    audit_events.c.action,
+    audit_events.c.outcome,
+    audit_events.c.patient_id,
+    audit_events.c.organisation,
+    audit_events.c.user_id,
+    audit_events.c.role,
+    audit_events.c.request_id,
+    audit_events.c.detail,
+    audit_events.c.prev_hash,
+    audit_events.c.hash,
+)
 
 
 def append(conn: Connection, record: AuditRecord, now: datetime) -> str:
@@ -27,26 +45,78 @@ def append(conn: Connection, record: AuditRecord, now: datetime) -> str:
         select(audit_events.c.hash).order_by(audit_events.c.id.desc()).limit(1)
     ).scalar_one_or_none()
     prev_hash = previous or GENESIS
-    entry = {
-        "occurred_at": now.isoformat(),
-        "actor": record.actor,
-        "action": record.action,
+    requester = record.requester
+    values: dict[str, Any] = {
+        "occurred_at": now,
+        "format": canonical.FORMAT,
+        "actor": _text(record.actor, 100),
+        "action": _text(record.action, 60),
+        "outcome": _text(record.outcome, 20),
         "patient_id": record.patient_id,
-        "outcome": record.outcome,
-        "detail": record.detail,
+        "organisation": _text(requester.organisation, 12) if requester else None,
+        "user_id": requester.user_id if requester else None,
+        "role": _text(requester.role, 30) if requester else None,
+        "request_id": _text(requester.request_id, 64) if requester else None,
+        "detail": canonical.storable(context_of(record)),
     }
-    canonical = orjson.dumps(entry, option=orjson.OPT_SORT_KEYS)
-    digest = hashlib.sha256(prev_hash.encode() + canonical).hexdigest()
-    conn.execute(
-        insert(audit_events).values(
-            occurred_at=now,
-            actor=record.actor[:100],
-            action=record.action[:60],
-            patient_id=record.patient_id,
-            outcome=record.outcome[:20],
-            detail=record.detail,
-            prev_hash=prev_hash,
-            hash=digest,
-        )
-    )
+    entry = StoredEntry(id=0, prev_hash=prev_hash, hash="", **values)
+    digest = canonical.link(prev_hash, canonical.fields_of(entry))
+    conn.execute(insert(audit_events).values(**values, prev_hash=prev_hash, hash=digest))
     return digest
+
+
+def entries(engine: Engine, after_id: int = 0, batch: int = 5_000) -> Iterator[StoredEntry]:
+    """Every entry after `after_id`, in chain order, read in batches (bounded memory)."""
+    while True:
+        with engine.connect() as conn:
+            rows = conn.execute(
+                select(*_COLUMNS)
+                .where(audit_events.c.id > after_id)
+                .order_by(audit_events.c.id)
+                .limit(batch)
+            ).all()
+        for row in rows:
+            yield stored(row)  # type: ignore[arg-type]
+        if len(rows) < batch:
+            return
+        after_id = rows[-1].id
+
+
+def head(engine: Engine) -> StoredEntry | None:
+    with engine.connect() as conn:
+        row = conn.execute(select(*_COLUMNS).order_by(audit_events.c.id.desc()).limit(1)).first()
+    return stored(row) if row else None  # type: ignore[arg-type]
+
+
+def count(engine: Engine) -> int:
+    with engine.connect() as conn:
+        return int(conn.execute(select(func.count()).select_from(audit_events)).scalar_one())
+
+
+def between(engine: Engine, start: datetime, end: datetime) -> Iterator[StoredEntry]:
+    """Entries with start <= occurred_at < end, oldest first, in batches."""
+    after_id = 0
+    while True:
+        with engine.connect() as conn:
+            rows = conn.execute(
+                select(*_COLUMNS)
+                .where(
+                    audit_events.c.occurred_at >= start,
+                    audit_events.c.occurred_at < end,
+                    audit_events.c.id > after_id,
+                )
+                .order_by(audit_events.c.id)
+                .limit(2_000)
+            ).all()
+        yield from (stored(row) for row in rows)  # type: ignore[arg-type]
+        if len(rows) < 2_000:
+            return
+        after_id = rows[-1].id
+
+
+def stored(row: Row[Any]) -> StoredEntry:
+    return StoredEntry(**row._mapping)
+
+
+def _text(value: str, limit: int) -> str:
+    return value.replace("\x00", "\ufffd")[:limit]

@@ -31,10 +31,10 @@ from sqlalchemy import (
 )
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
+from carerecord.audit.entry import AuditRecord
 from carerecord.errors import AuditUnavailable
 from carerecord.store import audit
 from carerecord.store.account_records import (
-    AuditRecord,
     CopiPeriod,
     Declaration,
     ImportedObjection,

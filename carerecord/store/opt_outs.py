@@ -14,10 +14,10 @@ from datetime import datetime
 import orjson
 from sqlalchemy import Connection, insert, select, update
 
+from carerecord.audit.entry import AuditRecord
 from carerecord.fhir.consent import OptOut, opt_out
 from carerecord.fhir.extract import parse_fhir_datetime
 from carerecord.store import audit
-from carerecord.store.account_records import AuditRecord
 from carerecord.store.records import Deletion, IncomingResource
 from carerecord.store.schema import objections
 

@@ -360,6 +360,29 @@ audit_events = Table(
     Column("detail", json_type(), nullable=False),
     Column("prev_hash", String(64), nullable=False),
     Column("hash", String(64), nullable=False, unique=True),
+    # Format 2 (carerecord.audit.canonical): who and from where, indexed for the privacy
+    # officer's searches; entries written before it are format 1 and leave these empty.
+    Column("format", Integer, nullable=False, server_default="1"),
+    Column("organisation", String(12), nullable=True, index=True),
+    Column("user_id", BigId, nullable=True),
+    Column("role", String(30), nullable=True),
+    Column("request_id", String(64), nullable=True),
+    Index("ix_audit_events_occurred_at", "occurred_at"),
+    Index("ix_audit_events_actor_occurred_at", "actor", "occurred_at"),
+)
+
+# The privacy officer's reviews of alerts: appended, never changed (a new review supersedes).
+audit_reviews = Table(
+    "audit_reviews",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("rule", String(40), nullable=False),
+    Column("event_id", BigId, ForeignKey("audit_events.id"), nullable=False),
+    Column("outcome", String(20), nullable=False),  # justified, not-justified, escalated
+    Column("note", Text, nullable=False),
+    Column("reviewed_by", String(100), nullable=False),
+    Column("reviewed_at", UTCDateTime(), nullable=False),
+    Index("ix_audit_reviews_rule_event", "rule", "event_id"),
 )
 
 # Sign-ins sent to the OpenID Connect provider and not yet back: their secrets, kept here so any

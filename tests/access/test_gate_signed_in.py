@@ -15,11 +15,12 @@ from carerecord.access.registry import AccessRegistry
 from carerecord.access.rules import load_rules
 from carerecord.access.sign_in import Client, SignIn
 from carerecord.access.vocabulary import Redaction, RelationshipKind
+from carerecord.audit.entry import AuditRecord
 from carerecord.errors import RecordWithheld
 from carerecord.ingest.pipeline import ingest_paths
 from carerecord.settings import Settings
 from carerecord.store import Store
-from carerecord.store.account_records import AuditRecord, NewObjection
+from carerecord.store.account_records import NewObjection
 from tests.factories import make_allergy, make_org, make_patient, register, write_ndjson
 from tests.support.staff import add_staff, declared_for, session_for
 

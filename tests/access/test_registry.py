@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from carerecord.access.registry import AccessRegistry
+from carerecord.audit.entry import AuditRecord
 from carerecord.store import Store
-from carerecord.store.account_records import AuditRecord
 from tests.factories import make_org, register
 
 EVENT = AuditRecord("tests", "declare-copi", "success", {})

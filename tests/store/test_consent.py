@@ -10,9 +10,10 @@ from typing import Any
 import orjson
 import pytest
 
+from carerecord.audit.entry import AuditRecord
 from carerecord.ingest.pipeline import ingest_paths
 from carerecord.store import Store
-from carerecord.store.account_records import AuditRecord, NewObjection
+from carerecord.store.account_records import NewObjection
 from tests.factories import make_org, make_patient, register, write_ndjson
 from tests.support.staff import add_staff
 

@@ -10,12 +10,13 @@ import orjson
 import pytest
 from sqlalchemy import select
 
+from carerecord.audit.entry import AuditRecord
 from carerecord.ingest.exclusions import ExclusionList
 from carerecord.ingest.fhir_json import prepare
 from carerecord.ingest.reader import RawItem
 from carerecord.ingest.rules import IntakeRules
 from carerecord.store import Store
-from carerecord.store.account_records import AuditRecord, NewObjection
+from carerecord.store.account_records import NewObjection
 from carerecord.store.records import IncomingResource, Merge, Submission, WriteCounts
 from carerecord.store.schema import resource_versions, resources
 from tests.factories import (

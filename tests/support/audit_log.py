@@ -16,4 +16,10 @@ def entries(store: Store, action: str | None = None) -> list[dict[str, Any]]:
     if action is not None:
         query = query.where(audit_events.c.action == action)
     with store.engine.connect() as conn:
-        return [dict(row._mapping) for row in conn.execute(query)]
+        return [_unwrapped(dict(row._mapping)) for row in conn.execute(query)]
+
+
+def _unwrapped(entry: dict[str, Any]) -> dict[str, Any]:
+    """The event's own detail as `detail`; everything the log keeps about it as `context`."""
+    context = entry["detail"]
+    return {**entry, "detail": context.get("detail", context), "context": context}

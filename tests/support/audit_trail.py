@@ -25,4 +25,7 @@ def audit_entries(store: Store, action: str | None = None) -> list[Entry]:
     if action is not None:
         query = query.where(e.action == action)
     with store.engine.connect() as conn:
-        return [Entry(actor, act, detail) for actor, act, detail in conn.execute(query)]
+        return [
+            Entry(actor, act, detail.get("detail", detail))
+            for actor, act, detail in conn.execute(query)
+        ]

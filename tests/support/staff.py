@@ -13,8 +13,9 @@ from typing import Any
 from fastapi.testclient import TestClient
 
 from carerecord.access.sign_in import hash_password, token_hash
+from carerecord.audit.entry import AuditRecord
 from carerecord.store import Store
-from carerecord.store.account_records import AuditRecord, NewUser, SessionRow
+from carerecord.store.account_records import NewUser, SessionRow
 
 PASSWORD = "correct horse battery staple"  # noqa: S105 (the test accounts' password)
 TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"  # noqa: S105 (test accounts only)

@@ -19,9 +19,10 @@ from carerecord.access.gate import RecordAccess
 from carerecord.access.rules import AccessRules, load_rules
 from carerecord.access.sign_in import token_hash
 from carerecord.access.vocabulary import Role
+from carerecord.audit.entry import AuditRecord
 from carerecord.ingest.pipeline import ingest_paths
 from carerecord.store import Store
-from carerecord.store.account_records import AuditRecord, NewObjection
+from carerecord.store.account_records import NewObjection
 from carerecord.store.records import Organisation
 from tests.factories import make_org, register, write_ndjson
 from tests.support.staff import add_staff, session_for

@@ -15,9 +15,10 @@ from fastapi import FastAPI
 from carerecord.access.policy import Grant
 from carerecord.access.vocabulary import Level, OverrideKind, RelationshipKind
 from carerecord.app import create_app
+from carerecord.audit.entry import AuditRecord
 from carerecord.settings import Settings
 from carerecord.store import Store
-from carerecord.store.account_records import AuditRecord, NewObjection
+from carerecord.store.account_records import NewObjection
 from carerecord.web.access_notice import access_notices, when
 from tests.support.staff import StaffClient, add_staff, session_for
 from tests.web.seed import JANE, PREFERRED, seed

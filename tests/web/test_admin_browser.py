@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect
 
+from carerecord.audit.entry import AuditRecord
 from carerecord.store import Store
-from carerecord.store.account_records import AuditRecord
 from tests.support.staff import add_staff, session_for
 from tests.web.browser import chromium, offline_context, serving, violations
 from tests.web.conftest import NOW
