@@ -168,6 +168,19 @@ class Settings:
         "How carerecord proves itself at the issuer's token endpoint: client_secret_basic or "
         "client_secret_post.",
     )
+    audit_signing_key: str = _setting(
+        "",
+        "PEM file of the private key (Ed25519, EC P-256 or RSA) that `carerecord audit head "
+        "--signed` signs the chain head with; empty: heads are printed unsigned.",
+    )
+    audit_retention_years: int = _setting(
+        8, "Years audit entries are kept; nothing else in carerecord can shorten this."
+    )
+    audit_alert_rules: str = _setting(
+        "",
+        "TOML file of the privacy officer's alert rules; empty: the rules shipped with "
+        "carerecord (carerecord/audit/alert_rules.toml).",
+    )
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
