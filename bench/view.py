@@ -45,6 +45,7 @@ from carerecord.access.actors import SYSTEM  # noqa: E402
 from carerecord.access.gate import RecordAccess  # noqa: E402
 from carerecord.access.sign_in import Client  # noqa: E402
 from carerecord.app import create_app  # noqa: E402
+from carerecord.audit.entry import AuditRecord  # noqa: E402
 from carerecord.fhir.sections import SECTIONS  # noqa: E402
 from carerecord.ingest.pipeline import ingest_paths  # noqa: E402
 from carerecord.ingest.rules import RulesSource  # noqa: E402
@@ -248,7 +249,9 @@ def _access_figures(
         assert open_record(SYSTEM, datetime.now(UTC), "").grant(patient_id).allowed
 
     def note_view() -> None:
-        store.consent.note_view(user.id, patient_id, user.session_hash, datetime.now(UTC))
+        seen = AuditRecord(user.username, "view-record", "success", {}, patient_id)
+        now = datetime.now(UTC)
+        store.consent.note_view(user.id, patient_id, user.session_hash, now, lambda _: seen)
 
     checks = {"resolve": resolve, "grant": grant, "system_grant": system_grant}
     figures = {name: _timed(check, repeat) for name, check in checks.items()}

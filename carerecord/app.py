@@ -51,9 +51,23 @@ def create_app(settings: Settings, store: Store, rules: RulesSource | None = Non
     app.state.copi_in_force = registry.copi_in_force
 
     # Pages receive a factory, never the store: every read goes through RecordAccess.
-    def open_record(actor: Actor | User, now: datetime, client_address: str) -> RecordAccess:
+    def open_record(
+        actor: Actor | User,
+        now: datetime,
+        client_address: str,
+        user_agent: str = "",
+        request_id: str = "",
+    ) -> RecordAccess:
         return RecordAccess(
-            store, actor, access_rules, now, client_address, intake.exclusions, registry
+            store,
+            actor,
+            access_rules,
+            now,
+            client_address,
+            intake.exclusions,
+            registry,
+            user_agent=user_agent,
+            request_id=request_id,
         )
 
     app.state.open_record = open_record

@@ -5,10 +5,11 @@ relation to the user before anything clinical is loaded, so a forgotten check ca
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Mapping, Sequence
+from collections import Counter
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime
-from functools import cached_property
+from functools import cached_property, partial
 
 from carerecord import nhs_number
 from carerecord.access import relationships
@@ -19,7 +20,7 @@ from carerecord.access.policy import Circumstances, Grant, PatientFacts, decide
 from carerecord.access.registry import AccessRegistry
 from carerecord.access.rules import AccessRules
 from carerecord.access.vocabulary import OverrideKind, Purpose, Redaction
-from carerecord.audit.entry import AuditRecord
+from carerecord.audit.entry import AuditRecord, Requester, Shown, ShownVersion
 from carerecord.errors import AccessRefused, PatientNotFound, RecordWithheld
 from carerecord.identity.patients import normalise_name, normalise_postcode
 from carerecord.ingest.exclusions import ExclusionList
@@ -61,8 +62,13 @@ class RecordAccess:
         client_address: str = "",
         exclusions: ExclusionList | None = None,
         registry: AccessRegistry | None = None,
+        *,
+        user_agent: str = "",
+        request_id: str = "",
     ) -> None:
         self._store = store
+        self._user_agent = user_agent
+        self._request_id = request_id
         self.actor = actor
         self._rules = rules
         self._now = now
@@ -85,6 +91,27 @@ class RecordAccess:
             copi=self._registry.copi_in_force(self._now),
         )
 
+    @cached_property
+    def requester(self) -> Requester | None:
+        """The user as the audit log records them, with where the request came from."""
+        if not isinstance(self.actor, User):
+            return None
+        user = self.actor
+        org = self._registry.organisation(user.org_ods)
+        return Requester(
+            user_id=user.id,
+            username=user.username,
+            name=user.name,
+            role=user.role.value,
+            organisation=user.org_ods,
+            org_type=org.org_type if org else "unknown",
+            region=org.region if org else "unknown",
+            assurance=user.assurance,
+            client_address=self._client_address,
+            user_agent=self._user_agent,
+            request_id=self._request_id,
+        )
+
     def refusal(self) -> Grant | None:
         """Why this user may open no record at all from here, or None."""
         grant = decide(self.actor, self._rules, self.circumstances, None, Purpose.FIND, self._now)
@@ -100,12 +127,16 @@ class RecordAccess:
         """The opaque id of the patient with this NHS number, if the user may know of them."""
         self._check_user()
         digits = nhs_number.normalise(number)
-        if not nhs_number.is_valid(digits):
-            return None
-        patient_id = self._store.patient_id_for_nhs_number(digits)
-        if patient_id is None:
-            return None
-        return patient_id if self.grant(patient_id, Purpose.FIND).found else None
+        found = None
+        if nhs_number.is_valid(digits):
+            patient_id = self._store.patient_id_for_nhs_number(digits)
+            if patient_id is not None and self.grant(patient_id, Purpose.FIND).found:
+                found = patient_id
+        query = digits if nhs_number.is_valid(digits) else number[:40]
+        self._audit(
+            self._record("search-nhs-number", found, {"query": query, "found": int(bool(found))})
+        )
+        return found
 
     def find_by_details(
         self, family: str, birth_date: date, postcode: str | None = None
@@ -135,6 +166,14 @@ class RecordAccess:
                 found.append(_redacted(person, grant))
             if len(found) > MAX_MATCHES:
                 break
+        detail = {
+            "family": family[:100],
+            "birth_date": birth_date.isoformat(),
+            "postcode": (postcode or "")[:10],
+            "found": len(found),
+            "matches": [person.patient_id for person in found[:MAX_MATCHES]],
+        }
+        self._audit(self._record("search-details", None, detail))
         return found
 
     # The decision for one person
@@ -197,52 +236,100 @@ class RecordAccess:
         return self.view(patient_id, []).overview
 
     def view(
-        self, patient_id: str, wanted: Sequence[str], newest: Mapping[str, int] | None = None
+        self,
+        patient_id: str,
+        wanted: Sequence[str],
+        newest: Mapping[str, int] | None = None,
+        *,
+        page: str = "overview",
+        params: Mapping[str, str] | None = None,
     ) -> RecordView:
         """Who the person is, and the wanted sections the grant allows (others are simply
         absent), in one read of the store. The banner's sections (allergies, alerts) always
         come too, so every page of the record can show its markers. `newest` caps a section
         at its newest dated items, for pages that show only the latest (the summary).
-        Raises PatientNotFound, or RecordWithheld when the user may see only who they are."""
-        self._check_user()
-        grant = self.grant(patient_id)
-        if not grant.found:
-            raise PatientNotFound(patient_id)
-        if not grant.allowed:
-            people = self._store.patient_resources(patient_id, ["demographics"])
-            organisations = self._store.organisations()  # who is believed on a death
-            person = build_overview(patient_id, people, [], organisations).demographics
-            raise RecordWithheld(Withheld(_identity(person), grant))
+        Raises PatientNotFound, or RecordWithheld when the user may see only who they are.
+        What is shown is in the audit log, committed, before this returns (AuditUnavailable:
+        nothing is returned); `page` and `params` say which page shows it, for the log."""
+        action = "view-timeline" if page == "timeline" else "view-record"
+        grant = self._granted(patient_id, action)
+        return self._read(patient_id, grant, action, wanted, newest, page, params or {}, [])
+
+    def document(self, patient_id: str, item_id: int) -> tuple[Item, RecordView]:
+        """One item of the person's record (a document to open) and the record around it
+        (the banner), as one audited view; anything else is not found."""
+        action = "view-document"
+        grant = self._granted(patient_id, action, identity=False)
+        row = self._one_item(patient_id, item_id, grant, action, "documents")
+        record = self._read(patient_id, grant, action, [], None, "document", {}, [row])
+        return self._item(patient_id, row, grant), record
+
+    def item(self, patient_id: str, item_id: int) -> Item:
+        """One item of the person's record (a document's content, say), if the grant allows
+        its section; anything else, including another person's item, is not found."""
+        action = "view-document"
+        grant = self._granted(patient_id, action, identity=False)
+        row = self._one_item(patient_id, item_id, grant, action)
+        shown = partial(Shown, page="content", sections=(row.section,), versions=_versions([row]))
+        self._audit(self._view_event(action, patient_id, grant, {"item": item_id}, {}, shown)(None))
+        return self._item(patient_id, row, grant)
+
+    def _read(
+        self,
+        patient_id: str,
+        grant: Grant,
+        action: str,
+        wanted: Sequence[str],
+        newest: Mapping[str, int] | None,
+        page: str,
+        params: Mapping[str, str],
+        items: list[StoredResource],
+    ) -> RecordView:
+        """Reads what the grant allows of the wanted sections, audits it, then builds it."""
         wanted = [*wanted, *(s for s in BANNER_SECTIONS if s not in wanted)]
         allowed = [section for section in wanted if grant.shows(section)]
         rows = self._store.patient_resources(patient_id, sorted({*allowed, "demographics"}), newest)
-        rows = self._permitted(rows, grant)
-        people = [row for row in rows if row.section == "demographics"]
-        if not people:
+        rows, withheld = self._permitted(rows, grant)
+        if not any(row.section == "demographics" for row in rows):
+            self._audit(self._record(action, patient_id, {"reason": "not-found"}, "failure"))
             raise PatientNotFound(patient_id)
         tallies = self._store.section_tallies(patient_id, sorted(grant.sections))
         organisations = self._store.organisations()
+        detail = {"item": items[0].id} if items else {}
+        seen_tallies = tallies  # as the user saw them: a withheld practice stays unnamed
         if Redaction.GP_PRACTICE in grant.redactions:
-            rows, tallies, organisations = _mask_practices(rows, tallies, organisations)
-            people = [row for row in rows if row.section == "demographics"]
-        overview = build_overview(patient_id, people, tallies, organisations)
-        new_since = self._note_view(patient_id)
-        return RecordView(
-            overview=replace(overview, demographics=_redacted(overview.demographics, grant)),
-            sections=build_sections(allowed, rows, tallies, organisations, new_since),
-            grant=grant,
-            new_since=new_since,
-            first_view=isinstance(self.actor, User) and new_since is None,
+            seen_tallies = _mask_practices(rows, tallies, organisations)[1]
+        shown = partial(
+            Shown,
+            page=page,
+            sections=tuple(allowed),
+            versions=_versions([*items, *rows]),
+            params=dict(params),
+            tallies=_tally_rows(seen_tallies),
+        )
+        event = self._view_event(action, patient_id, grant, detail, withheld, shown)
+        new_since = self._note_view(patient_id, event)  # audited before anything is returned
+        first_view = isinstance(self.actor, User) and new_since is None
+        return assemble_view(
+            patient_id, rows, tallies, organisations, grant, allowed, new_since, first_view
         )
 
-    def item(self, patient_id: str, item_id: int) -> Item:
-        """One item of the person's record (a document to open, say), if the grant allows
-        its section; anything else, including another person's item, is not found."""
-        self._check_user()
-        grant = self.grant(patient_id)
-        row = self._store.patient_resource(patient_id, item_id) if grant.allowed else None
-        if row is None or not grant.shows(row.section) or not self._permitted([row], grant):
+    def _one_item(
+        self, patient_id: str, item_id: int, grant: Grant, action: str, section: str = ""
+    ) -> StoredResource:
+        row = self._store.patient_resource(patient_id, item_id)
+        if (
+            row is None
+            or not grant.shows(row.section)
+            or (section and row.section != section)
+            or not self._permitted([row], grant)[0]
+        ):
+            detail = {"reason": "not-found", "item": item_id}
+            self._audit(self._record(action, patient_id, detail, "failure"))
             raise PatientNotFound(patient_id)
+        return row
+
+    def _item(self, patient_id: str, row: StoredResource, grant: Grant) -> Item:
         organisations = self._store.organisations()
         if Redaction.GP_PRACTICE in grant.redactions:
             people = self._store.patient_resources(patient_id, ["demographics"])
@@ -306,33 +393,113 @@ class RecordAccess:
             raise PatientNotFound("")
         return self.actor
 
-    def _permitted(self, rows: list[StoredResource], grant: Grant) -> list[StoredResource]:
+    def _permitted(
+        self, rows: list[StoredResource], grant: Grant
+    ) -> tuple[list[StoredResource], dict[str, int]]:
         """Only items of the types the role may see; and, as a second line behind ingest,
-        never one whose code is legally restricted."""
-        kept = []
+        never one whose code is legally restricted. Also how many were kept back, by why."""
+        kept, withheld = [], Counter[str]()
         for row in rows:
             types = grant.only_types.get(row.section)  # type: ignore[call-overload]
             if types is not None and row.resource_type not in types:
+                withheld["not-for-role"] += 1
                 continue
             if row.code and self._exclusions.match((f"{row.code_system}|{row.code}",)):
+                withheld["legally-restricted"] += 1
                 continue
             kept.append(row)
-        return kept
+        return kept, dict(withheld)
 
-    def _note_view(self, patient_id: str) -> datetime | None:
+    def _granted(self, patient_id: str, action: str, identity: bool = True) -> Grant:
+        """The grant for opening this person's record, the refusals audited as they happen:
+        a user who may open no record, a person not found, a record withheld (identity shown,
+        or, where `identity` is False — an item's own address — not found)."""
+        refusal = self.refusal()
+        if refusal is not None:
+            detail = {"reason": refusal.reason}
+            self._audit(self._record(action, patient_id, detail, "refused"))
+            raise AccessRefused(refusal.reason)
+        grant = self.grant(patient_id)
+        if not grant.found:
+            self._audit(self._record(action, None, {"reason": "not-found"}, "failure"))
+            raise PatientNotFound(patient_id)
+        if not grant.allowed and not identity:
+            self._audit(self._record(action, patient_id, {"reason": "withheld"}, "refused"))
+            raise PatientNotFound(patient_id)
+        if not grant.allowed:
+            people = self._store.patient_resources(patient_id, ["demographics"])
+            organisations = self._store.organisations()  # who is believed on a death
+            person = build_overview(patient_id, people, [], organisations).demographics
+            shown = partial(
+                Shown, page="withheld", sections=("demographics",), versions=_versions(people)
+            )
+            event = self._view_event("view-withheld", patient_id, grant, {}, {}, shown)
+            self._audit(event(None))
+            raise RecordWithheld(Withheld(_identity(person), grant))
+        return grant
+
+    def _note_view(
+        self, patient_id: str, event: Callable[[datetime | None], AuditRecord]
+    ) -> datetime | None:
+        """Notes the view for "new since your last view" and audits it, in one transaction;
+        returns when the user last viewed the record before this session."""
         user = self.actor
         if not isinstance(user, User):
+            self._audit(event(None))
             return None
-        return self._store.consent.note_view(user.id, patient_id, user.session_hash, self._now)
+        return self._store.consent.note_view(
+            user.id, patient_id, user.session_hash, self._now, event
+        )
+
+    def _view_event(
+        self,
+        action: str,
+        patient_id: str,
+        grant: Grant,
+        detail: Mapping[str, object],
+        withheld: Mapping[str, int],
+        shown: Callable[..., Shown],
+    ) -> Callable[[datetime | None], AuditRecord]:
+        """The entry for showing part of a record, once "new since" is known."""
+        facts = {
+            **detail,
+            "level": grant.level.value,
+            "reason": grant.reason,
+            "redactions": sorted(r.value for r in grant.redactions),
+            "objection": grant.objection,
+            "copi": grant.copi,
+            "flagged": grant.flagged,
+        }
+
+        def event(new_since: datetime | None) -> AuditRecord:
+            return replace(
+                self._record(action, patient_id, facts),
+                purpose=Purpose.DIRECT_CARE.value,
+                relationship=grant.relationship.value if grant.relationship else None,
+                override=grant.override.value if grant.override else None,
+                shown=shown(new_since=new_since),
+                withheld=withheld,
+            )
+
+        return event
+
+    def _record(
+        self,
+        action: str,
+        patient_id: str | None,
+        detail: Mapping[str, object],
+        outcome: str = "success",
+    ) -> AuditRecord:
+        actor = self.actor.username if isinstance(self.actor, User) else self.actor.id
+        return AuditRecord(actor, action, outcome, detail, patient_id, self.requester)
+
+    def _audit(self, record: AuditRecord) -> None:
+        self._store.consent.audit(record, self._now)
 
     def _event(self, action: str, patient_id: str, **detail: object) -> AuditRecord:
         user = self._signed_in()
-        return AuditRecord(
-            user.username,
-            action,
-            "success",
-            {**detail, "organisation": user.org_ods, "role": user.role.value},
-            patient_id,
+        return self._record(
+            action, patient_id, {**detail, "organisation": user.org_ods, "role": user.role.value}
         )
 
 
@@ -348,6 +515,50 @@ def address_allowed(address: str, networks: Sequence[str]) -> bool:
         except ValueError:
             continue
     return False
+
+
+def assemble_view(
+    patient_id: str,
+    rows: list[StoredResource],
+    tallies: Sequence[SectionTally],
+    organisations: Sequence[Organisation],
+    grant: Grant,
+    allowed: Sequence[str],
+    new_since: datetime | None,
+    first_view: bool | None = None,
+) -> RecordView:
+    """The record as a page shows it, from rows already read and permitted: used for the
+    live page and to build it again, as it was, from the versions the audit log recorded."""
+    if Redaction.GP_PRACTICE in grant.redactions:
+        rows, tallies, organisations = _mask_practices(rows, list(tallies), organisations)
+    people = [row for row in rows if row.section == "demographics"]
+    overview = build_overview(patient_id, people, list(tallies), organisations)
+    return RecordView(
+        overview=replace(overview, demographics=_redacted(overview.demographics, grant)),
+        sections=build_sections(list(allowed), rows, list(tallies), organisations, new_since),
+        grant=grant,
+        new_since=new_since,
+        first_view=(new_since is None) if first_view is None else first_view,
+    )
+
+
+def _versions(rows: Sequence[StoredResource]) -> tuple[ShownVersion, ...]:
+    return tuple(ShownVersion(row.id, row.version, row.section) for row in rows)
+
+
+def _tally_rows(
+    tallies: Sequence[SectionTally],
+) -> tuple[tuple[str, str, int, str | None, str], ...]:
+    return tuple(
+        (
+            t.source_ods,
+            t.section,
+            t.count,
+            t.last_updated_at_source.isoformat() if t.last_updated_at_source else None,
+            t.last_received_at.isoformat(),
+        )
+        for t in tallies
+    )
 
 
 def _identity(person: Demographics) -> Demographics:

@@ -4,7 +4,7 @@ national-emergency periods, the evidence of relationships, and when each user la
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -168,9 +168,7 @@ class ConsentStore:
             with self._engine.begin() as conn:
                 return audit.append(conn, record, now)
         except SQLAlchemyError as error:
-            # the driver's own words only: SQLAlchemy's would quote the entry being written
-            cause = str(getattr(error, "orig", None) or type(error).__name__).splitlines()[0]
-            raise AuditUnavailable(f"the audit log could not be written: {cause}") from error
+            raise _unavailable(error) from error
 
     # Declarations and overrides
     def declare(
@@ -374,40 +372,24 @@ class ConsentStore:
 
     # New since the last view
     def note_view(
-        self, user_id: int, patient_id: str, session_hash: str, now: datetime
+        self,
+        user_id: int,
+        patient_id: str,
+        session_hash: str,
+        now: datetime,
+        event: Callable[[datetime | None], AuditRecord],
     ) -> datetime | None:
-        """Records that the user opened the record now; returns the time of their view
-        before this session (items received after it are new to them), or None."""
-        v = record_views.c
-        with self._engine.begin() as conn:
-            row = conn.execute(
-                select(v.last_viewed_at, v.session_hash, v.previous_viewed_at).where(
-                    v.user_id == user_id, v.patient_id == patient_id
-                )
-            ).first()
-            if row is None:
-                try:
-                    with conn.begin_nested():
-                        conn.execute(
-                            insert(record_views).values(
-                                user_id=user_id,
-                                patient_id=patient_id,
-                                last_viewed_at=now,
-                                session_hash=session_hash,
-                                previous_viewed_at=None,
-                            )
-                        )
-                except IntegrityError:
-                    pass  # the same user's other tab got there first: nothing was seen before
-                return None
-            last_viewed, seen_in, previous = row
-            since = previous if seen_in == session_hash else last_viewed
-            conn.execute(
-                update(record_views)
-                .where(v.user_id == user_id, v.patient_id == patient_id)
-                .values(last_viewed_at=now, session_hash=session_hash, previous_viewed_at=since)
-            )
-            return since  # type: ignore[no-any-return]
+        """Records that the user opened the record now, and its audit entry (made from the
+        time returned), in one transaction; returns the time of their view before this
+        session (items received after it are new to them), or None. AuditUnavailable when
+        the database will not take it."""
+        try:
+            with self._engine.begin() as conn:
+                since = _note_view(conn, user_id, patient_id, session_hash, now)
+                audit.append(conn, event(since), now)
+                return since
+        except SQLAlchemyError as error:
+            raise _unavailable(error) from error
 
 
 def _chunks(values: Sequence[str], size: int = 500) -> list[Sequence[str]]:
@@ -446,3 +428,43 @@ def _imported(row: ImportedObjection, patient_id: str) -> dict[str, object]:
 def _mirror(since: datetime) -> datetime:
     now = datetime.now(since.tzinfo)
     return now + (now - since)
+
+
+def _note_view(
+    conn: Connection, user_id: int, patient_id: str, session_hash: str, now: datetime
+) -> datetime | None:
+    v = record_views.c
+    row = conn.execute(
+        select(v.last_viewed_at, v.session_hash, v.previous_viewed_at).where(
+            v.user_id == user_id, v.patient_id == patient_id
+        )
+    ).first()
+    if row is None:
+        try:
+            with conn.begin_nested():
+                conn.execute(
+                    insert(record_views).values(
+                        user_id=user_id,
+                        patient_id=patient_id,
+                        last_viewed_at=now,
+                        session_hash=session_hash,
+                        previous_viewed_at=None,
+                    )
+                )
+        except IntegrityError:
+            pass  # the same user's other tab got there first: nothing was seen before
+        return None
+    last_viewed, seen_in, previous = row
+    since = previous if seen_in == session_hash else last_viewed
+    conn.execute(
+        update(record_views)
+        .where(v.user_id == user_id, v.patient_id == patient_id)
+        .values(last_viewed_at=now, session_hash=session_hash, previous_viewed_at=since)
+    )
+    return since  # type: ignore[no-any-return]
+
+
+def _unavailable(error: SQLAlchemyError) -> AuditUnavailable:
+    # the driver's own words only: SQLAlchemy's would quote the entry being written
+    cause = str(getattr(error, "orig", None) or type(error).__name__).splitlines()[0]
+    return AuditUnavailable(f"the audit log could not be written: {cause}")

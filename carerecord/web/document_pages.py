@@ -49,7 +49,9 @@ MESSAGES = {
 
 @router.get("/patients/{patient_id}/results/trend/{code}", response_class=HTMLResponse)
 def trend_page(request: Request, patient_id: str, code: str) -> Response:
-    record = request_reader(request).view(patient_id, ["results"])
+    record = request_reader(request).view(
+        patient_id, ["results"], page="trend", params={"code": code[:200]}
+    )
     view = record.sections.get("results")
     points = results.trend(view.items, code) if view else ()
     if not points:
@@ -66,8 +68,7 @@ def trend_page(request: Request, patient_id: str, code: str) -> Response:
 
 @router.get("/patients/{patient_id}/documents/{item_id}", response_class=HTMLResponse)
 def document_page(request: Request, patient_id: str, item_id: str) -> Response:
-    reader = request_reader(request)
-    item = _document(reader, patient_id, item_id)
+    item, record = _document_view(request_reader(request), patient_id, item_id)
     content = documents.content_of(item.resource)
     context = {
         "row": row_of(documents.document_of(item)),
@@ -76,7 +77,7 @@ def document_page(request: Request, patient_id: str, item_id: str) -> Response:
         "message": MESSAGES.get(content.kind, MESSAGES[documents.UNSUPPORTED]),
         "current": "documents",
     }
-    return _render(request, reader.view(patient_id, []), patient_id, "document.jinja", context)
+    return _render(request, record, patient_id, "document.jinja", context)
 
 
 @router.get("/patients/{patient_id}/documents/{item_id}/content")
@@ -91,9 +92,22 @@ def document_content(request: Request, patient_id: str, item_id: str) -> Respons
 
 def _document(reader: RecordAccess, patient_id: str, item_id: str) -> Item:
     """The item, if it is one of this person's documents; anything else is not found."""
+    item = reader.item(patient_id, _item_key(patient_id, item_id))
+    return _checked(item, patient_id)
+
+
+def _document_view(reader: RecordAccess, patient_id: str, item_id: str) -> tuple[Item, RecordView]:
+    item, record = reader.document(patient_id, _item_key(patient_id, item_id))
+    return _checked(item, patient_id), record
+
+
+def _item_key(patient_id: str, item_id: str) -> int:
     if not item_id.isascii() or not item_id.isdigit() or len(item_id) > 18:
         raise PatientNotFound(patient_id)
-    item = reader.item(patient_id, int(item_id))
+    return int(item_id)
+
+
+def _checked(item: Item, patient_id: str) -> Item:
     if item.section != "documents" or item.resource_type not in documents.DOCUMENT_TYPES:
         raise PatientNotFound(patient_id)
     return item

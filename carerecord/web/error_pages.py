@@ -14,6 +14,7 @@ from starlette.exceptions import HTTPException
 from carerecord.access.gate import Withheld
 from carerecord.errors import (
     AccessRefused,
+    AuditUnavailable,
     NotSignedIn,
     PatientNotFound,
     RecordWithheld,
@@ -30,6 +31,7 @@ _TITLES = {
     404: "Page not found",
     405: "Page not found",
     500: "Sorry, there is a problem with the service",
+    503: "Sorry, the record cannot be shown at the moment",
 }
 
 
@@ -38,6 +40,7 @@ def install_error_pages(app: FastAPI) -> None:
     app.add_exception_handler(NotSignedIn, _sign_in_first)
     app.add_exception_handler(AccessRefused, _refused)
     app.add_exception_handler(RecordWithheld, _withheld)
+    app.add_exception_handler(AuditUnavailable, _audit_unavailable)
     app.add_exception_handler(Refused, _request_refused)
     app.add_exception_handler(HTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _invalid_request)
@@ -78,6 +81,16 @@ async def _sign_in_first(request: Request, exc: Exception) -> Response:
 
 async def _refused(request: Request, exc: Exception) -> Response:
     return render(request, "refused.jinja", {"reason": str(exc)}, 403)
+
+
+async def _audit_unavailable(request: Request, exc: Exception) -> Response:
+    # Audit or nothing: whatever was read is dropped, and the page says why in plain words.
+    logger.error("audit log unavailable on %s %s", request.method, request.url.path)
+    if _is_fhir(request):
+        problem = outcome("transient", "the audit log could not be written: nothing is returned")
+        return fhir_response(problem, 503)
+    context = {"status": 503, "title": _TITLES[503], "audit_unavailable": True}
+    return render(request, "error.jinja", context, 503)
 
 
 async def _withheld(request: Request, exc: Exception) -> Response:

@@ -108,7 +108,8 @@ def patient(request: Request, patient_id: str) -> Response:
 def section_page(request: Request, patient_id: str, section: str) -> Response:
     if section not in SECTION_TITLES or section == "demographics":
         raise PatientNotFound(patient_id)  # an unknown section is as absent as an unknown person
-    record = request_reader(request).view(patient_id, [section])
+    params = dict(request.query_params)
+    record = request_reader(request).view(patient_id, [section], page=section, params=params)
     view = record.sections.get(section)
     if view is None:
         raise PatientNotFound(patient_id)  # a section the grant leaves out is not found
@@ -117,7 +118,7 @@ def section_page(request: Request, patient_id: str, section: str) -> Response:
     context = {
         **record_page(record, patient_id, section, now),
         "title": SECTION_TITLES[section],
-        **page.shape(view, now, dict(request.query_params)),
+        **page.shape(view, now, params),
     }
     return render(request, page.template, context)
 

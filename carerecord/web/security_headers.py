@@ -4,6 +4,8 @@ Referer, no caching of anything but the static assets. See docs/web-security.md.
 
 from __future__ import annotations
 
+import secrets
+
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -44,8 +46,13 @@ _ALWAYS = {
 }
 
 
+REQUEST_ID_HEADER = "X-Request-ID"
+
+
 class SecurityHeaders:
-    """Pure ASGI middleware: sets the headers on every HTTP response, error pages included."""
+    """Pure ASGI middleware: sets the headers on every HTTP response, error pages included,
+    and gives each request an id of its own (never the client's: the audit log records it, so
+    a caller must not choose it), returned in X-Request-ID for support calls."""
 
     def __init__(self, app: ASGIApp, settings: Settings) -> None:
         self.app = app
@@ -56,6 +63,8 @@ class SecurityHeaders:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        request_id = secrets.token_hex(16)
+        scope.setdefault("state", {})["request_id"] = request_id
         https = self.always_https or scope.get("scheme") == "https"
         static = str(scope.get("path", "")).startswith("/static/")
 
@@ -65,6 +74,7 @@ class SecurityHeaders:
                 # a response that set its own (the framed PDF) keeps it
                 for name, value in _ALWAYS.items():
                     headers.setdefault(name, value)
+                headers[REQUEST_ID_HEADER] = request_id
                 if https:
                     headers["Strict-Transport-Security"] = HSTS
                 if not static:  # every page and API answer may hold personal data

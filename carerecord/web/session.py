@@ -65,7 +65,19 @@ def request_reader(request: Request) -> RecordAccess:
     if user is None:
         raise NotSignedIn(request.url.path)
     open_record: Callable[..., RecordAccess] = request.app.state.open_record
-    return open_record(user, request_time(request), client_of(request).address)
+    client = client_of(request)
+    return open_record(
+        user,
+        request_time(request),
+        client.address,
+        user_agent=client.user_agent,
+        request_id=request_id(request),
+    )
+
+
+def request_id(request: Request) -> str:
+    """This request's own id (set by the security headers middleware), for the audit log."""
+    return str(getattr(request.state, "request_id", ""))
 
 
 def request_time(request: Request) -> datetime:

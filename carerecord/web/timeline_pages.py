@@ -44,11 +44,14 @@ def _page_context(
 
 @router.get("/patients/{patient_id}/timeline", response_class=HTMLResponse)
 def timeline_page(request: Request, patient_id: str) -> Response:
-    record = request_reader(request).view(patient_id, RECORD_SECTIONS)
+    params = dict(request.query_params)
+    record = request_reader(request).view(
+        patient_id, RECORD_SECTIONS, page="timeline", params=params
+    )
     now = request_time(request)
     context = {
         **_page_context(record, patient_id, "timeline", now),
-        **shape_timeline(list(record.sections.values()), dict(request.query_params)),
+        **shape_timeline(list(record.sections.values()), params),
         "coverage": timeline_coverage(list(record.sections.values()), now),
     }
     return render(request, "timeline.jinja", context)

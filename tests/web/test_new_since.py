@@ -19,6 +19,7 @@ from fastapi import FastAPI
 from playwright.sync_api import Page, expect
 
 from carerecord.app import create_app
+from carerecord.audit.entry import AuditRecord
 from carerecord.ingest.pipeline import ingest_paths
 from carerecord.settings import Settings
 from carerecord.store import Store
@@ -243,7 +244,8 @@ def seed_seen_then_more(store: Store, folder: Path) -> None:
     account = store.accounts.user_by_name(BROWSER_USER)
     patient_id = store.patient_id_for_nhs_number("9434765919")
     assert account is not None and patient_id is not None
-    store.consent.note_view(account.id, patient_id, "an earlier session", now)
+    seen = AuditRecord(BROWSER_USER, "view-record", "success", {}, patient_id)
+    store.consent.note_view(account.id, patient_id, "an earlier session", now, lambda _: seen)
     more = write_ndjson(
         folder / "more.ndjson",
         make_allergy("p1", resource_id="a-peanut", code="91935009", display="Allergy to peanut"),

@@ -200,7 +200,7 @@ def test_an_unknown_address_is_the_same_404_page(client: TestClient) -> None:
 def test_a_failure_is_an_nhs_styled_500_page(
     client: TestClient, caplog: pytest.LogCaptureFixture
 ) -> None:
-    def broken(*args: object) -> object:
+    def broken(*args: object, **kwargs: object) -> object:
         raise RuntimeError("database went away for 943 476 5919")
 
     client.app.state.open_record = broken  # type: ignore[attr-defined]

@@ -214,7 +214,18 @@ def _audit_since(store: Store, last: int) -> list[str]:
         rows = conn.exec_driver_sql(
             f"SELECT actor, action, detail FROM audit_events WHERE id > {int(last)}"
         ).all()
-    return [f"{actor} {action} {_json(detail)}" for actor, action, detail in rows]
+    # who the user is (their own organisation among it) is theirs to be logged under
+    return [f"{actor} {action} {_json(_not_user(detail))}" for actor, action, detail in rows]
+
+
+def _not_user(detail: object) -> object:
+    """The entry less what the user brought: who they are, and the postcode they typed into a
+    search (the log must say what was asked, as the page shows it back)."""
+    held = orjson.loads(detail) if isinstance(detail, str) else detail
+    if not isinstance(held, dict):
+        return held
+    asked = {k: v for k, v in held.get("detail", {}).items() if k != "postcode"}
+    return {**{k: v for k, v in held.items() if k != "user"}, "detail": asked}
 
 
 def _json(detail: object) -> str:
