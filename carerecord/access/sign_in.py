@@ -18,7 +18,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 
 from carerecord.access.actors import User
 from carerecord.access.vocabulary import Role
-from carerecord.audit.entry import AuditRecord
+from carerecord.audit.entry import AuditRecord, Requester
 from carerecord.errors import SignInRefused
 from carerecord.settings import Settings
 from carerecord.store import Store
@@ -359,6 +359,21 @@ class SignIn:
         **detail: object,
     ) -> None:
         actor = account.username if account else "unknown"
+        requester = None
+        if account is not None:
+            org = self._store.organisation(account.org_ods)
+            requester = Requester(
+                user_id=account.id,
+                username=account.username,
+                name=account.display_name or account.username,
+                role=str(account.role),
+                organisation=account.org_ods,
+                org_type=org.org_type if org else "unknown",
+                region=org.region if org else "unknown",
+                assurance=str(detail.get("assurance", "")),
+                client_address=client.address,
+                user_agent=client.user_agent[:300],
+            )
         self._consent.audit(
             AuditRecord(
                 actor,
@@ -371,6 +386,7 @@ class SignIn:
                     "client_address": client.address,
                     "user_agent": client.user_agent[:300],
                 },
+                requester=requester,
             ),
             now,
         )

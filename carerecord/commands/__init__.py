@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from carerecord.commands import (
+    audit,
     client,
     copi,
     db,
@@ -38,6 +39,7 @@ def build_parser() -> argparse.ArgumentParser:
         quarantine,
         sender,
         objection,
+        audit,
         synth,
     ):
         module.register(sub)

@@ -120,3 +120,23 @@ def stored(row: Row[Any]) -> StoredEntry:
 
 def _text(value: str, limit: int) -> str:
     return value.replace("\x00", "\ufffd")[:limit]
+
+
+class StoredChain:
+    """Lookups into the stored log for explaining a break (carerecord.audit.verify)."""
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+
+    def id_of_hash(self, digest: str) -> int | None:
+        query = select(audit_events.c.id).where(audit_events.c.hash == digest)
+        return self._one(query)
+
+    def id_after(self, entry_id: int) -> int | None:
+        query = select(func.min(audit_events.c.id)).where(audit_events.c.id > entry_id)
+        return self._one(query)
+
+    def _one(self, query: Any) -> int | None:
+        with self._engine.connect() as conn:
+            found = conn.execute(query).scalar_one_or_none()
+        return int(found) if found is not None else None

@@ -1,0 +1,125 @@
+"""`carerecord audit verify|head`: checking the audit log's hash chain end to end, and
+printing its head for an outside party to keep. Exit 0 when the chain holds; 1 when it is
+broken (the first broken entry named); 2 for unusable input; 3 when the database cannot be
+used. Both are recorded in the log itself, as `operator:<login>`."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import orjson
+from rich.console import Console
+
+from carerecord.audit import canonical, head, verify
+from carerecord.audit.entry import AuditRecord
+from carerecord.commands.options import add_db_option, open_store, settings_from
+from carerecord.commands.terminal import plain
+from carerecord.errors import UsageError
+from carerecord.store import Store
+from carerecord.store import audit as audit_log
+
+EXIT_BROKEN = 1
+
+
+def register(sub: Any) -> None:
+    cmd = sub.add_parser("audit", help="the audit log: check its chain, print its head")
+    a_sub = cmd.add_subparsers(title="audit commands", metavar="COMMAND", required=True)
+
+    check = a_sub.add_parser("verify", help="check every entry's hash, oldest to newest")
+    check.add_argument(
+        "--head",
+        metavar="FILE",
+        type=Path,
+        help="a head printed earlier by `audit head`: it must still be in the chain",
+    )
+    add_db_option(check)
+    check.set_defaults(run=run_verify)
+
+    top = a_sub.add_parser("head", help="print the newest entry's id and hash")
+    top.add_argument(
+        "--signed", action="store_true", help="sign it with CARERECORD_AUDIT_SIGNING_KEY"
+    )
+    add_db_option(top)
+    top.set_defaults(run=run_head)
+
+
+def run_verify(args: argparse.Namespace, console: Console) -> int:
+    settings = settings_from(args)
+    known = None
+    if args.head is not None:
+        key = head.signing_key(settings.audit_signing_key) if settings.audit_signing_key else None
+        try:
+            text = args.head.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as error:
+            raise UsageError(f"cannot read the head {args.head}: {error}") from None
+        document, checked = head.read(text, key)
+        known = verify.KnownHead(document["entry"], document["hash"])
+        if not checked:
+            console.print("note: the head's signature was not checked (no signing key set)")
+    store = open_store(settings)
+    try:
+        started = time.monotonic()
+        after_id, start_hash = chain_start(store)
+        report = verify.verify(
+            audit_log.entries(store.engine, after_id),
+            audit_log.StoredChain(store.engine),
+            start_hash,
+            known,
+        )
+        seconds = time.monotonic() - started
+        detail: dict[str, object] = {"checked": report.checked, "head": report.head_hash}
+        if report.broken is not None:
+            detail |= {"broken_at": report.broken.entry_id, "kind": report.broken.kind}
+        outcome = "success" if report.ok else "failure"
+        _audit(store, "audit-verify", outcome, detail)
+    finally:
+        store.close()
+    if report.broken is not None:
+        console.print(plain(f"BROKEN: {report.broken.message}"))
+        console.print(f"{report.checked:,} entries checked before it, in {seconds:.1f} s")
+        return EXIT_BROKEN
+    console.print(
+        f"ok: {report.checked:,} entries, chain intact, in {seconds:.1f} s; "
+        f"head #{report.head_id} {report.head_hash}"
+    )
+    return 0
+
+
+def run_head(args: argparse.Namespace, console: Console) -> int:
+    settings = settings_from(args)
+    if args.signed and not settings.audit_signing_key:
+        raise UsageError("--signed needs CARERECORD_AUDIT_SIGNING_KEY: a PEM private key file")
+    key = head.signing_key(settings.audit_signing_key) if args.signed else None
+    store = open_store(settings)
+    try:
+        newest = audit_log.head(store.engine)
+        taken = head.Head(
+            newest.id if newest else 0,
+            newest.hash if newest else canonical.GENESIS,
+            audit_log.count(store.engine),
+            datetime.now(UTC),
+            settings.base_url,
+        )
+        _audit(store, "audit-head", "success", {"entry": taken.entry_id, "hash": taken.hash})
+    finally:
+        store.close()
+    if key is not None:
+        console.print(head.signed(taken, key), soft_wrap=True)
+    else:
+        console.print(orjson.dumps(taken.document()).decode(), soft_wrap=True, highlight=False)
+    return 0
+
+
+def chain_start(store: Store) -> tuple[int, str]:
+    """Where the kept chain starts: the beginning, unless older entries were purged."""
+    return 0, canonical.GENESIS
+
+
+def _audit(store: Store, action: str, outcome: str, detail: dict[str, object]) -> None:
+    actor = f"operator:{getpass.getuser()}"
+    store.consent.audit(AuditRecord(actor, action, outcome, detail), datetime.now(UTC))
