@@ -8,8 +8,7 @@ from datetime import UTC, datetime
 import pytest
 
 from carerecord.audit.usage import Count, Month, MonthRange
-from carerecord.store import Store
-from carerecord.store import usage
+from carerecord.store import Store, usage
 from tests.support.usage_log import plant
 
 SPAN = MonthRange(Month(2026, 1), Month(2026, 10))
