@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from carerecord.web.formatting import number
 
 WIDTH = 720
-LEFT, RIGHT, TOP, BOTTOM = 56, 24, 16, 40  # line chart margins
+LEFT, RIGHT, TOP, BOTTOM = 56, 40, 16, 52  # line chart margins
 LINE_HEIGHT = 280
 LEGEND_ROW = 22
 BAR_LABEL = 200  # bar chart: room for the labels on the left
@@ -62,6 +62,7 @@ class Series:
 class Tick:
     position: float
     label: str
+    below: str = ""  # a second line under the label (a month's year)
 
 
 @dataclass(frozen=True)
@@ -131,7 +132,7 @@ def line_chart(
         plot_right=plot_right,
         series=drawn,
         y_ticks=tuple(Tick(y(v), number(v)) for v in (0, high // 2, high) if v or high),
-        x_ticks=tuple(Tick(x(i), label) for i, label in enumerate(x_labels) if i % every == 0),
+        x_ticks=_x_ticks(x_labels, x, every),
         legend_top=LINE_HEIGHT,
         description=_line_summary(what, x_labels, series),
     )
@@ -158,6 +159,17 @@ def _series(
         points=points,
         legend_y=LINE_HEIGHT + LEGEND_ROW * index + LEGEND_ROW / 2,
     )
+
+
+def _x_ticks(labels: Sequence[str], x: Callable[[int], float], every: int) -> tuple[Tick, ...]:
+    ticks, year = [], ""
+    for index, label in enumerate(labels):
+        if index % every:
+            continue
+        head, _, tail = label.partition("-")
+        ticks.append(Tick(x(index), head, tail if tail != year else ""))
+        year = tail
+    return tuple(ticks)
 
 
 def nice_ceiling(value: int) -> int:

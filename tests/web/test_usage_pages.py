@@ -138,7 +138,10 @@ def test_each_chart_is_described_and_labelled(admin: StaffClient) -> None:
     html = admin.get("/usage").text
     for name in ("active-users-by-org-type", "views-by-page"):
         svg = re.search(
-            rf'<svg[^>]*aria-labelledby="{name}-chart-title {name}-chart-desc".*?</svg>', html, re.S
+            rf'<svg[^>]*aria-labelledby="{name}-chart-title" '
+            rf'aria-describedby="{name}-chart-desc".*?</svg>',
+            html,
+            re.S,
         )
         assert svg, name
         assert f'<title id="{name}-chart-title">' in svg.group(0)
