@@ -258,3 +258,11 @@ def test_no_patient_appears_in_the_page_or_any_download(admin: StaffClient) -> N
     for text in held:
         for secret in (PATIENT_ID, NHS_NUMBER, spaced, PATIENT_NAME, "SMITHERSON"):
             assert secret not in text
+
+
+def test_a_value_a_spreadsheet_would_run_is_written_as_text(
+    admin: StaffClient, store: Store
+) -> None:
+    plant(store, at("2026-05-05T10:00"), user=11, region="=HYPERLINK(1)")
+    rows = read_csv(admin.get("/usage.csv", params={"figure": "active-users-by-region"}).text)
+    assert ["active-users-by-region", "2026-05", "'=HYPERLINK(1)", "", "fewer than 5 staff"] in rows
