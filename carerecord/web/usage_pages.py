@@ -42,11 +42,11 @@ def usage_desk(request: Request) -> UsageDesk:
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(usage_desk)])
 Desk = Annotated[UsageDesk, Depends(usage_desk)]
-Month = Annotated[str, Query(alias="from")]
+FromField = Annotated[str, Query(alias="from")]  # "from" is a Python keyword
 
 
 @router.get("/usage", response_class=HTMLResponse)
-def usage_page(request: Request, desk: Desk, first: Month = "", to: str = "") -> Response:
+def usage_page(request: Request, desk: Desk, first: FromField = "", to: str = "") -> Response:
     try:
         span = desk.span(first, to)
     except InvalidRange as invalid:
@@ -56,7 +56,7 @@ def usage_page(request: Request, desk: Desk, first: Month = "", to: str = "") ->
 
 @router.get("/usage.csv")
 def usage_csv(
-    request: Request, desk: Desk, first: Month = "", to: str = "", figure: str = ""
+    request: Request, desk: Desk, first: FromField = "", to: str = "", figure: str = ""
 ) -> Response:
     try:
         span = desk.span(first, to)
