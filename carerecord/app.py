@@ -17,6 +17,7 @@ from carerecord.access.oidc import OidcClient, OidcConfig
 from carerecord.access.registry import AccessRegistry
 from carerecord.access.rules import load_rules
 from carerecord.access.sign_in import SignIn
+from carerecord.access.usage_desk import UsageDesk
 from carerecord.hosts import TrustedHosts
 from carerecord.ingest.rules import RulesSource
 from carerecord.origin import allowed_hosts
@@ -79,6 +80,12 @@ def create_app(settings: Settings, store: Store, rules: RulesSource | None = Non
         )
 
     app.state.open_administration = open_administration
+
+    # And the usage figures: counts from the audit log, for system administrators only.
+    def open_usage(user: User, now: datetime, client_address: str) -> UsageDesk:
+        return UsageDesk(store, settings, user, now, access_rules, client_address)
+
+    app.state.open_usage = open_usage
 
     @app.get("/health", include_in_schema=False)
     def health() -> Response:

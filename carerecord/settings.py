@@ -181,6 +181,11 @@ class Settings:
         "TOML file of the privacy officer's alert rules; empty: the rules shipped with "
         "carerecord (carerecord/audit/alert_rules.toml).",
     )
+    usage_suppress_below: int = _setting(
+        5,
+        "In usage exports (/usage.csv), a value fewer than this many different staff "
+        "contributed to is left out; 0 or 1 leaves nothing out.",
+    )
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> Settings:

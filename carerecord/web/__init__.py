@@ -18,6 +18,7 @@ from carerecord.web import (
     oidc_pages,
     sign_in_pages,
     timeline_pages,
+    usage_pages,
 )
 from carerecord.web.error_pages import install_error_pages
 from carerecord.web.routes import router, utc_now
@@ -53,6 +54,7 @@ def install(app: FastAPI, settings: Settings) -> None:
         objection_pages.router,
         document_pages.router,
         admin_pages.router,
+        usage_pages.router,
     )
     for pages in (*routers, timeline_pages.router, router):
         app.include_router(pages)
