@@ -21,10 +21,13 @@ _SESSION_COLUMNS = [sessions.c[name] for name in SessionRow.__dataclass_fields__
 class AccountStore:
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
+        # writes take SQLite's write lock up front (see engine.py): a writer never reads a
+        # state another commits under it — the audit chain's previous hash above all
+        self._writer = engine.execution_options(carerecord_write=True)
 
     @contextmanager
     def _write(self) -> Iterator[Connection]:
-        with self._engine.begin() as conn:
+        with self._writer.begin() as conn:
             yield conn
 
     # Users

@@ -160,12 +160,15 @@ def _declarations(
 class ConsentStore:
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
+        # writes take SQLite's write lock up front (see engine.py): a writer never reads a
+        # state another commits under it — the audit chain's previous hash above all
+        self._writer = engine.execution_options(carerecord_write=True)
 
     # Audit
     def audit(self, record: AuditRecord, now: datetime) -> str:
         """Appends one entry; AuditUnavailable when the database will not take it."""
         try:
-            with self._engine.begin() as conn:
+            with self._writer.begin() as conn:
                 return audit.append(conn, record, now)
         except SQLAlchemyError as error:
             raise _unavailable(error) from error
@@ -184,7 +187,7 @@ class ConsentStore:
         event: AuditRecord,
     ) -> int:
         """Records a declaration and its audit entry in one transaction."""
-        with self._engine.begin() as conn:
+        with self._writer.begin() as conn:
             new_id = conn.execute(
                 insert(access_declarations).values(
                     user_id=user_id,
@@ -213,7 +216,7 @@ class ConsentStore:
         """False when an objection with the same external reference is already held."""
         values = {**objection.__dict__, "recorded_at": objection.recorded_at or now}
         try:
-            with self._engine.begin() as conn:
+            with self._writer.begin() as conn:
                 conn.execute(insert(objections).values(**values))
                 audit.append(conn, event, now)
         except IntegrityError:
@@ -241,7 +244,7 @@ class ConsentStore:
                 "withdrawal_evidence_ref": withdrawal.evidence_ref,
                 "withdrawal_checked_by": withdrawal.checked_by,
             }
-        with self._engine.begin() as conn:
+        with self._writer.begin() as conn:
             done = conn.execute(
                 update(objections)
                 .where(objections.c.id == objection_id, objections.c.withdrawn_at.is_(None))
@@ -271,7 +274,7 @@ class ConsentStore:
         """Adds objections by NHS number in one transaction (all or none), skipping external
         refs already held; how many were added. A number nobody holds yet gets its entry in
         the master patient index now, so the objection stands before any record arrives."""
-        with self._engine.begin() as conn:
+        with self._writer.begin() as conn:
             numbers = sorted({row.nhs_number for row in rows})
             for chunk in _chunks(numbers):
                 conn.execute(
@@ -314,7 +317,7 @@ class ConsentStore:
         now: datetime,
         event: AuditRecord,
     ) -> int:
-        with self._engine.begin() as conn:
+        with self._writer.begin() as conn:
             new_id = conn.execute(
                 insert(copi_periods).values(
                     starts_at=starts_at,
@@ -328,7 +331,7 @@ class ConsentStore:
             return int(new_id)
 
     def cancel_copi(self, period_id: int, now: datetime, event: AuditRecord) -> bool:
-        with self._engine.begin() as conn:
+        with self._writer.begin() as conn:
             done = conn.execute(
                 update(copi_periods)
                 .where(copi_periods.c.id == period_id, copi_periods.c.cancelled_at.is_(None))
@@ -384,7 +387,7 @@ class ConsentStore:
         session (items received after it are new to them), or None. AuditUnavailable when
         the database will not take it."""
         try:
-            with self._engine.begin() as conn:
+            with self._writer.begin() as conn:
                 since = _note_view(conn, user_id, patient_id, session_hash, now)
                 audit.append(conn, event(since), now)
                 return since

@@ -30,13 +30,16 @@ class RegisteredSender:
 class SenderStore:
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
+        # writes take SQLite's write lock up front (see engine.py): a writer never reads a
+        # state another commits under it — the audit chain's previous hash above all
+        self._writer = engine.execution_options(carerecord_write=True)
 
     def add(
         self, ods_code: str, kind: str, credential: str, subject: str, by: str, now: datetime
     ) -> RegisteredSender:
         """Registers (or re-registers, if it was revoked) a peer for an organisation."""
         values = {"subject": subject[:400], "added_at": now, "added_by": by[:100]}
-        with self._engine.begin() as conn:
+        with self._writer.begin() as conn:
             statement = insert_for(conn, hl7_senders).values(
                 ods_code=ods_code, kind=kind, credential=credential, revoked_at=None, **values
             )
@@ -64,7 +67,7 @@ class SenderStore:
 
     def revoke(self, sender_id: int, now: datetime) -> RegisteredSender | None:
         """Revokes a registration; None when there is no such id."""
-        with self._engine.begin() as conn:
+        with self._writer.begin() as conn:
             conn.execute(
                 update(hl7_senders)
                 .where(hl7_senders.c.id == sender_id, hl7_senders.c.revoked_at.is_(None))
