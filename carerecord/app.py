@@ -12,6 +12,7 @@ from fastapi.responses import Response
 from carerecord import __version__, web
 from carerecord.access.actors import Actor, User
 from carerecord.access.administration import Administration
+from carerecord.access.as_seen import AsSeen
 from carerecord.access.gate import RecordAccess
 from carerecord.access.oidc import OidcClient, OidcConfig
 from carerecord.access.registry import AccessRegistry
@@ -72,6 +73,12 @@ def create_app(settings: Settings, store: Store, rules: RulesSource | None = Non
         )
 
     app.state.open_record = open_record
+
+    # The privacy officer's rebuilt pages: AsSeen checks the role and audits each one.
+    def open_as_seen(user: User, now: datetime, client_address: str, **request: str) -> AsSeen:
+        return AsSeen(store, open_record(user, now, client_address, **request), now)
+
+    app.state.open_as_seen = open_as_seen
 
     # The administration pages likewise: the service decides who may administer.
     def open_administration(user: User, now: datetime, client_address: str) -> Administration:

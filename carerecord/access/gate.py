@@ -298,7 +298,7 @@ class RecordAccess:
         detail = {"item": items[0].id} if items else {}
         seen_tallies = tallies  # as the user saw them: a withheld practice stays unnamed
         if Redaction.GP_PRACTICE in grant.redactions:
-            seen_tallies = _mask_practices(rows, tallies, organisations)[1]
+            seen_tallies = mask_practices(rows, tallies, organisations)[1]
         shown = partial(
             Shown,
             page=page,
@@ -333,7 +333,7 @@ class RecordAccess:
         organisations = self._store.organisations()
         if Redaction.GP_PRACTICE in grant.redactions:
             people = self._store.patient_resources(patient_id, ["demographics"])
-            masked, _, organisations = _mask_practices([row, *people], [], organisations)
+            masked, _, organisations = mask_practices([row, *people], [], organisations)
             row = masked[0]
         return item_from(row, {org.ods_code: org for org in organisations})
 
@@ -530,7 +530,7 @@ def assemble_view(
     """The record as a page shows it, from rows already read and permitted: used for the
     live page and to build it again, as it was, from the versions the audit log recorded."""
     if Redaction.GP_PRACTICE in grant.redactions:
-        rows, tallies, organisations = _mask_practices(rows, list(tallies), organisations)
+        rows, tallies, organisations = mask_practices(rows, list(tallies), organisations)
     people = [row for row in rows if row.section == "demographics"]
     overview = build_overview(patient_id, people, list(tallies), organisations)
     return RecordView(
@@ -593,7 +593,7 @@ def _redacted(person: Demographics, grant: Grant) -> Demographics:
     )
 
 
-def _mask_practices(
+def mask_practices(
     rows: list[StoredResource],
     tallies: Sequence[SectionTally],
     organisations: Sequence[Organisation],

@@ -19,7 +19,7 @@ from carerecord.store.schema import audit_events
 
 GENESIS = canonical.GENESIS
 _CHAIN_LOCK = 7_300_001  # an arbitrary, fixed advisory-lock key for the chain
-_COLUMNS = (
+COLUMNS = (
     audit_events.c.id,
     audit_events.c.occurred_at,
     audit_events.c.format,
@@ -70,7 +70,7 @@ def entries(engine: Engine, after_id: int = 0, batch: int = 5_000) -> Iterator[S
     while True:
         with engine.connect() as conn:
             rows = conn.execute(
-                select(*_COLUMNS)
+                select(*COLUMNS)
                 .where(audit_events.c.id > after_id)
                 .order_by(audit_events.c.id)
                 .limit(batch)
@@ -84,7 +84,7 @@ def entries(engine: Engine, after_id: int = 0, batch: int = 5_000) -> Iterator[S
 
 def head(engine: Engine) -> StoredEntry | None:
     with engine.connect() as conn:
-        row = conn.execute(select(*_COLUMNS).order_by(audit_events.c.id.desc()).limit(1)).first()
+        row = conn.execute(select(*COLUMNS).order_by(audit_events.c.id.desc()).limit(1)).first()
     return stored(row) if row else None  # type: ignore[arg-type]
 
 
@@ -99,7 +99,7 @@ def between(engine: Engine, start: datetime, end: datetime) -> Iterator[StoredEn
     while True:
         with engine.connect() as conn:
             rows = conn.execute(
-                select(*_COLUMNS)
+                select(*COLUMNS)
                 .where(
                     audit_events.c.occurred_at >= start,
                     audit_events.c.occurred_at < end,

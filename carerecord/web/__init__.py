@@ -12,6 +12,7 @@ from carerecord.settings import Settings
 from carerecord.web import (
     access_pages,
     admin_pages,
+    as_seen_pages,
     assets,
     document_pages,
     objection_pages,
@@ -55,6 +56,7 @@ def install(app: FastAPI, settings: Settings) -> None:
         document_pages.router,
         admin_pages.router,
         usage_pages.router,
+        as_seen_pages.router,
     )
     for pages in (*routers, timeline_pages.router, router):
         app.include_router(pages)

@@ -7,7 +7,7 @@ its filter parameters (a section shaper sees only the section).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request
@@ -52,32 +52,50 @@ def trend_page(request: Request, patient_id: str, code: str) -> Response:
     record = request_reader(request).view(
         patient_id, ["results"], page="trend", params={"code": code[:200]}
     )
+    template, context = trend_page_of(record, patient_id, request_time(request), code)
+    return render(request, template, context)
+
+
+def trend_page_of(
+    record: RecordView, patient_id: str, now: datetime, code: str
+) -> tuple[str, dict[str, Any]]:
+    """One test's results over time: the template and what it shows, drawn as of `now`."""
     view = record.sections.get("results")
     points = results.trend(view.items, code) if view else ()
     if not points:
         raise PatientNotFound(patient_id)  # an unknown code is as absent as an unknown person
     name = points[-1].item.text or code
     context = {
+        **record_page(record, patient_id, "results", now),
         "name": name,
         "chart": trend.chart(name, points),
         "rows": trend.table(points),
         "current": "results",
     }
-    return _render(request, record, patient_id, "trend.jinja", context)
+    return "trend.jinja", context
 
 
 @router.get("/patients/{patient_id}/documents/{item_id}", response_class=HTMLResponse)
 def document_page(request: Request, patient_id: str, item_id: str) -> Response:
     item, record = _document_view(request_reader(request), patient_id, item_id)
+    template, context = document_page_of(item, record, patient_id, request_time(request))
+    return render(request, template, context)
+
+
+def document_page_of(
+    item: Item, record: RecordView, patient_id: str, now: datetime
+) -> tuple[str, dict[str, Any]]:
+    """A document's page: its template and what it shows, drawn as of `now`."""
     content = documents.content_of(item.resource)
     context = {
+        **record_page(record, patient_id, "documents", now),
         "row": row_of(documents.document_of(item)),
         "content": content,
         "parts": _html_parts(content),
         "message": MESSAGES.get(content.kind, MESSAGES[documents.UNSUPPORTED]),
         "current": "documents",
     }
-    return _render(request, record, patient_id, "document.jinja", context)
+    return "document.jinja", context
 
 
 @router.get("/patients/{patient_id}/documents/{item_id}/content")
@@ -118,14 +136,3 @@ def _html_parts(content: documents.Content) -> list[dict[str, str]]:
         return []
     parts = content.parts or (("", content.text),)
     return [{"title": title, "html": sanitise.clean(html)} for title, html in parts]
-
-
-def _render(
-    request: Request,
-    record: RecordView,
-    patient_id: str,
-    template: str,
-    context: Mapping[str, Any],
-) -> Response:
-    page = {**record_page(record, patient_id, context["current"], request_time(request)), **context}
-    return render(request, template, page)

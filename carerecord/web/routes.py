@@ -3,8 +3,9 @@ Every page is for a signed-in user; carerecord.access decides what each may see.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -13,6 +14,7 @@ from carerecord import nhs_number
 from carerecord.access.gate import MAX_MATCHES
 from carerecord.errors import AccessRefused, PatientNotFound
 from carerecord.fhir.sections import SECTION_TITLES
+from carerecord.record.sections import RecordView
 from carerecord.settings import Settings
 from carerecord.web.banner import banner
 from carerecord.web.details_form import validate
@@ -93,15 +95,22 @@ def patient(request: Request, patient_id: str) -> Response:
     record = request_reader(request).view(
         patient_id, SECTIONS_SHOWN
     )  # PatientNotFound: the 404 page
-    now = request_time(request)
     settings: Settings = request.app.state.settings
-    overview = record.overview
+    template, context = summary_page(record, patient_id, request_time(request), settings)
+    return render(request, template, context)
+
+
+def summary_page(
+    record: RecordView, patient_id: str, now: datetime, settings: Settings
+) -> tuple[str, dict[str, Any]]:
+    """The summary's template and what it shows, drawn as of `now`."""
+    stale = timedelta(hours=settings.stale_feed_hours)
     context = {
         **record_page(record, patient_id, "overview", now),
-        "sources": source_rows(overview.holdings, now, timedelta(hours=settings.stale_feed_hours)),
+        "sources": source_rows(record.overview.holdings, now, stale),
         **shape_summary(record, now),
     }
-    return render(request, "patient.jinja", context)
+    return "patient.jinja", context
 
 
 @router.get("/patients/{patient_id}/{section}", response_class=HTMLResponse)
@@ -110,17 +119,24 @@ def section_page(request: Request, patient_id: str, section: str) -> Response:
         raise PatientNotFound(patient_id)  # an unknown section is as absent as an unknown person
     params = dict(request.query_params)
     record = request_reader(request).view(patient_id, [section], page=section, params=params)
+    template, context = section_page_of(record, patient_id, section, request_time(request), params)
+    return render(request, template, context)
+
+
+def section_page_of(
+    record: RecordView, patient_id: str, section: str, now: datetime, params: Mapping[str, str]
+) -> tuple[str, dict[str, Any]]:
+    """One section's template and what it shows, with its filters, drawn as of `now`."""
     view = record.sections.get(section)
     if view is None:
         raise PatientNotFound(patient_id)  # a section the grant leaves out is not found
-    now = request_time(request)
     page = page_for(section)
     context = {
         **record_page(record, patient_id, section, now),
         "title": SECTION_TITLES[section],
-        **page.shape(view, now, params),
+        **page.shape(view, now, dict(params)),
     }
-    return render(request, page.template, context)
+    return page.template, context
 
 
 def utc_now() -> datetime:

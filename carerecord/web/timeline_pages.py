@@ -48,13 +48,20 @@ def timeline_page(request: Request, patient_id: str) -> Response:
     record = request_reader(request).view(
         patient_id, RECORD_SECTIONS, page="timeline", params=params
     )
-    now = request_time(request)
+    template, context = timeline_page_of(record, patient_id, request_time(request), params)
+    return render(request, template, context)
+
+
+def timeline_page_of(
+    record: RecordView, patient_id: str, now: datetime, params: Mapping[str, str]
+) -> tuple[str, dict[str, Any]]:
+    """The timeline's template and what it shows, with its filters, drawn as of `now`."""
     context = {
         **_page_context(record, patient_id, "timeline", now),
         **shape_timeline(list(record.sections.values()), params),
         "coverage": timeline_coverage(list(record.sections.values()), now),
     }
-    return render(request, "timeline.jinja", context)
+    return "timeline.jinja", context
 
 
 @dataclass(frozen=True)

@@ -96,7 +96,7 @@ def test_an_edited_entry_given_a_new_hash_breaks_the_link_after_it(store: Store)
     ids = write_entries(store, 10)
     with unguarded(store) as conn:
         entry = audit_log.stored(
-            conn.execute(select(*audit_log._COLUMNS).where(audit_events.c.id == ids[3])).one()
+            conn.execute(select(*audit_log.COLUMNS).where(audit_events.c.id == ids[3])).one()
         )
     forged = {**entry.__dict__, "actor": "someone.else"}
     fields = canonical.fields_of(type(entry)(**forged))

@@ -1,0 +1,55 @@
+"""Reading resources back exactly at the versions an audit entry recorded: the current row
+when it is still that version, else the copy kept in resource_versions. Hidden, superseded
+or moved to another person since makes no difference: what was shown is what comes back."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import Engine, select, tuple_
+
+from carerecord.audit.entry import StoredEntry
+from carerecord.store import audit as audit_log
+from carerecord.store.records import StoredResource
+from carerecord.store.schema import audit_events, resource_versions, resources
+
+_FIELDS = list(StoredResource.__dataclass_fields__)
+# columns a superseded version does not keep: taken from the resource's current row
+_FROM_CURRENT = ("id", "source_ods", "resource_type", "source_id", "section", "clinical_date",
+                 "code_system", "code")  # fmt: skip
+
+
+def versions(engine: Engine, wanted: Sequence[tuple[int, int]]) -> list[StoredResource]:
+    """The resources at these (id, version) pairs, in the order asked; any no longer held
+    anywhere (purged) are left out."""
+    found: dict[tuple[int, int], StoredResource] = {}
+    r, v = resources.c, resource_versions.c
+    with engine.connect() as conn:
+        for chunk in _chunks(list(dict.fromkeys(wanted))):
+            current = select(*[r[name] for name in _FIELDS]).where(
+                tuple_(r.id, r.version).in_(chunk)
+            )
+            for row in conn.execute(current):
+                held = StoredResource(*row)
+                found[(held.id, held.version)] = held
+            missing = [pair for pair in chunk if pair not in found]
+            if not missing:
+                continue
+            older = select(
+                *[v[name] if name not in _FROM_CURRENT else r[name] for name in _FIELDS]
+            ).select_from(resource_versions.join(resources, resources.c.id == v.resource_id))
+            older = older.where(tuple_(v.resource_id, v.version).in_(missing))
+            for row in conn.execute(older):
+                held = StoredResource(*row)
+                found[(held.id, held.version)] = held
+    return [found[pair] for pair in wanted if pair in found]
+
+
+def entry(engine: Engine, entry_id: int) -> StoredEntry | None:
+    with engine.connect() as conn:
+        row = conn.execute(select(*audit_log.COLUMNS).where(audit_events.c.id == entry_id)).first()
+    return audit_log.stored(row) if row else None  # type: ignore[arg-type]
+
+
+def _chunks(pairs: list[tuple[int, int]], size: int = 400) -> list[list[tuple[int, int]]]:
+    return [pairs[i : i + size] for i in range(0, len(pairs), size)]
