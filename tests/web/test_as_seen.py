@@ -52,7 +52,9 @@ def test_the_summary_is_rebuilt_as_it_was_after_the_record_changed(
 ) -> None:
     load(
         store, tmp_path, "before.ndjson",
-        make_allergy("p1", resource_id="a-seen", code="294505008", display="Allergy to co-amoxiclav"),
+        make_allergy(
+            "p1", resource_id="a-seen", code="294505008", display="Allergy to co-amoxiclav"
+        ),
         make_condition("p1", resource_id="c-seen", code={"text": "Heart failure"}),
     )  # fmt: skip
     url = patient_url(client, JANE)
