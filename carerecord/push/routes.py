@@ -7,6 +7,8 @@ synchronous). Every error is an OperationOutcome.
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
+from collections.abc import Mapping
 from typing import Any
 
 import orjson
@@ -14,6 +16,7 @@ from fastapi import Depends, FastAPI, Request
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
+from carerecord.audit.entry import AuditRecord
 from carerecord.errors import InvalidSubmission
 from carerecord.fhir.outcomes import fhir_response
 from carerecord.ingest.limits import is_depth_error, json_values
@@ -44,6 +47,10 @@ def install_push(
         status, body = await run_in_threadpool(
             lambda: process_bundle(store, rules.current(), sender.source_ods, bundle, raw.decode())
         )
+        entries = bundle.get("entry") if isinstance(bundle, dict) else None
+        detail = {"type": bundle.get("type") if isinstance(bundle, dict) else None}
+        detail["entries"] = len(entries) if isinstance(entries, list) else 0
+        await _audit(store, request, sender, "fhir-push", status, detail)
         return fhir_response(body, status)
 
     @app.put(_RESOURCE_PATH, include_in_schema=False)
@@ -58,17 +65,43 @@ def install_push(
             )
         )
         headers = {"Location": f"{resource_type}/{resource_id}"} if status in (200, 201) else None
+        target = {"resource": f"{resource_type}/{resource_id[:64]}"}
+        await _audit(store, request, sender, "fhir-put", status, target)
         return fhir_response(answer, status, headers)
 
     @app.delete(_RESOURCE_PATH, include_in_schema=False)
     async def delete_resource(
-        resource_type: str, resource_id: str, sender: AuthenticatedSource = source
+        resource_type: str, resource_id: str, request: Request, sender: AuthenticatedSource = source
     ) -> Response:
         _check_type(resource_type)
         status = await run_in_threadpool(
             process_delete, store, sender.source_ods, resource_type, resource_id
         )
+        target = {"resource": f"{resource_type}/{resource_id[:64]}"}
+        await _audit(store, request, sender, "fhir-delete", status, target)
         return Response(status_code=status)
+
+
+async def _audit(
+    store: Store,
+    request: Request,
+    sender: AuthenticatedSource,
+    action: str,
+    status: int,
+    detail: Mapping[str, object],
+) -> None:
+    """Every call a source makes is in the audit log, after its work is committed (a source
+    that sees a 503 for an unwritten entry re-sends, which changes nothing twice)."""
+    client = request.client.host if request.client else ""
+    record = AuditRecord(
+        f"client:{sender.client_id}",
+        action,
+        "success" if status < 400 else "failure",
+        {**detail, "status": status, "source": sender.source_ods, "scope": sender.scope,
+         "client_address": client[:64]},
+        requester=None,
+    )  # fmt: skip
+    await run_in_threadpool(store.consent.audit, record, datetime.now(UTC))
 
 
 async def _body(request: Request, settings: Settings) -> bytes:

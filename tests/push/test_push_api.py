@@ -24,6 +24,7 @@ from tests.push.helpers import (
     register_source,
     row_count,
 )
+from tests.support.audit_log import entries
 
 NHS = "9434765919"
 EXCLUDED_CODE = "86406008"  # stands in for a legally restricted SNOMED CT code
@@ -166,7 +167,9 @@ def test_the_same_transaction_again_is_answered_200_and_doubles_nothing(
 
     assert again.status_code == 200
     assert statuses(again) == ["200 OK"] * 3
-    assert store.counts() == before
+    after = store.counts()
+    assert after.pop("audit_events") == before.pop("audit_events") + 1  # the call, logged
+    assert after == before
     assert {row["version"] for row in held(store).values()} == {1}
 
 
@@ -643,3 +646,13 @@ def test_a_restricted_resource_that_is_also_malformed_is_excluded_not_quarantine
 
     assert statuses(response) == ["200 OK"]
     assert store.quarantine_entries(status=None) == []
+
+
+def test_every_push_is_in_the_audit_log_after_its_work(push: PushClient, store: Store) -> None:
+    push.post(visit_bundle())
+
+    [entry] = entries(store, "fhir-push")
+
+    assert entry["actor"].startswith("client:") and entry["outcome"] == "success"
+    assert entry["detail"]["entries"] == 3 and entry["detail"]["status"] == 200
+    assert entry["detail"]["type"] == "transaction"
