@@ -7,8 +7,8 @@ synchronous). Every error is an OperationOutcome.
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
 from collections.abc import Mapping
+from datetime import UTC, datetime
 from typing import Any
 
 import orjson
