@@ -150,3 +150,31 @@ def test_anything_but_a_view_entry_is_not_found(
         "too-long": "9" * 30,
     }[which]
     assert officer.get(f"/audit/events/{entry}/as-seen").status_code == 404
+
+
+def test_a_view_is_rebuilt_as_it_was_after_the_person_was_merged_into_another(
+    client: TestClient, store: Store, officer: TestClient, tmp_path: Path
+) -> None:
+    """The source merged a duplicate of Jane's into her record: the records moved, the
+    duplicate's Patient was retired; the view of the duplicate still reads as it did."""
+    from carerecord.store.records import Merge
+    from tests.factories import make_patient, valid_nhs_number
+
+    duplicate = valid_nhs_number(7)
+    load(
+        store, tmp_path, "duplicate.ndjson",
+        make_patient("dup", duplicate, family="MERGEDAWAY", given=("Martha",)),
+        make_allergy("dup", resource_id="a-dup", code="91935009", display="Allergy to peanut"),
+    )  # fmt: skip
+    seen = client.get(patient_url(client, duplicate)).text
+    assert "MERGEDAWAY" in seen and "Allergy to peanut" in seen
+    viewed = newest_id(store, "view-record")
+
+    assert store.confirm_merge(Merge("F83004", "dup", "p1")) is not None
+    assert "Allergy to peanut" in client.get(patient_url(client, JANE)).text  # moved to Jane
+
+    page = officer.get(f"/audit/events/{viewed}/as-seen")
+
+    assert page.status_code == 200
+    assert "MERGEDAWAY" in page.text and "Allergy to peanut" in page.text
+    assert "Allergy to penicillin" not in page.text  # Jane's own, never on that page
