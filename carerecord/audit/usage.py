@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
+from carerecord.errors import UsageError
+
 UK = ZoneInfo("Europe/London")
 
 # What counts as using the record: a successful view of part of a record, or a search.
@@ -47,7 +49,7 @@ _ISO = re.compile(r"^(\d{4})-(\d{1,2})$")  # 2026-04, as an <input type=month> s
 _WORDS = re.compile(r"^([a-z]+)\.?\s*[\- ]?\s*(\d{4})$")  # Apr 2026, April 2026, Apr-2026
 
 
-class InvalidMonth(ValueError):
+class InvalidMonth(UsageError):
     """A month that cannot be read, with the words a form shows."""
 
 
@@ -172,7 +174,7 @@ def _range_problems(first: Month, last: Month, current: Month) -> dict[str, str]
     return {}
 
 
-class InvalidRange(ValueError):
+class InvalidRange(UsageError):
     def __init__(self, problems: dict[str, str]) -> None:
         super().__init__("; ".join(problems.values()))
         self.problems = problems
