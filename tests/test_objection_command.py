@@ -205,7 +205,7 @@ def test_the_import_is_audited_as_one_event(held: Store, cli: Cli, tmp_path: Pat
             select(audit_events.c.actor, audit_events.c.action, audit_events.c.detail)
         ).all()
     assert (actor, action, detail["detail"]["rows"]) == ("system", "import-objections", 2)
-    assert len(detail["file_sha256"]) == 64
+    assert len(detail["detail"]["file_sha256"]) == 64
 
 
 def test_an_attorneys_objection_without_its_evidence_is_kept_and_flagged(

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Mapping
-from datetime import datetime
+from typing import Any
 
 import orjson
 
@@ -56,15 +56,11 @@ def link(prev_hash: str, fields: Mapping[str, object]) -> str:
     return hashlib.sha256(prev_hash.encode() + serialise(fields)).hexdigest()
 
 
-def storable(value: object) -> object:
-    """The value as the database will give it back: NULs replaced, keys as text, tuples as
-    lists, times as their canonical text."""
-    if isinstance(value, str):
-        return value.replace("\x00", "\ufffd")
-    if isinstance(value, Mapping):
-        return {storable(str(k)): storable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [storable(v) for v in value]
-    if isinstance(value, datetime):
-        return instant(value)
-    return value
+def storable(value: object) -> Any:
+    """The value as the database will give it back: keys as text, tuples as lists, times in
+    orjson's RFC 3339 form, NULs replaced. One round trip through orjson: a summary's entry
+    holds a few thousand values, and walking them in Python took most of a millisecond."""
+    text = orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS)
+    if b"\\u0000" in text:
+        text = text.replace(b"\\u0000", b"\\ufffd")
+    return orjson.loads(text)

@@ -125,4 +125,4 @@ def context_of(record: AuditRecord) -> dict[str, object]:
 
 def instant(moment: datetime) -> str:
     """A moment as the chain spells it: UTC to the microsecond, whatever zone it came in."""
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return moment.astimezone(UTC).isoformat(timespec="microseconds")

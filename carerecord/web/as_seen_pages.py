@@ -34,9 +34,10 @@ router = APIRouter(
 
 @router.get("/{entry_id}/as-seen", response_class=HTMLResponse)
 def as_seen(request: Request, entry_id: str) -> Response:
+    desk = _desk(request)  # signed out: the sign-in page, whatever the address says
     if not entry_id.isascii() or not entry_id.isdigit() or len(entry_id) > 18:
         raise PatientNotFound(entry_id)
-    rebuilt = _desk(request).rebuild(int(entry_id))
+    rebuilt = desk.rebuild(int(entry_id))
     settings: Settings = request.app.state.settings
     template, context = _page(rebuilt, settings)
     context["as_seen"] = {

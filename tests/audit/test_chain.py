@@ -219,3 +219,9 @@ def test_tamper_helpers_restore_the_guards(store: Store, tmp_path: Path) -> None
     edit(store, ids[0], actor="x")
     with pytest.raises(Exception, match="append-only"), store.engine.begin() as conn:
         conn.exec_driver_sql("DELETE FROM audit_events")
+
+
+def test_the_columns_read_back_are_in_the_entrys_own_order() -> None:
+    from carerecord.audit.entry import StoredEntry
+
+    assert [c.name for c in audit_log.COLUMNS] == list(StoredEntry.__dataclass_fields__)

@@ -53,6 +53,8 @@ NOT_RECORD_IDS = {
     ("POST", "/admin/emergency-periods/{period_id}/cancel"): _ADMIN,
     ("POST", "/admin/organisations/{ods}/networks"): _ADMIN,
     ("POST", "/admin/organisations/{ods}/status"): _ADMIN,
+    ("GET", "/audit/events/{entry_id}/as-seen"): "the privacy officer's, and only theirs "
+    "(tests/web/test_as_seen.py)",
     **{
         ("POST", f"/admin/users/{{user_id}}/{action}"): _ADMIN
         for action in ("disable", "enable", "end-sessions", "reset", "train", "unlock")
