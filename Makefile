@@ -49,6 +49,7 @@ bench: $(INSTALLED)
 	$(BIN)/python bench/view.py
 	$(BIN)/python bench/mllp.py
 	$(BIN)/python bench/push.py
+	$(BIN)/python bench/audit.py
 
 clean:
 	rm -rf $(VENV) node_modules carerecord/web/static/nhsuk test-artifacts
