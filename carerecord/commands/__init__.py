@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from carerecord.commands import (
+    audit,
     client,
     copi,
     db,
@@ -39,6 +40,7 @@ def build_parser() -> argparse.ArgumentParser:
         sender,
         objection,
         synth,
+        audit,
     ):
         module.register(sub)
     return parser
