@@ -12,11 +12,12 @@ from fastapi.responses import Response
 from carerecord import __version__, web
 from carerecord.access.actors import Actor, User
 from carerecord.access.administration import Administration
+from carerecord.access.audit_desk import AuditDesk
 from carerecord.access.gate import RecordAccess
 from carerecord.access.oidc import OidcClient, OidcConfig
 from carerecord.access.registry import AccessRegistry
 from carerecord.access.rules import load_rules
-from carerecord.access.sign_in import SignIn
+from carerecord.access.sign_in import Client, SignIn
 from carerecord.hosts import TrustedHosts
 from carerecord.ingest.rules import RulesSource
 from carerecord.origin import allowed_hosts
@@ -65,6 +66,12 @@ def create_app(settings: Settings, store: Store, rules: RulesSource | None = Non
         )
 
     app.state.open_administration = open_administration
+
+    # The privacy officer's audit log pages: the desk decides who may read the log.
+    def open_audit_desk(user: User, now: datetime, client: Client, request_id: str) -> AuditDesk:
+        return AuditDesk(store, user, access_rules, now, client, request_id)
+
+    app.state.open_audit_desk = open_audit_desk
 
     @app.get("/health", include_in_schema=False)
     def health() -> Response:

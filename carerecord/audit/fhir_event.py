@@ -85,7 +85,7 @@ DEFAULT_KIND: tuple[Code, Code | None, str] = (*_ACTIVITY, "E")
 # BALP outcome codes: 0 success, 4 minor failure, 8 serious failure, 12 major failure.
 OUTCOMES = {"success": "0", "failure": "4", "refused": "8", "error": "12"}
 # The purposes carerecord records, and the HL7 v3 reason each stands for.
-PURPOSES = {"direct-care": "TREAT", "find": "TREAT", "emergency": "ETREAT"}
+PURPOSES = {"direct-care": "TREAT", "find": "TREAT", "emergency": "ETREAT", "audit": "HOPERAT"}
 
 
 def audit_event(entry: StoredEntry, observer: str) -> dict[str, Any]:

@@ -18,7 +18,10 @@ def search(
 ) -> tuple[list[StoredEntry], bool]:
     """Up to `limit` entries from `offset`, newest first, and whether more follow."""
     statement = (
-        _filtered(select(*_COLUMNS), query).order_by(_E.id.desc()).limit(limit + 1).offset(offset)
+        _filtered(select(*_COLUMNS), query)
+        .order_by(_E.occurred_at.desc(), _E.id.desc())
+        .limit(limit + 1)
+        .offset(offset)
     )
     with engine.connect() as conn:
         rows = conn.execute(statement).all()

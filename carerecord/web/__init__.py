@@ -13,6 +13,7 @@ from carerecord.web import (
     access_pages,
     admin_pages,
     assets,
+    audit_pages,
     document_pages,
     objection_pages,
     oidc_pages,
@@ -53,6 +54,7 @@ def install(app: FastAPI, settings: Settings) -> None:
         objection_pages.router,
         document_pages.router,
         admin_pages.router,
+        audit_pages.router,
     )
     for pages in (*routers, timeline_pages.router, router):
         app.include_router(pages)
