@@ -13,11 +13,12 @@ from carerecord import __version__, web
 from carerecord.access.actors import Actor, User
 from carerecord.access.administration import Administration
 from carerecord.access.as_seen import AsSeen
+from carerecord.access.audit_desk import AuditDesk
 from carerecord.access.gate import RecordAccess
 from carerecord.access.oidc import OidcClient, OidcConfig
 from carerecord.access.registry import AccessRegistry
 from carerecord.access.rules import load_rules
-from carerecord.access.sign_in import SignIn
+from carerecord.access.sign_in import Client, SignIn
 from carerecord.access.usage_desk import UsageDesk
 from carerecord.hosts import TrustedHosts
 from carerecord.ingest.rules import RulesSource
@@ -93,6 +94,12 @@ def create_app(settings: Settings, store: Store, rules: RulesSource | None = Non
         return UsageDesk(store, settings, user, now, access_rules, client_address)
 
     app.state.open_usage = open_usage
+
+    # The privacy officer's audit log pages: the desk decides who may read the log.
+    def open_audit_desk(user: User, now: datetime, client: Client, request_id: str) -> AuditDesk:
+        return AuditDesk(store, user, access_rules, now, client, request_id)
+
+    app.state.open_audit_desk = open_audit_desk
 
     @app.get("/health", include_in_schema=False)
     def health() -> Response:

@@ -21,6 +21,7 @@ from carerecord.record.items import Item, item_from
 from carerecord.record.sections import RecordView
 from carerecord.store import Store
 from carerecord.store import as_seen as stored
+from carerecord.store import audit as audit_log
 from carerecord.store.records import SectionTally
 
 VIEWS = ("view-record", "view-timeline", "view-document")
@@ -56,7 +57,7 @@ class AsSeen:
 
     def rebuild(self, entry_id: int) -> Rebuilt:
         """PatientNotFound for an entry that is not a successful view of a record."""
-        entry = stored.entry(self._store.engine, entry_id)
+        entry = audit_log.entry(self._store.engine, entry_id)
         detail: dict[str, Any] = dict(entry.detail) if entry else {}
         shown = detail.get("shown")
         if (

@@ -17,6 +17,7 @@ from rich.console import Console
 
 from carerecord.audit import canonical, head, verify
 from carerecord.audit.entry import AuditRecord
+from carerecord.commands.audit_export import register_export
 from carerecord.commands.options import add_db_option, open_store, settings_from
 from carerecord.commands.terminal import plain
 from carerecord.errors import UsageError
@@ -46,6 +47,8 @@ def register(sub: Any) -> None:
     )
     add_db_option(top)
     top.set_defaults(run=run_head)
+
+    register_export(a_sub)
 
 
 def run_verify(args: argparse.Namespace, console: Console) -> int:

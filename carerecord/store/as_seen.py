@@ -8,10 +8,8 @@ from collections.abc import Sequence
 
 from sqlalchemy import Engine, select, tuple_
 
-from carerecord.audit.entry import StoredEntry
-from carerecord.store import audit as audit_log
 from carerecord.store.records import StoredResource
-from carerecord.store.schema import audit_events, resource_versions, resources
+from carerecord.store.schema import resource_versions, resources
 
 _FIELDS = list(StoredResource.__dataclass_fields__)
 # columns a superseded version does not keep: taken from the resource's current row
@@ -43,12 +41,6 @@ def versions(engine: Engine, wanted: Sequence[tuple[int, int]]) -> list[StoredRe
                 held = StoredResource(*row)
                 found[(held.id, held.version)] = held
     return [found[pair] for pair in wanted if pair in found]
-
-
-def entry(engine: Engine, entry_id: int) -> StoredEntry | None:
-    with engine.connect() as conn:
-        row = conn.execute(select(*audit_log.COLUMNS).where(audit_events.c.id == entry_id)).first()
-    return audit_log.stored(row) if row else None  # type: ignore[arg-type]
 
 
 def _chunks(pairs: list[tuple[int, int]], size: int = 400) -> list[list[tuple[int, int]]]:

@@ -88,6 +88,12 @@ def head(engine: Engine) -> StoredEntry | None:
     return stored(row) if row else None  # type: ignore[arg-type]
 
 
+def entry(engine: Engine, entry_id: int) -> StoredEntry | None:
+    with engine.connect() as conn:
+        row = conn.execute(select(*COLUMNS).where(audit_events.c.id == entry_id)).first()
+    return None if row is None else stored(row)  # type: ignore[arg-type]
+
+
 def count(engine: Engine) -> int:
     with engine.connect() as conn:
         return int(conn.execute(select(func.count()).select_from(audit_events)).scalar_one())

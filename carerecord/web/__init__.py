@@ -14,6 +14,7 @@ from carerecord.web import (
     admin_pages,
     as_seen_pages,
     assets,
+    audit_pages,
     document_pages,
     objection_pages,
     oidc_pages,
@@ -57,6 +58,7 @@ def install(app: FastAPI, settings: Settings) -> None:
         admin_pages.router,
         usage_pages.router,
         as_seen_pages.router,
+        audit_pages.router,
     )
     for pages in (*routers, timeline_pages.router, router):
         app.include_router(pages)
