@@ -12,6 +12,7 @@ from carerecord.settings import Settings
 from carerecord.web import (
     access_pages,
     admin_pages,
+    alert_pages,
     assets,
     document_pages,
     objection_pages,
@@ -53,6 +54,7 @@ def install(app: FastAPI, settings: Settings) -> None:
         objection_pages.router,
         document_pages.router,
         admin_pages.router,
+        alert_pages.router,
     )
     for pages in (*routers, timeline_pages.router, router):
         app.include_router(pages)
