@@ -12,6 +12,7 @@ from fastapi.responses import Response
 from carerecord import __version__, web
 from carerecord.access.actors import Actor, User
 from carerecord.access.administration import Administration
+from carerecord.access.alert_desk import AlertDesk
 from carerecord.access.as_seen import AsSeen
 from carerecord.access.audit_desk import AuditDesk
 from carerecord.access.gate import RecordAccess
@@ -20,6 +21,7 @@ from carerecord.access.registry import AccessRegistry
 from carerecord.access.rules import load_rules
 from carerecord.access.sign_in import Client, SignIn
 from carerecord.access.usage_desk import UsageDesk
+from carerecord.audit.alert_rules import load_alert_rules
 from carerecord.hosts import TrustedHosts
 from carerecord.ingest.rules import RulesSource
 from carerecord.origin import allowed_hosts
@@ -100,6 +102,16 @@ def create_app(settings: Settings, store: Store, rules: RulesSource | None = Non
         return AuditDesk(store, user, access_rules, now, client, request_id)
 
     app.state.open_audit_desk = open_audit_desk
+
+    # The privacy officer's alerts: the rules are read (and checked) once, at start-up.
+    alert_rules = load_alert_rules(
+        Path(settings.audit_alert_rules) if settings.audit_alert_rules else None
+    )
+
+    def open_alert_desk(user: User, now: datetime, client_address: str) -> AlertDesk:
+        return AlertDesk(store, alert_rules, access_rules, user, now, client_address)
+
+    app.state.open_alert_desk = open_alert_desk
 
     @app.get("/health", include_in_schema=False)
     def health() -> Response:

@@ -12,6 +12,7 @@ from carerecord.settings import Settings
 from carerecord.web import (
     access_pages,
     admin_pages,
+    alert_pages,
     as_seen_pages,
     assets,
     audit_pages,
@@ -59,6 +60,7 @@ def install(app: FastAPI, settings: Settings) -> None:
         usage_pages.router,
         as_seen_pages.router,
         audit_pages.router,
+        alert_pages.router,
     )
     for pages in (*routers, timeline_pages.router, router):
         app.include_router(pages)

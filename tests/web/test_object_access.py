@@ -39,9 +39,7 @@ A, B, C = range(3)  # the rows: A and B registered at the user's practice, C not
 
 # Routes whose path parameters are not a person's or an item's id, and why.
 _OBJECTIONS = "asked across people in tests/web/test_objection_pages.py (unknown, another's)"
-_AUDIT = (
-    "an audit entry, the privacy officer's alone (tests/web/test_as_seen.py, test_audit_pages.py)"
-)
+_AUDIT = "an audit entry, the privacy officer's alone (tests/web/test_as_seen.py, test_audit_pages.py, tests/web/test_alert_pages.py)"
 _ADMIN = "an administrator's user, organisation or period, not anyone's record: every /admin "
 _ADMIN += "page is not found to all but system administrators (tests/web/test_admin_pages.py)"
 NOT_RECORD_IDS = {
@@ -58,6 +56,8 @@ NOT_RECORD_IDS = {
     ("POST", "/admin/organisations/{ods}/status"): _ADMIN,
     ("GET", "/audit/events/{entry_id}/as-seen"): _AUDIT,
     ("GET", "/audit/events/{entry_id}"): _AUDIT,
+    ("GET", "/audit/alerts/{rule}/{event_id}"): _AUDIT,
+    ("POST", "/audit/alerts/{rule}/{event_id}"): _AUDIT,
     **{
         ("POST", f"/admin/users/{{user_id}}/{action}"): _ADMIN
         for action in ("disable", "enable", "end-sessions", "reset", "train", "unlock")
