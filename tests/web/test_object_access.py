@@ -39,7 +39,8 @@ A, B, C = range(3)  # the rows: A and B registered at the user's practice, C not
 
 # Routes whose path parameters are not a person's or an item's id, and why.
 _OBJECTIONS = "asked across people in tests/web/test_objection_pages.py (unknown, another's)"
-_AUDIT = "an audit entry, the privacy officer's alone (tests/web/test_as_seen.py, test_audit_pages.py, tests/web/test_alert_pages.py)"
+_AUDIT = "an audit entry, the privacy officer's alone: tests/web/test_as_seen.py, "
+_AUDIT += "test_audit_pages.py and the alert pages' tests"
 _ADMIN = "an administrator's user, organisation or period, not anyone's record: every /admin "
 _ADMIN += "page is not found to all but system administrators (tests/web/test_admin_pages.py)"
 NOT_RECORD_IDS = {
