@@ -8,6 +8,7 @@ from collections.abc import Sequence
 
 from sqlalchemy import Engine, select, tuple_
 
+from carerecord.store.purge import is_tombstone
 from carerecord.store.records import StoredResource
 from carerecord.store.schema import resource_versions, resources
 
@@ -18,8 +19,8 @@ _FROM_CURRENT = ("id", "source_ods", "resource_type", "source_id", "section", "c
 
 
 def versions(engine: Engine, wanted: Sequence[tuple[int, int]]) -> list[StoredResource]:
-    """The resources at these (id, version) pairs, in the order asked; any no longer held
-    anywhere (purged) are left out."""
+    """The resources at these (id, version) pairs, in the order asked; any no longer held,
+    or purged as legally restricted, are left out."""
     found: dict[tuple[int, int], StoredResource] = {}
     r, v = resources.c, resource_versions.c
     with engine.connect() as conn:
@@ -40,7 +41,8 @@ def versions(engine: Engine, wanted: Sequence[tuple[int, int]]) -> list[StoredRe
             for row in conn.execute(older):
                 held = StoredResource(*row)
                 found[(held.id, held.version)] = held
-    return [found[pair] for pair in wanted if pair in found]
+    # a body purged as legally restricted since is not shown again, even as it was
+    return [found[p] for p in wanted if p in found and not is_tombstone(found[p].body)]
 
 
 def _chunks(pairs: list[tuple[int, int]], size: int = 400) -> list[list[tuple[int, int]]]:

@@ -178,3 +178,28 @@ def test_a_view_is_rebuilt_as_it_was_after_the_person_was_merged_into_another(
     assert page.status_code == 200
     assert "MERGEDAWAY" in page.text and "Allergy to peanut" in page.text
     assert "Allergy to penicillin" not in page.text  # Jane's own, never on that page
+
+
+def test_an_item_purged_as_legally_restricted_since_is_not_shown_again(
+    client: TestClient, store: Store, officer: TestClient, tmp_path: Path
+) -> None:
+    from datetime import UTC, datetime
+
+    from carerecord.ingest.exclusions import load_exclusions
+    from carerecord.store import purge
+    from tests.ingest.test_exclusions import FERTILITY, snomed, write_sets
+
+    load(
+        store, tmp_path, "ivf.ndjson",
+        make_condition("p1", resource_id="c-ivf", code=snomed(FERTILITY),
+                       note=[{"text": "MARKER-IVF"}]),
+    )  # fmt: skip
+    client.get(patient_url(client, JANE))
+    viewed = newest_id(store, "view-record")
+    listed = load_exclusions(write_sets(tmp_path / "sets"))
+    purge.purge(store.engine, listed.match, datetime.now(UTC), "operator:test")
+
+    page = officer.get(f"/audit/events/{viewed}/as-seen")
+
+    assert page.status_code == 200 and "MARKER-IVF" not in page.text
+    assert "1 item shown then is no longer held" in page.text
