@@ -6,6 +6,8 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from carerecord.access.vocabulary import Role
+from carerecord.audit.entry import Requester
+from carerecord.organisations import Organisation
 
 
 @dataclass(frozen=True)
@@ -41,3 +43,27 @@ class User:
     @property
     def kind(self) -> str:
         return "user"
+
+
+def requester(
+    user: User,
+    organisation: Organisation | None,
+    client_address: str = "",
+    user_agent: str = "",
+    request_id: str = "",
+) -> Requester:
+    """The user as the audit log records them: who, in which organisation (its type and region
+    as they are now), how they signed in, and where the request came from."""
+    return Requester(
+        user_id=user.id,
+        username=user.username,
+        name=user.name,
+        role=user.role.value,
+        organisation=user.org_ods,
+        org_type=organisation.org_type if organisation else "unknown",
+        region=organisation.region if organisation else "unknown",
+        assurance=user.assurance,
+        client_address=client_address,
+        user_agent=user_agent,
+        request_id=request_id,
+    )

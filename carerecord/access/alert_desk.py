@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-from carerecord.access.actors import User
+from carerecord.access.actors import User, requester
 from carerecord.access.admin_input import InvalidInput
 from carerecord.access.gate import address_allowed
 from carerecord.access.policy import Circumstances, check_user
@@ -25,7 +25,7 @@ from carerecord.audit.alerts import (
     Review,
     find_alerts,
 )
-from carerecord.audit.entry import AuditRecord, Requester
+from carerecord.audit.entry import AuditRecord
 from carerecord.errors import AccessRefused, UsageError
 from carerecord.store import Store
 from carerecord.store import audit_alerts as held
@@ -214,19 +214,9 @@ class AlertDesk:
     def _event(self, action: str, patient_id: str | None, detail: dict[str, object]) -> AuditRecord:
         user = self._user
         org = self._store.organisation(user.org_ods)
-        requester = Requester(
-            user_id=user.id,
-            username=user.username,
-            name=user.name,
-            role=user.role.value,
-            organisation=user.org_ods,
-            org_type=org.org_type if org else "unknown",
-            region=org.region if org else "",
-            assurance=user.assurance,
-            client_address=self._client_address,
-        )
+        who = requester(user, org, self._client_address)
         return AuditRecord(
-            user.username, action, "success", detail, patient_id=patient_id, requester=requester
+            user.username, action, "success", detail, patient_id=patient_id, requester=who
         )
 
     def _audit(self, action: str, patient_id: str | None, detail: dict[str, object]) -> None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from carerecord.access.actors import User
+from carerecord.access.actors import User, requester
 from carerecord.access.gate import address_allowed
 from carerecord.access.policy import Circumstances, check_user
 from carerecord.access.rules import AccessRules
@@ -122,18 +122,6 @@ class AuditDesk:
         )
 
     def _requester(self) -> Requester:
-        user = self._user
-        org = self._store.organisation(user.org_ods)
-        return Requester(
-            user_id=user.id,
-            username=user.username,
-            name=user.name,
-            role=user.role.value,
-            organisation=user.org_ods,
-            org_type=org.org_type if org else "unknown",
-            region=org.region if org else "",
-            assurance=user.assurance,
-            client_address=self._client.address,
-            user_agent=self._client.user_agent,
-            request_id=self._request_id,
-        )
+        org = self._store.organisation(self._user.org_ods)
+        client = self._client
+        return requester(self._user, org, client.address, client.user_agent, self._request_id)

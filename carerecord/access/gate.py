@@ -13,7 +13,7 @@ from functools import cached_property, partial
 
 from carerecord import nhs_number
 from carerecord.access import relationships
-from carerecord.access.actors import Actor, User
+from carerecord.access.actors import Actor, User, requester
 from carerecord.access.masking import NameMask, practice_displays
 from carerecord.access.objections import ObjectionDesk
 from carerecord.access.policy import Circumstances, Grant, PatientFacts, decide
@@ -96,21 +96,8 @@ class RecordAccess:
         """The user as the audit log records them, with where the request came from."""
         if not isinstance(self.actor, User):
             return None
-        user = self.actor
-        org = self._registry.organisation(user.org_ods)
-        return Requester(
-            user_id=user.id,
-            username=user.username,
-            name=user.name,
-            role=user.role.value,
-            organisation=user.org_ods,
-            org_type=org.org_type if org else "unknown",
-            region=org.region if org else "unknown",
-            assurance=user.assurance,
-            client_address=self._client_address,
-            user_agent=self._user_agent,
-            request_id=self._request_id,
-        )
+        org = self._registry.organisation(self.actor.org_ods)
+        return requester(self.actor, org, self._client_address, self._user_agent, self._request_id)
 
     def refusal(self) -> Grant | None:
         """Why this user may open no record at all from here, or None."""

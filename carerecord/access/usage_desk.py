@@ -8,14 +8,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from carerecord.access.actors import User
+from carerecord.access.actors import User, requester
 from carerecord.access.admin_records import NotAdministrator
 from carerecord.access.gate import address_allowed
 from carerecord.access.policy import Circumstances, check_user
 from carerecord.access.rules import AccessRules
 from carerecord.access.vocabulary import Role
 from carerecord.audit import usage
-from carerecord.audit.entry import AuditRecord, Requester
+from carerecord.audit.entry import AuditRecord
 from carerecord.audit.usage import Figure, MonthRange
 from carerecord.errors import AccessRefused
 from carerecord.settings import Settings
@@ -52,11 +52,9 @@ class UsageDesk:
         self._client_address = client_address
         self.threshold = settings.usage_suppress_below
         org = store.organisation(user.org_ods)
-        self._org_type = org.org_type if org else "unknown"
-        self._region = org.region if org else ""
         circumstances = Circumstances(
             org_status=org.status if org else None,
-            org_type=self._org_type,
+            org_type=org.org_type if org else "unknown",
             network_allowed=address_allowed(client_address, store.accounts.networks(user.org_ods)),
             copi=False,
         )
@@ -107,16 +105,6 @@ class UsageDesk:
 
     def _audit(self, action: str, detail: dict[str, object]) -> None:
         user = self._user
-        requester = Requester(
-            user_id=user.id,
-            username=user.username,
-            name=user.name,
-            role=user.role.value,
-            organisation=user.org_ods,
-            org_type=self._org_type,
-            region=self._region,
-            assurance=user.assurance,
-            client_address=self._client_address,
-        )
-        record = AuditRecord(user.username, action, "success", detail, requester=requester)
+        who = requester(user, self._store.organisation(user.org_ods), self._client_address)
+        record = AuditRecord(user.username, action, "success", detail, requester=who)
         self._store.consent.audit(record, self._now)
