@@ -17,6 +17,8 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
+import io
 import json
 import statistics
 import sys
@@ -44,6 +46,7 @@ from carerecord.audit.entry import (  # noqa: E402
     context_of,
 )
 from carerecord.audit.verify import verify  # noqa: E402
+from carerecord.cli import main as cli_main  # noqa: E402
 from carerecord.store import Store  # noqa: E402
 from carerecord.store import audit as audit_log  # noqa: E402
 from carerecord.store.migrate import upgrade  # noqa: E402
@@ -168,15 +171,20 @@ def throughput(url: str, writes: int, writers: int) -> dict[str, Any]:
 
 
 def verify_time(url: str, entries: int) -> dict[str, Any]:
+    """`carerecord audit verify` as an operator runs it: one process, then the default."""
     store = Store.open(url)
     _bulk_chain(store, entries)
-    started = time.perf_counter()
-    report = verify(audit_log.entries(store.engine), audit_log.StoredChain(store.engine))
-    seconds = time.perf_counter() - started
     store.close()
-    assert report.ok and report.checked >= entries, report
-    return {"entries": report.checked, "seconds": round(seconds, 1),
-            "entries_per_s": round(report.checked / seconds)}  # fmt: skip
+    timed = {}
+    for label, jobs in (("one_process", ["--jobs", "1"]), ("default", [])):
+        started = time.perf_counter()
+        with contextlib.redirect_stdout(io.StringIO()) as printed:
+            status = cli_main(["audit", "verify", *jobs, "--db", url])
+        timed[label] = round(time.perf_counter() - started, 1)
+        assert status == 0 and "chain intact" in printed.getvalue(), printed.getvalue()
+    return {"entries": entries, "seconds": timed["default"],
+            "one_process_seconds": timed["one_process"],
+            "entries_per_s": round(entries / timed["default"])}  # fmt: skip
 
 
 def _bulk_chain(store: Store, count: int, batch: int = 10_000) -> None:
@@ -304,7 +312,8 @@ def main() -> None:
                 walked = verify_time(url, args.entries)
                 print(
                     f"{engine:10} verify {walked['entries']:,} entries  {walked['seconds']} s"
-                    f"  ({walked['entries_per_s']:,} entries/s)"
+                    f"  ({walked['entries_per_s']:,} entries/s; one process"
+                    f" {walked['one_process_seconds']} s)"
                 )
                 figures.append({"name": "audit_verify_seconds", "value": walked["seconds"],
                                 "unit": "s", "engine": engine,

@@ -151,3 +151,44 @@ def _head_missing(known: KnownHead, last: StoredEntry | None) -> Break:
         f"entry #{known.entry_id}, the head kept outside, is no longer in the log (its newest "
         f"entry is {newest}): entries were removed from its end",
     )
+
+
+@dataclass(frozen=True)
+class Span:
+    """One stretch of the log checked on its own: every entry's hash recomputed and each
+    chained to the one before it within the stretch. Stretches are joined afterwards."""
+
+    first_prev: str | None  # what the stretch's first entry is chained to
+    last_hash: str | None
+    checked: int
+    intact: bool
+    last_id: int | None = None
+
+
+def check_span(entries: Iterable[StoredEntry]) -> Span:
+    """Checks a stretch without knowing what came before it: every entry's link to the one
+    before is checkable on its own, which lets a long log be walked by several processes."""
+    first_prev, expected, checked, last_id = None, None, 0, None
+    for entry in entries:
+        if canonical.link(entry.prev_hash, canonical.fields_of(entry)) != entry.hash:
+            return Span(first_prev, expected, checked, False)
+        if expected is None:
+            first_prev = entry.prev_hash
+        elif entry.prev_hash != expected:
+            return Span(first_prev, expected, checked, False)
+        expected, checked, last_id = entry.hash, checked + 1, entry.id
+    return Span(first_prev, expected, checked, True, last_id)
+
+
+def joined(spans: list[Span], start_hash: str) -> bool:
+    """Whether the stretches, each intact, chain one to the next from `start_hash`."""
+    expected = start_hash
+    for span in spans:
+        if not span.intact:
+            return False
+        if span.checked == 0:
+            continue
+        if span.first_prev != expected:
+            return False
+        expected = span.last_hash or expected
+    return True

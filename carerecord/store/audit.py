@@ -65,16 +65,17 @@ def append(conn: Connection, record: AuditRecord, now: datetime) -> str:
     return digest
 
 
-def entries(engine: Engine, after_id: int = 0, batch: int = 5_000) -> Iterator[StoredEntry]:
-    """Every entry after `after_id`, in chain order, read in batches (bounded memory)."""
+def entries(
+    engine: Engine, after_id: int = 0, batch: int = 5_000, up_to: int | None = None
+) -> Iterator[StoredEntry]:
+    """Every entry after `after_id` (and, given `up_to`, no later than it), in chain order,
+    read in batches (bounded memory)."""
     while True:
+        query = select(*COLUMNS).where(audit_events.c.id > after_id)
+        if up_to is not None:
+            query = query.where(audit_events.c.id <= up_to)
         with engine.connect() as conn:
-            rows = conn.execute(
-                select(*COLUMNS)
-                .where(audit_events.c.id > after_id)
-                .order_by(audit_events.c.id)
-                .limit(batch)
-            ).all()
+            rows = conn.execute(query.order_by(audit_events.c.id).limit(batch)).all()
         for row in rows:
             yield stored(row)  # type: ignore[arg-type]
         if len(rows) < batch:
@@ -92,6 +93,17 @@ def entry(engine: Engine, entry_id: int) -> StoredEntry | None:
     with engine.connect() as conn:
         row = conn.execute(select(*COLUMNS).where(audit_events.c.id == entry_id)).first()
     return None if row is None else stored(row)  # type: ignore[arg-type]
+
+
+def id_bounds(engine: Engine, after_id: int = 0) -> tuple[int, int] | None:
+    """The lowest and highest entry ids after `after_id`, or None when there are none."""
+    with engine.connect() as conn:
+        low, high = conn.execute(
+            select(func.min(audit_events.c.id), func.max(audit_events.c.id)).where(
+                audit_events.c.id > after_id
+            )
+        ).one()
+    return None if low is None else (int(low), int(high))
 
 
 def count(engine: Engine) -> int:

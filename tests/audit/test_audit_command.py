@@ -167,3 +167,17 @@ def test_an_unreadable_head_file_is_refused(
 def test_a_missing_head_file_is_refused(cli: Cli, store: Store, tmp_path: Path) -> None:
     status, _, err = cli("audit", "verify", "--head", str(tmp_path / "nowhere.json"))
     assert status == EXIT_USAGE and "cannot read the head" in err
+
+
+@pytest.mark.parametrize("jobs", ["1", "3"])
+def test_several_processes_agree_with_one_and_a_break_is_still_named(
+    cli: Cli, store: Store, jobs: str
+) -> None:
+    ids = write_entries(store, 40)
+
+    status, out, _ = cli("audit", "verify", "--jobs", jobs)
+    assert status == EXIT_OK and "ok: 40 entries" in out and f"head #{ids[-1]}" in out
+
+    edit(store, ids[22], actor="someone.else")  # in the middle of the second stretch
+    status, out, _ = cli("audit", "verify", "--jobs", jobs)
+    assert status == EXIT_BROKEN and f"BROKEN: entry #{ids[22]} was altered" in out
