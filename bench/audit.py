@@ -221,6 +221,12 @@ def _bulk_chain(store: Store, count: int, batch: int = 10_000) -> None:
             rows = []
     if rows:
         _insert(store, rows)
+    if store.dialect == "postgresql":  # ids were given: new entries must carry on after them
+        with store.engine.begin() as conn:
+            conn.exec_driver_sql(
+                "SELECT setval(pg_get_serial_sequence('audit_events', 'id'), "
+                "(SELECT max(id) FROM audit_events))"
+            )
 
 
 def _insert(store: Store, rows: list[dict[str, Any]]) -> None:
