@@ -28,6 +28,7 @@ from tests.factories import (
     write_ndjson,
 )
 from tests.support.audit_log import entries as log_entries
+from tests.support.audit_log import refuse_audit_writes
 from tests.support.staff import PASSWORD, add_staff
 
 Cli = Callable[..., tuple[int, str, str]]  # argv → (exit code, stdout, stderr)
@@ -348,26 +349,6 @@ def test_nothing_is_shown_when_the_audit_log_cannot_be_written(
     assert status == EXIT_UNUSABLE
     assert out == ""
     assert "the audit log could not be written" in err and "Patient/nobody" not in err
-
-
-def refuse_audit_writes(store: Store) -> None:
-    """The database itself refuses every new audit entry (as a full disk or a revoked grant
-    would): a trigger, on each engine in its own dialect."""
-    with store.engine.begin() as conn:
-        if store.dialect == "sqlite":
-            conn.exec_driver_sql(
-                "CREATE TRIGGER no_audit BEFORE INSERT ON audit_events "
-                "BEGIN SELECT RAISE(ABORT, 'audit log unavailable'); END"
-            )
-        else:
-            conn.exec_driver_sql(
-                "CREATE FUNCTION no_audit() RETURNS trigger LANGUAGE plpgsql AS "
-                "$$ BEGIN RAISE EXCEPTION 'audit log unavailable'; END $$"
-            )
-            conn.exec_driver_sql(
-                "CREATE TRIGGER no_audit BEFORE INSERT ON audit_events "
-                "FOR EACH ROW EXECUTE FUNCTION no_audit()"
-            )
 
 
 # -- Printing what senders sent: as text, never as markup or terminal escapes -----------------

@@ -23,3 +23,23 @@ def _unwrapped(entry: dict[str, Any]) -> dict[str, Any]:
     """The event's own detail as `detail`; everything the log keeps about it as `context`."""
     context = entry["detail"]
     return {**entry, "detail": context.get("detail", context), "context": context}
+
+
+def refuse_audit_writes(store: Store) -> None:
+    """The database itself refuses every new audit entry (as a full disk or a revoked grant
+    would): a trigger, on each engine in its own dialect."""
+    with store.engine.begin() as conn:
+        if store.dialect == "sqlite":
+            conn.exec_driver_sql(
+                "CREATE TRIGGER no_audit BEFORE INSERT ON audit_events "
+                "BEGIN SELECT RAISE(ABORT, 'audit log unavailable'); END"
+            )
+        else:
+            conn.exec_driver_sql(
+                "CREATE FUNCTION no_audit() RETURNS trigger LANGUAGE plpgsql AS "
+                "$$ BEGIN RAISE EXCEPTION 'audit log unavailable'; END $$"
+            )
+            conn.exec_driver_sql(
+                "CREATE TRIGGER no_audit BEFORE INSERT ON audit_events "
+                "FOR EACH ROW EXECUTE FUNCTION no_audit()"
+            )

@@ -15,7 +15,7 @@ from sqlalchemy import select
 
 from carerecord.store import Store
 from carerecord.store.schema import record_views, resources
-from tests.support.audit_log import entries
+from tests.support.audit_log import entries, refuse_audit_writes
 from tests.support.staff import signed_in
 from tests.web.conftest import GP_CLINICIAN, NOW, patient_url
 from tests.web.factories_results import seed_results_and_documents
@@ -161,21 +161,7 @@ def test_a_record_withheld_records_that_only_identity_was_shown(
 @pytest.fixture
 def audit_refused(store: Store) -> Iterator[None]:
     """From here on, the database refuses every new audit entry."""
-    with store.engine.begin() as conn:
-        if conn.dialect.name == "sqlite":
-            conn.exec_driver_sql(
-                "CREATE TRIGGER no_audit BEFORE INSERT ON audit_events "
-                "BEGIN SELECT RAISE(ABORT, 'audit log unavailable'); END"
-            )
-        else:
-            conn.exec_driver_sql(
-                "CREATE FUNCTION no_audit() RETURNS trigger LANGUAGE plpgsql AS "
-                "$$ BEGIN RAISE EXCEPTION 'audit log unavailable'; END $$"
-            )
-            conn.exec_driver_sql(
-                "CREATE TRIGGER no_audit BEFORE INSERT ON audit_events "
-                "FOR EACH ROW EXECUTE FUNCTION no_audit()"
-            )
+    refuse_audit_writes(store)
     yield
 
 
