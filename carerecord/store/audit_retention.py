@@ -124,11 +124,12 @@ def start_problem(engine: Engine) -> Break | None:
         ).one()
         recorded = _recording_entry(conn, newest)
     if low is not None:
+        which = f"entry #{low} is" if low == high else f"entries #{low} to #{high} are"
         return Break(
             int(low),
             "inserted",
-            f"entries #{low} to #{high} are older than the purge of {when}, which removed every "
-            f"entry up to #{newest.last_id}: they were put back or slipped in",
+            f"{which} older than the purge of {when}, which removed every entry up to "
+            f"#{newest.last_id}: put back or slipped in",
         )
     if recorded is None:
         return Break(
