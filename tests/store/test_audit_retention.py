@@ -5,13 +5,12 @@ verifies from there, with tampering after a purge still named."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import insert, select, text, update
 from sqlalchemy.exc import DBAPIError
 
-from carerecord.audit.entry import AuditRecord
 from carerecord.audit.verify import Report, verify
 from carerecord.errors import RetentionShortened
 from carerecord.store import Store
@@ -19,22 +18,8 @@ from carerecord.store import audit as audit_log
 from carerecord.store import audit_retention as retention
 from carerecord.store.schema import audit_checkpoints, audit_events, audit_reviews
 from tests.audit.tamper import edit, row, unguarded
+from tests.support.aged_audit import NOW, OLD, RECENT, append_at, remaining
 from tests.support.audit_log import entries
-
-NOW = datetime.now(UTC)
-OLD = datetime(2011, 3, 1, 9, 0, tzinfo=UTC)  # long past any retention period
-RECENT = NOW - timedelta(days=30)
-
-
-def append_at(store: Store, *times: datetime) -> list[int]:
-    """One view entry at each time, in that order (so in chain order); their ids."""
-    for n, when in enumerate(times):
-        record = AuditRecord("nurse.ng", "view-record", "success", {"n": n}, f"patient-{n}")
-        with store.engine.begin() as conn:
-            audit_log.append(conn, record, when)
-    with store.engine.connect() as conn:
-        ids = conn.execute(select(audit_events.c.id).order_by(audit_events.c.id)).scalars()
-        return list(ids)[-len(times) :]
 
 
 def kept_chain(store: Store) -> Report:
@@ -44,11 +29,6 @@ def kept_chain(store: Store) -> Report:
         audit_log.StoredChain(store.engine),
         start_hash,
     )
-
-
-def remaining(store: Store) -> list[int]:
-    with store.engine.connect() as conn:
-        return list(conn.execute(select(audit_events.c.id).order_by(audit_events.c.id)).scalars())
 
 
 def raw(store: Store, statement: str) -> None:
