@@ -1,8 +1,9 @@
 """`carerecord audit purge-expired [--dry-run]`: removing audit entries older than the
 retention period (CARERECORD_AUDIT_RETENTION_YEARS, never less than the database's own),
 the oldest first, with a checkpoint from which `audit verify` checks the entries kept. Exit 0
-when done (or nothing was due); 2 when the configured period is shorter than the stored one;
-3 when the database cannot be used. Recorded in the log itself, as `operator:<login>`."""
+when done (or nothing was due); 2 when the configured period is shorter than the stored one,
+or the database by its own clock refuses a deletion; 3 when the database cannot be used.
+Recorded in the log itself, as `operator:<login>`."""
 
 from __future__ import annotations
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import Connection, Engine, delete, func, insert, select, text, update
+from sqlalchemy.exc import DBAPIError
 
 from carerecord.audit import canonical
 from carerecord.audit.entry import AuditRecord
@@ -97,15 +98,27 @@ def purge_expired(engine: Engine, now: datetime, years: int, actor: str = "syste
     checkpoint and an audit entry saying what went, in one transaction under the chain lock
     (so no entry is appended meanwhile)."""
     writer = engine.execution_options(carerecord_write=True)
-    with writer.begin() as conn:
-        if conn.dialect.name == "postgresql":
-            conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": audit_log.CHAIN_LOCK})
-        years = _settle(conn, years, now)
-        found = _plan(conn, now, years)
-        detail = _described(found)
-        if found.entries:
-            detail["checkpoint"] = _remove(conn, found, now)
-        audit_log.append(conn, AuditRecord(actor, PURGE_ACTION, "success", detail), now)
+    try:
+        with writer.begin() as conn:
+            if conn.dialect.name == "postgresql":
+                conn.execute(
+                    text("SELECT pg_advisory_xact_lock(:key)"), {"key": audit_log.CHAIN_LOCK}
+                )
+            years = _settle(conn, years, now)
+            found = _plan(conn, now, years)
+            detail = _described(found)
+            if found.entries:
+                detail["checkpoint"] = _remove(conn, found, now)
+            audit_log.append(conn, AuditRecord(actor, PURGE_ACTION, "success", detail), now)
+    except DBAPIError as error:
+        if "append-only" not in str(error.orig):
+            raise
+        cutoff = years_before(now, years)
+        raise RetentionShortened(
+            f"the database refused to delete audit entries before {cutoff:%Y-%m-%d %H:%M} UTC: "
+            f"by its clock they are not yet {years} years old (this clock may be ahead of the "
+            "database's); nothing was purged"
+        ) from None
     return found
 
 
