@@ -5,7 +5,9 @@ is refused, and `audit verify` then checks the kept chain from the checkpoint.""
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
+import orjson
 import pytest
 from sqlalchemy import update
 
@@ -132,3 +134,27 @@ def test_verify_names_an_altered_checkpoint(cli: Cli, store: Store) -> None:
     assert "BROKEN: the checkpoint of the purge of" in out and "was altered" in out
     [done] = entries(store, "audit-verify")
     assert done["outcome"] == "failure" and done["detail"]["kind"] == "checkpoint"
+
+
+def test_a_head_kept_from_before_a_purge_is_checked_as_far_as_it_can_be(
+    cli: Cli, store: Store, tmp_path: Path
+) -> None:
+    ids = append_at(store, OLD, OLD + timedelta(days=1), RECENT)
+    template = orjson.loads(cli("audit", "head")[1])
+    hashes = [entry["hash"] for entry in entries(store)]
+    cli("audit", "purge-expired")
+
+    def verified(entry_id: int, digest: str) -> tuple[int, str]:
+        path = tmp_path / "head.json"
+        path.write_bytes(orjson.dumps({**template, "entry": entry_id, "hash": digest}))
+        status, out, _ = cli("audit", "verify", "--head", str(path))
+        return status, out
+
+    status, out = verified(ids[0], hashes[0])  # purged before the last one: gone
+    assert status == EXIT_OK and f"the head #{ids[0]} was purged" in out
+    status, out = verified(ids[1], hashes[1])  # the last one purged: its hash is the checkpoint's
+    assert status == EXIT_OK and "ok: " in out
+    status, out = verified(ids[1], "d" * 64)
+    assert status == EXIT_BROKEN and "was the last purged, but the checkpoint holds" in out
+    status, out = verified(ids[2], hashes[2])  # kept: checked in the chain as before
+    assert status == EXIT_OK and "ok: " in out

@@ -81,7 +81,11 @@ def run_verify(args: argparse.Namespace, console: Console) -> int:
     try:
         started = time.monotonic()
         after_id, start_hash = audit_retention.chain_start(store.engine)
-        report = _start_refused(store, start_hash)
+        problem = audit_retention.start_problem(store.engine)
+        if problem is None and known is not None and known.entry_id <= after_id:
+            problem = _purged_head(known, after_id, start_hash, console)
+            known = None
+        report = None if problem is None else verify.Report(0, None, start_hash, problem)
         jobs = args.jobs or _jobs_for(store, after_id)
         if report is None and jobs > 1 and known is None:
             report = _in_parallel(settings.db, store, after_id, start_hash, jobs)
@@ -176,10 +180,25 @@ def _check_stretch(url: str, stretch: tuple[int, int]) -> verify.Span:
         held.close()
 
 
-def _start_refused(store: Store, start_hash: str) -> verify.Report | None:
-    """A broken report when the newest purge's checkpoint cannot be trusted as the start."""
-    problem = audit_retention.start_problem(store.engine)
-    return None if problem is None else verify.Report(0, None, start_hash, problem)
+def _purged_head(
+    known: verify.KnownHead, after_id: int, start_hash: str, console: Console
+) -> verify.Break | None:
+    """A head kept from before a purge: only the last entry purged is still known (its hash is
+    the checkpoint's); one purged earlier can no longer be checked."""
+    if known.entry_id < after_id:
+        console.print(
+            f"note: the head #{known.entry_id} was purged with the entries up to #{after_id}; "
+            "it cannot be checked against the log any more"
+        )
+        return None
+    if known.hash == start_hash:
+        return None
+    return verify.Break(
+        known.entry_id,
+        "altered",
+        f"entry #{known.entry_id}, the head kept outside, was the last purged, but the "
+        "checkpoint holds a different hash: the log was rewritten from there",
+    )
 
 
 def _audit(store: Store, action: str, outcome: str, detail: dict[str, object]) -> None:
