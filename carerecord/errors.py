@@ -16,6 +16,10 @@ class ConfigurationError(CareRecordError):
     """A setting or its value cannot be used."""
 
 
+class RetentionShortened(CareRecordError):
+    """A retention period for the audit log shorter than the one the database holds."""
+
+
 class UnknownOrganisation(CareRecordError):
     """An ODS code that is not registered."""
 

@@ -79,6 +79,7 @@ KINDS: dict[str, tuple[Code, Code | None, str]] = {
     "user-enable": (*_SECURITY, "U"),
     "sender-add": (*_ACTIVITY, "C"),
     "org-status": (*_ACTIVITY, "U"),
+    "audit-purge": (*_ACTIVITY, "D"),  # entries past the retention period removed
 }
 DEFAULT_KIND: tuple[Code, Code | None, str] = (*_ACTIVITY, "E")
 

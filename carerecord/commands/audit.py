@@ -21,10 +21,11 @@ from rich.console import Console
 from carerecord.audit import canonical, head, verify
 from carerecord.audit.entry import AuditRecord
 from carerecord.commands.audit_export import register_export
+from carerecord.commands.audit_retention import register_retention
 from carerecord.commands.options import add_db_option, open_store, settings_from
 from carerecord.commands.terminal import plain
 from carerecord.errors import UsageError
-from carerecord.store import Store
+from carerecord.store import Store, audit_retention
 from carerecord.store import audit as audit_log
 
 EXIT_BROKEN = 1
@@ -60,6 +61,7 @@ def register(sub: Any) -> None:
     top.set_defaults(run=run_head)
 
     register_export(a_sub)
+    register_retention(a_sub)
 
 
 def run_verify(args: argparse.Namespace, console: Console) -> int:
@@ -78,10 +80,14 @@ def run_verify(args: argparse.Namespace, console: Console) -> int:
     store = open_store(settings)
     try:
         started = time.monotonic()
-        after_id, start_hash = chain_start(store)
-        report = None
+        after_id, start_hash = audit_retention.chain_start(store.engine)
+        problem = audit_retention.start_problem(store.engine)
+        if problem is None and known is not None and known.entry_id <= after_id:
+            problem = _purged_head(known, after_id, start_hash, console)
+            known = None
+        report = None if problem is None else verify.Report(0, None, start_hash, problem)
         jobs = args.jobs or _jobs_for(store, after_id)
-        if jobs > 1 and known is None:
+        if report is None and jobs > 1 and known is None:
             report = _in_parallel(settings.db, store, after_id, start_hash, jobs)
         if report is None:  # one process; or a break, named exactly by the ordered walk
             report = verify.verify(
@@ -174,9 +180,25 @@ def _check_stretch(url: str, stretch: tuple[int, int]) -> verify.Span:
         held.close()
 
 
-def chain_start(store: Store) -> tuple[int, str]:
-    """Where the kept chain starts: the beginning, unless older entries were purged."""
-    return 0, canonical.GENESIS
+def _purged_head(
+    known: verify.KnownHead, after_id: int, start_hash: str, console: Console
+) -> verify.Break | None:
+    """A head kept from before a purge: only the last entry purged is still known (its hash is
+    the checkpoint's); one purged earlier can no longer be checked."""
+    if known.entry_id < after_id:
+        console.print(
+            f"note: the head #{known.entry_id} was purged with the entries up to #{after_id}; "
+            "it cannot be checked against the log any more"
+        )
+        return None
+    if known.hash == start_hash:
+        return None
+    return verify.Break(
+        known.entry_id,
+        "altered",
+        f"entry #{known.entry_id}, the head kept outside, was the last purged, but the "
+        "checkpoint holds a different hash: the log was rewritten from there",
+    )
 
 
 def _audit(store: Store, action: str, outcome: str, detail: dict[str, object]) -> None:

@@ -1,13 +1,17 @@
-"""`carerecord db upgrade`: create or migrate the schema."""
+"""`carerecord db upgrade`: create or migrate the schema, then raise the audit retention period
+held in the database to CARERECORD_AUDIT_RETENTION_YEARS when that is longer (a shorter one
+is refused: the stored period stays)."""
 
 from __future__ import annotations
 
 import argparse
+from datetime import UTC, datetime
 from typing import Any
 
 from rich.console import Console
 
 from carerecord.commands.options import add_db_option, open_store, settings_from
+from carerecord.store.audit_retention import settle_policy
 from carerecord.store.migrate import current_revision, upgrade
 
 
@@ -20,15 +24,18 @@ def register(sub: Any) -> None:
 
 
 def run_upgrade(args: argparse.Namespace, console: Console) -> int:
-    store = open_store(settings_from(args), require_schema=False)
+    settings = settings_from(args)
+    store = open_store(settings, require_schema=False)
     try:
         before = current_revision(store.engine)
         upgrade(store.engine)
         after = current_revision(store.engine)
+        years = settle_policy(store.engine, settings.audit_retention_years, datetime.now(UTC))
     finally:
         store.close()
     if before == after:
         console.print(f"schema already at revision {after}")
     else:
         console.print(f"schema migrated from {before or 'empty'} to revision {after}")
+    console.print(f"audit entries are kept for {years} years")
     return 0

@@ -18,7 +18,7 @@ from carerecord.audit.entry import AuditRecord, StoredEntry, context_of
 from carerecord.store.schema import audit_events
 
 GENESIS = canonical.GENESIS
-_CHAIN_LOCK = 7_300_001  # an arbitrary, fixed advisory-lock key for the chain
+CHAIN_LOCK = 7_300_001  # an arbitrary, fixed advisory-lock key for the chain
 COLUMNS = (
     audit_events.c.id,
     audit_events.c.occurred_at,
@@ -40,7 +40,7 @@ COLUMNS = (
 def append(conn: Connection, record: AuditRecord, now: datetime) -> str:
     """Adds one entry in the caller's transaction and returns its hash."""
     if conn.dialect.name == "postgresql":
-        conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _CHAIN_LOCK})
+        conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": CHAIN_LOCK})
     previous = conn.execute(
         select(audit_events.c.hash).order_by(audit_events.c.id.desc()).limit(1)
     ).scalar_one_or_none()

@@ -385,6 +385,28 @@ audit_reviews = Table(
     Index("ix_audit_reviews_rule_event", "rule", "event_id"),
 )
 
+# How long audit entries are kept: one row, whose years triggers let only rise (migration 0008).
+audit_policy = Table(
+    "audit_policy",
+    metadata,
+    Column("id", Integer, primary_key=True),  # always 1
+    Column("retention_years", Integer, nullable=False),
+    Column("changed_at", UTCDateTime(), nullable=False),
+)
+
+# One row per purge of expired audit entries: the last one removed, from which the kept chain
+# is verified. Appended, never changed (triggers).
+audit_checkpoints = Table(
+    "audit_checkpoints",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("purged_at", UTCDateTime(), nullable=False),
+    Column("last_id", BigId, nullable=False),
+    Column("last_hash", String(64), nullable=False),
+    Column("entries", Integer, nullable=False),
+    Column("retention_years", Integer, nullable=False),
+)
+
 # Sign-ins sent to the OpenID Connect provider and not yet back: their secrets, kept here so any
 # server process can finish them. Each row is deleted as it is used, or once too old.
 oidc_states = Table(

@@ -52,18 +52,18 @@ def unguarded(store: Store) -> Iterator[Connection]:
     with store.engine.begin() as conn:
         if conn.dialect.name == "postgresql":
             conn.exec_driver_sql("ALTER TABLE audit_events DISABLE TRIGGER USER")
-        else:
-            for event in ("update", "delete"):
-                conn.exec_driver_sql(f"DROP TRIGGER IF EXISTS audit_events_no_{event}")
-        yield conn
-        if conn.dialect.name == "postgresql":
+            yield conn
             conn.exec_driver_sql("ALTER TABLE audit_events ENABLE TRIGGER USER")
-        else:  # as the migration made them
-            for event in ("UPDATE", "DELETE"):
-                conn.exec_driver_sql(
-                    f"CREATE TRIGGER audit_events_no_{event.lower()} BEFORE {event} ON "
-                    "audit_events BEGIN SELECT RAISE(ABORT, 'audit_events is append-only'); END"
-                )
+            return
+        guards = conn.exec_driver_sql(
+            "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' "
+            "AND tbl_name = 'audit_events'"
+        ).all()
+        for name, _ in guards:
+            conn.exec_driver_sql(f"DROP TRIGGER {name}")
+        yield conn
+        for _, sql in guards:  # exactly as the migrations made them
+            conn.exec_driver_sql(sql)
 
 
 def row(conn: Connection, entry_id: int) -> dict[str, Any]:

@@ -106,6 +106,7 @@ def test_an_override_is_an_emergency_reason_and_a_detail_of_the_patient(store: S
         ("withdraw-objection", "success", "110110", "U", "0"),
         ("user-add", "success", "110137", "C", "0"),
         ("audit-export", "success", "110106", "R", "0"),
+        ("audit-purge", "success", "110100", "D", "0"),
         ("override", "success", "110113", "E", "0"),
         ("something-new", "error", "110100", "E", "12"),
     ],
