@@ -30,12 +30,14 @@ def run_upgrade(args: argparse.Namespace, console: Console) -> int:
         before = current_revision(store.engine)
         upgrade(store.engine)
         after = current_revision(store.engine)
+        # Said before the policy is settled, so a refused shorter period still reports the
+        # migration that did happen.
+        if before == after:
+            console.print(f"schema already at revision {after}")
+        else:
+            console.print(f"schema migrated from {before or 'empty'} to revision {after}")
         years = settle_policy(store.engine, settings.audit_retention_years, datetime.now(UTC))
     finally:
         store.close()
-    if before == after:
-        console.print(f"schema already at revision {after}")
-    else:
-        console.print(f"schema migrated from {before or 'empty'} to revision {after}")
     console.print(f"audit entries are kept for {years} years")
     return 0
