@@ -27,7 +27,7 @@ def entries_between(
     while True:
         with engine.connect() as conn:
             rows = conn.execute(
-                select(audit_events)
+                select(*audit.COLUMNS)  # in StoredEntry's order, which the table's is not
                 .where(
                     audit_events.c.occurred_at >= start,
                     audit_events.c.occurred_at < end,
@@ -44,9 +44,7 @@ def entries_between(
 
 
 def entry(engine: Engine, event_id: int) -> StoredEntry | None:
-    with engine.connect() as conn:
-        row = conn.execute(select(audit_events).where(audit_events.c.id == event_id)).first()
-    return audit.stored(row) if row else None
+    return audit.entry(engine, event_id)
 
 
 class StoredRecordFacts:
