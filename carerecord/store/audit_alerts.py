@@ -37,7 +37,7 @@ def entries_between(
                 .order_by(audit_events.c.id)
                 .limit(_BATCH)
             ).all()
-        yield from (audit.stored(row) for row in rows)
+        yield from (audit.stored(row) for row in rows)  # type: ignore[arg-type]
         if len(rows) < _BATCH:
             return
         after_id = rows[-1].id

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -19,18 +19,14 @@ from carerecord.app import create_app
 from carerecord.settings import Settings
 from carerecord.store import Store
 from carerecord.store.schema import audit_reviews
-from tests.audit.planting import Staff, declaration, override, plant, view
 from tests.support.audit_log import entries
 from tests.support.staff import StaffClient, add_staff
+from tests.web.alert_cases import patient, planted
 from tests.web.conftest import NOW
-from tests.web.seed import JANE, RESTRICTED, seed
+from tests.web.seed import JANE, seed
 
 OFFICER = "ig-lead"
 TRAINED = NOW - timedelta(days=30)
-NURSE = Staff(41, "ward-nurse", "Sam Ward", organisation="RAL01", org_type="acute")
-GP = Staff(42, "gp-clinician", "Gp Clinician")
-MONDAY = datetime(2026, 9, 28, 10, 0, tzinfo=UTC)  # 11:00 in London, inside the default week
-NIGHT = datetime(2026, 9, 29, 22, 30, tzinfo=UTC)  # 23:30 in London on a Tuesday
 
 
 @pytest.fixture
@@ -48,29 +44,6 @@ def app(store: Store, tmp_path: Path) -> Any:
 def officer(app: Any, store: Store) -> Iterator[StaffClient]:
     with StaffClient(app, store, OFFICER, NOW, follow_redirects=False) as client:
         yield client
-
-
-def patient(store: Store, nhs_number: str) -> str:
-    found = store.patient_id_for_nhs_number(nhs_number)
-    assert found is not None
-    return found
-
-
-def planted(store: Store) -> dict[str, int]:
-    """An override and a declaration of Jane's record, a night-time view with no relationship,
-    a view of the restricted person's record, and the GP's ordinary view (no alert)."""
-    jane, hidden = patient(store, JANE), patient(store, RESTRICTED)
-    ids = plant(
-        store,
-        [
-            (override(NURSE, jane), MONDAY),
-            (declaration(NURSE, jane), MONDAY + timedelta(minutes=5)),
-            (view(GP, hidden), MONDAY + timedelta(hours=1)),
-            (view(GP, jane), MONDAY + timedelta(hours=2)),
-            (view(NURSE, jane, relationship=None, override="emergency"), NIGHT),
-        ],
-    )
-    return dict(zip(("override", "declared", "sensitive", "ordinary", "night"), ids, strict=True))
 
 
 def listed(html: str) -> list[str]:
@@ -242,9 +215,10 @@ def test_a_review_is_recorded_audited_and_shown(
     assert history is not None
     assert f"<strong>{words}</strong>" in history.group(0)
     assert "Spoke to the ward sister." in history.group(0) and OFFICER in history.group(0)
-    row = re.search(rf'data-alert="declared-relationship/{ids["declared"]}"[^>]*>', officer.get(
-        "/audit/alerts"
-    ).text)
+    row = re.search(
+        rf'data-alert="declared-relationship/{ids["declared"]}"[^>]*>',
+        officer.get("/audit/alerts").text,
+    )
     assert row is not None and f'data-state="{outcome}"' in row.group(0)
 
 
