@@ -27,7 +27,7 @@ def entries_between(
     while True:
         with engine.connect() as conn:
             rows = conn.execute(
-                select(audit_events)
+                select(*audit.COLUMNS)  # in StoredEntry's order, which the table's is not
                 .where(
                     audit_events.c.occurred_at >= start,
                     audit_events.c.occurred_at < end,
@@ -37,16 +37,14 @@ def entries_between(
                 .order_by(audit_events.c.id)
                 .limit(_BATCH)
             ).all()
-        yield from (audit.stored(row) for row in rows)
+        yield from (audit.stored(row) for row in rows)  # type: ignore[arg-type]
         if len(rows) < _BATCH:
             return
         after_id = rows[-1].id
 
 
 def entry(engine: Engine, event_id: int) -> StoredEntry | None:
-    with engine.connect() as conn:
-        row = conn.execute(select(audit_events).where(audit_events.c.id == event_id)).first()
-    return audit.stored(row) if row else None
+    return audit.entry(engine, event_id)
 
 
 class StoredRecordFacts:
