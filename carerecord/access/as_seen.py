@@ -24,8 +24,6 @@ from carerecord.store import as_seen as stored
 from carerecord.store import audit as audit_log
 from carerecord.store.records import SectionTally
 
-VIEWS = ("view-record", "view-timeline", "view-document")
-
 
 @dataclass(frozen=True)
 class Rebuilt:
@@ -60,13 +58,9 @@ class AsSeen:
         entry = audit_log.entry(self._store.engine, entry_id)
         detail: dict[str, Any] = dict(entry.detail) if entry else {}
         shown = detail.get("shown")
-        if (
-            entry is None
-            or entry.action not in VIEWS
-            or entry.outcome != "success"
-            or entry.patient_id is None
-            or not isinstance(shown, dict)
-        ):
+        if entry is None or not entry.shows_a_record or not isinstance(shown, dict):
+            raise PatientNotFound(str(entry_id))
+        if entry.patient_id is None:  # never, for a record view: said again for the type
             raise PatientNotFound(str(entry_id))
         pairs = [(int(v[0]), int(v[1])) for v in shown.get("versions", [])]
         rows = stored.versions(self._store.engine, pairs)

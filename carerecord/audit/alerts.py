@@ -26,12 +26,12 @@ from carerecord.audit.alert_rules import (
     VOLUME,
     AlertRules,
 )
-from carerecord.audit.entry import StoredEntry
+from carerecord.audit.entry import RECORD_VIEWS, StoredEntry
 from carerecord.identity.patients import normalise_name, normalise_postcode
 from carerecord.record.overview import extract_security
 
 UK = ZoneInfo("Europe/London")
-VIEWS = frozenset({"view-record", "view-document", "view-timeline"})
+VIEWS = RECORD_VIEWS
 ACTIONS = VIEWS | {"override", "declare-relationship"}  # every action a rule looks at
 HOUR = timedelta(hours=1)
 LOOKBACK = 2 * HOUR  # entries before a window that unusual-volume needs to decide inside it

@@ -64,6 +64,10 @@ class AuditRecord:
     withheld: Mapping[str, int] = field(default_factory=dict)  # items kept back, by reason
 
 
+# The actions that show a person's record; `view-withheld` shows only who they are.
+RECORD_VIEWS = frozenset({"view-record", "view-timeline", "view-document"})
+
+
 @dataclass(frozen=True)
 class StoredEntry:
     """One entry as the log holds it: the fields the chain covers, and its links."""
@@ -82,6 +86,17 @@ class StoredEntry:
     detail: Mapping[str, object]
     prev_hash: str
     hash: str
+
+    @property
+    def shows_a_record(self) -> bool:
+        """A record page that was shown (not refused, withheld or not found), with what it
+        showed recorded: the views whose page can be rebuilt."""
+        return (
+            self.action in RECORD_VIEWS
+            and self.outcome == "success"
+            and self.patient_id is not None
+            and isinstance(self.detail.get("shown"), Mapping)
+        )
 
 
 def context_of(record: AuditRecord) -> dict[str, object]:

@@ -81,7 +81,7 @@ def full(entry: StoredEntry) -> dict[str, Any]:
         "shown": _shown(shown) if shown is not None else None,
         "withheld": sorted((str(k), str(v)) for k, v in withheld.items()),
         "detail": sorted((str(k), _text(v)) for k, v in own_detail(entry).items()),
-        "is_view": entry.action.startswith("view-") and entry.patient_id is not None,
+        "is_view": entry.shows_a_record,
     }
 
 

@@ -123,7 +123,9 @@ def test_checkpoints_cannot_be_changed(store: Store) -> None:
 
 
 @pytest.mark.postgres
-@pytest.mark.parametrize("table", ["audit_events", "audit_policy", "audit_checkpoints"])
+@pytest.mark.parametrize(
+    "table", ["audit_events", "audit_policy", "audit_checkpoints", "audit_reviews"]
+)
 def test_postgres_refuses_truncate(store: Store, table: str) -> None:
     if store.dialect != "postgresql":
         pytest.skip("TRUNCATE is PostgreSQL's (SQLite's DELETE without WHERE is tested above)")
@@ -224,6 +226,29 @@ def test_alert_reviews_of_purged_entries_go_with_them(store: Store) -> None:
     with store.engine.connect() as conn:
         left = conn.execute(select(audit_reviews.c.event_id)).scalars().all()
     assert left == [ids[1]]
+
+
+def test_a_review_cannot_be_changed_or_removed_while_its_entry_is_kept(store: Store) -> None:
+    [old, recent] = append_at(store, OLD, RECENT)
+    with store.transaction() as conn:
+        for entry_id in (old, recent):
+            conn.execute(
+                insert(audit_reviews).values(
+                    rule="night-views", event_id=entry_id, outcome="justified", note="on call",
+                    reviewed_by="ig.officer", reviewed_at=RECENT,
+                )
+            )  # fmt: skip
+
+    for statement in (
+        "UPDATE audit_reviews SET outcome = 'escalated'",
+        f"UPDATE audit_reviews SET note = 'x' WHERE event_id = {old}",
+        f"DELETE FROM audit_reviews WHERE event_id = {recent}",
+        "DELETE FROM audit_reviews",
+    ):
+        with pytest.raises(DBAPIError, match="append-only"):
+            raw(store, statement)
+    with store.engine.connect() as conn:
+        assert len(conn.execute(select(audit_reviews)).all()) == 2
 
 
 def test_purging_twice_carries_the_chain_on_from_the_newer_checkpoint(store: Store) -> None:

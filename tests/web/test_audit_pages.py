@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -281,6 +282,19 @@ def test_a_sign_in_has_no_as_seen_link(officer: StaffClient, store: Store) -> No
     page = officer.get(f"/audit/events/{ids['sign-in']}")
     assert page.status_code == 200
     assert "as-seen" not in page.text
+
+
+def test_only_a_record_that_was_shown_offers_its_page_as_seen(
+    officer: StaffClient, store: Store
+) -> None:
+    jane = patient(store, JANE)
+    withheld = _append(store, viewed(jane, action="view-withheld"), DAY)
+    refused = _append(store, replace(viewed(jane), outcome="refused"), DAY)
+    for entry_id in (withheld, refused):
+        page = officer.get(f"/audit/events/{entry_id}")
+        assert page.status_code == 200
+        assert "as-seen" not in page.text
+        assert officer.get(f"/audit/events/{entry_id}/as-seen").status_code == 404
 
 
 @pytest.mark.parametrize("entry_id", ["999999", "abc", "99999999999999999999", "-1"])

@@ -1,5 +1,6 @@
 """audit retention: a retention period that can only be raised, deletes of audit entries older
-than it (and nothing else), and checkpoints from which the kept chain is verified
+than it (and nothing else), alert reviews kept as long as the entries they review, and
+checkpoints from which the kept chain is verified
 
 The guards are triggers, so they hold for any SQL sent to the database, not only carerecord's.
 
@@ -29,6 +30,10 @@ _EXPIRED_SQLITE = (
     "OLD.occurred_at < strftime('%Y-%m-%d %H:%M:%f', 'now', '-' || "
     "(SELECT retention_years FROM audit_policy WHERE id = 1) || ' years')"
 )
+# A review goes only with its entry: the entry's time is the one held to the period.
+_REVIEWED_EXPIRED_SQLITE = _EXPIRED_SQLITE.replace(
+    "OLD.occurred_at", "(SELECT occurred_at FROM audit_events WHERE id = OLD.event_id)"
+)
 _PG_FUNCTIONS = {
     "audit_events_guard_delete": (
         "BEGIN IF (OLD.occurred_at < (now() AT TIME ZONE 'UTC') - make_interval(years => "
@@ -41,6 +46,13 @@ _PG_FUNCTIONS = {
         "END IF; IF NEW.retention_years < OLD.retention_years OR NEW.id <> OLD.id THEN "
         "RAISE EXCEPTION 'audit_policy: the retention period can only be raised'; END IF; "
         "RETURN NEW; END"
+    ),
+    "audit_reviews_guard": (
+        "BEGIN IF TG_OP <> 'DELETE' OR ((SELECT occurred_at FROM audit_events WHERE id = "
+        "OLD.event_id) < (now() AT TIME ZONE 'UTC') - make_interval(years => (SELECT "
+        "retention_years FROM audit_policy WHERE id = 1))) IS NOT TRUE THEN RAISE EXCEPTION "
+        "'audit_reviews is append-only: a review goes only with its expired entry'; END IF; "
+        "RETURN OLD; END"
     ),
     "audit_checkpoints_refuse_change": (
         "BEGIN RAISE EXCEPTION 'audit_checkpoints is append-only'; END"
@@ -57,6 +69,10 @@ _PG_TRIGGERS = (
     "FOR EACH ROW EXECUTE FUNCTION audit_policy_guard()",
     "CREATE TRIGGER audit_policy_no_truncate BEFORE TRUNCATE ON audit_policy "
     "FOR EACH STATEMENT EXECUTE FUNCTION audit_policy_guard()",
+    "CREATE TRIGGER audit_reviews_append_only BEFORE UPDATE OR DELETE ON audit_reviews "
+    "FOR EACH ROW EXECUTE FUNCTION audit_reviews_guard()",
+    "CREATE TRIGGER audit_reviews_no_truncate BEFORE TRUNCATE ON audit_reviews "
+    "FOR EACH STATEMENT EXECUTE FUNCTION audit_reviews_guard()",
     "CREATE TRIGGER audit_checkpoints_append_only BEFORE UPDATE OR DELETE ON audit_checkpoints "
     "FOR EACH ROW EXECUTE FUNCTION audit_checkpoints_refuse_change()",
     "CREATE TRIGGER audit_checkpoints_no_truncate BEFORE TRUNCATE ON audit_checkpoints "
@@ -72,6 +88,11 @@ _SQLITE_TRIGGERS = (
     "RAISE(ABORT, 'audit_policy: the retention period can only be raised'); END",
     "CREATE TRIGGER audit_policy_no_delete BEFORE DELETE ON audit_policy "
     "BEGIN SELECT RAISE(ABORT, 'audit_policy cannot be removed'); END",
+    "CREATE TRIGGER audit_reviews_no_update BEFORE UPDATE ON audit_reviews "
+    "BEGIN SELECT RAISE(ABORT, 'audit_reviews is append-only'); END",
+    "CREATE TRIGGER audit_reviews_no_delete BEFORE DELETE ON audit_reviews "
+    f"WHEN NOT coalesce({_REVIEWED_EXPIRED_SQLITE}, 0) BEGIN SELECT RAISE(ABORT, "
+    "'audit_reviews is append-only: a review goes only with its expired entry'); END",
     "CREATE TRIGGER audit_checkpoints_no_update BEFORE UPDATE ON audit_checkpoints "
     "BEGIN SELECT RAISE(ABORT, 'audit_checkpoints is append-only'); END",
     "CREATE TRIGGER audit_checkpoints_no_delete BEFORE DELETE ON audit_checkpoints "
@@ -122,6 +143,8 @@ def downgrade() -> None:
             ("audit_events", "audit_events_no_update"),
             ("audit_events", "audit_events_expired_delete"),
             ("audit_events", "audit_events_no_truncate"),
+            ("audit_reviews", "audit_reviews_append_only"),
+            ("audit_reviews", "audit_reviews_no_truncate"),
         ):
             op.execute(f"DROP TRIGGER {trigger} ON {table}")
         op.execute(
@@ -130,6 +153,8 @@ def downgrade() -> None:
         )
     else:
         op.execute("DROP TRIGGER audit_events_no_delete")
+        op.execute("DROP TRIGGER audit_reviews_no_update")
+        op.execute("DROP TRIGGER audit_reviews_no_delete")
         op.execute(
             "CREATE TRIGGER audit_events_no_delete BEFORE DELETE ON audit_events "
             "BEGIN SELECT RAISE(ABORT, 'audit_events is append-only'); END"
