@@ -231,7 +231,7 @@ def _agent(one: dict[str, str]) -> str | None:
     if "agent" in one and "agent:identifier" in one:
         raise SearchRefused("agent: give agent or agent:identifier, not both")
     if "agent" in one:
-        value = one["agent"].removeprefix("Practitioner/")
+        value = one["agent"]
         if len(value) > 100 or "," in value:
             raise SearchRefused("agent: one user id, of up to 100 characters")
         return value
