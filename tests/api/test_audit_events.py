@@ -129,6 +129,9 @@ def test_a_reader_cannot_push(http: TestClient, store: Store, system: dict[str, 
     assert response.status_code == 403
     assert response.json()["resourceType"] == "OperationOutcome"
     assert "system/*.write or system/*.cud" in response.json()["issue"][0]["diagnostics"]
+    assert response.headers["www-authenticate"] == (
+        'Bearer error="insufficient_scope", scope="system/*.write system/*.cud"'
+    )
     assert entries(store, "fhir-push") == []
 
 
