@@ -15,16 +15,18 @@ from carerecord.access.administration import Administration
 from carerecord.access.alert_desk import AlertDesk
 from carerecord.access.as_seen import AsSeen
 from carerecord.access.audit_desk import AuditDesk
+from carerecord.access.audit_reader import AuditEventReader, SystemReader
 from carerecord.access.gate import RecordAccess
 from carerecord.access.oidc import OidcClient, OidcConfig
 from carerecord.access.registry import AccessRegistry
 from carerecord.access.rules import load_rules
 from carerecord.access.sign_in import Client, SignIn
 from carerecord.access.usage_desk import UsageDesk
+from carerecord.api.audit_events import install_audit_events
 from carerecord.audit.alert_rules import load_alert_rules
 from carerecord.hosts import TrustedHosts
 from carerecord.ingest.rules import RulesSource
-from carerecord.origin import allowed_hosts
+from carerecord.origin import allowed_hosts, base_url
 from carerecord.push.auth import BackendAuth
 from carerecord.push.routes import install_push
 from carerecord.settings import Settings
@@ -103,6 +105,14 @@ def create_app(settings: Settings, store: Store, rules: RulesSource | None = Non
 
     app.state.open_audit_desk = open_audit_desk
 
+    # The log as FHIR AuditEvents: the reader decides which systems and users may read it.
+    def open_audit_reader(
+        reader: User | SystemReader, now: datetime, client: Client, request_id: str
+    ) -> AuditEventReader:
+        return AuditEventReader(store, reader, access_rules, now, client, request_id)
+
+    app.state.open_audit_reader = open_audit_reader
+
     # The privacy officer's alerts: the rules are read (and checked) once, at start-up.
     alert_rules = load_alert_rules(
         Path(settings.audit_alert_rules) if settings.audit_alert_rules else None
@@ -124,7 +134,9 @@ def create_app(settings: Settings, store: Store, rules: RulesSource | None = Non
         )
 
     # Source systems push FHIR here; what they may send is decided by the intake rules.
-    install_push(app, store, intake, BackendAuth(ClientRegistry(store)), settings)
+    auth = BackendAuth(ClientRegistry(store))
+    install_push(app, store, intake, auth, settings)
+    install_audit_events(app, auth, base_url(settings))
     web.install(app, settings)
     # A request for another host reaches nothing but the security headers, added last so
     # they wrap every response, errors and refusals included.

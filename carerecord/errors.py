@@ -101,6 +101,17 @@ class SourceUnauthorized(Refused):
     code = "login"
 
 
+class ScopeRefused(Refused):
+    """A source's valid token that does not carry a scope this request needs."""
+
+    status = 403
+    code = "forbidden"
+
+    def __init__(self, message: str, needed: tuple[str, ...]) -> None:
+        super().__init__(message)
+        self.needed = needed
+
+
 class FormRefused(Refused):
     """A form post refused before its handler ran (too large, or not from our own page)."""
 

@@ -101,6 +101,17 @@ class AuditDesk:
         self._audit("audit-entry", {"entry_id": entry_id}, None, outcome)
         return found
 
+    def record(
+        self,
+        action: str,
+        detail: dict[str, object],
+        patient_id: str | None = None,
+        outcome: str = "success",
+    ) -> None:
+        """Writes one entry of the desk's own use, as this user (AuditUnavailable if it cannot
+        be written: the caller then shows nothing)."""
+        self._audit(action, detail, patient_id, outcome)
+
     def _audit(
         self,
         action: str,

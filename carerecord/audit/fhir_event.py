@@ -78,6 +78,9 @@ KINDS: dict[str, tuple[Code, Code | None, str]] = {
     "user-disable": (*_SECURITY, "U"),
     "user-enable": (*_SECURITY, "U"),
     "sender-add": (*_ACTIVITY, "C"),
+    "client-add": (*_SECURITY, "C"),
+    "client-grant": (*_SECURITY, "U"),
+    "client-revoke": (*_SECURITY, "U"),
     "org-status": (*_ACTIVITY, "U"),
     "audit-purge": (*_ACTIVITY, "D"),  # entries past the retention period removed
 }

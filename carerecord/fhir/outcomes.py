@@ -7,7 +7,7 @@ from typing import Any
 import orjson
 from fastapi.responses import Response
 
-from carerecord.errors import Refused, SourceUnauthorized
+from carerecord.errors import Refused, ScopeRefused, SourceUnauthorized
 
 FHIR_JSON = "application/fhir+json"
 
@@ -42,9 +42,12 @@ def fhir_response(
 def refusal(error: Refused) -> Response:
     """Any refused request at a FHIR door; a missing or bad token also gets its challenge."""
     headers = None
+    quoted = str(error).replace("\\", "").replace('"', "'")  # an RFC 7230 quoted-string
     if isinstance(error, SourceUnauthorized):
-        quoted = str(error).replace("\\", "").replace('"', "'")  # an RFC 7230 quoted-string
         headers = {
             "WWW-Authenticate": f'Bearer error="invalid_token", error_description="{quoted}"'
         }
+    elif isinstance(error, ScopeRefused):  # RFC 6750 section 3.1: name the scope needed
+        needed = " ".join(error.needed)
+        headers = {"WWW-Authenticate": f'Bearer error="insufficient_scope", scope="{needed}"'}
     return fhir_response(outcome(error.code, str(error)), error.status, headers)

@@ -19,13 +19,13 @@ from joserfc import jwk, jws
 from joserfc.errors import JoseError
 
 from carerecord.errors import CareRecordError
+from carerecord.scopes import Scope, unknown_scopes
 from carerecord.store.clients import ClientRegistry, SourceClient
 
 GRANT_TYPE = "client_credentials"
 ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 SIGNING_ALGORITHMS = ("RS384", "ES384", "RS256", "ES256")
-# Pushing creates, updates and retracts resources: SMART v1 calls that "write", v2 "cud".
-SCOPES = ("system/*.write", "system/*.cud")
+SCOPES = tuple(scope.value for scope in Scope)  # every scope a client may be granted
 MAX_ASSERTION_LIFETIME = timedelta(minutes=5)
 CLOCK_SKEW = timedelta(seconds=60)
 _MAX_JTI_LENGTH = 200  # the column's width
@@ -64,7 +64,11 @@ class AuthenticatedSource:
 
     client_id: str
     source_ods: str
-    scope: str
+    scope: str  # what the token carries and the client still holds, space-separated
+
+    @property
+    def scopes(self) -> frozenset[str]:
+        return frozenset(self.scope.split())
 
 
 def _invalid_client(description: str) -> AuthError:
@@ -92,6 +96,7 @@ class BackendAuth:
         scope = _granted_scope(form.get("scope"))
         now = self.clock()
         client, claims = self._verified_assertion(form["client_assertion"], token_url, now)
+        _check_held(client, scope)
         exp = datetime.fromtimestamp(claims["exp"], UTC)
         # Kept until it could no longer pass the expiry check, so it can never be replayed.
         if not self.registry.use_assertion(client.client_id, claims["jti"], exp + CLOCK_SKEW):
@@ -114,7 +119,9 @@ class BackendAuth:
         if found is None:
             raise _invalid_token("the access token is unknown, expired or revoked")
         client, scope = found
-        return AuthenticatedSource(client.client_id, client.source_ods, scope)
+        # A scope revoked since the token was issued stops working at once.
+        held = " ".join(name for name in scope.split() if name in client.scopes)
+        return AuthenticatedSource(client.client_id, client.source_ods, held)
 
     def _verified_assertion(
         self, assertion: str, token_url: str, now: datetime
@@ -164,13 +171,25 @@ def _granted_scope(requested: str | None) -> str:
     if not requested or not requested.strip():
         raise AuthError("invalid_request", "scope is required")
     scopes = list(dict.fromkeys(requested.split()))
-    unknown = [scope for scope in scopes if scope not in SCOPES]
+    unknown = unknown_scopes(scopes)
     if unknown:
         raise AuthError(
             "invalid_scope",
             f"cannot grant {' '.join(unknown)}: the scopes are {' '.join(SCOPES)}",
         )
     return " ".join(scopes)
+
+
+def _check_held(client: SourceClient, scope: str) -> None:
+    """RFC 6749 lets a server narrow what was asked; refusing instead keeps a client from
+    running on a token that quietly lacks what it needs."""
+    missing = [name for name in scope.split() if name not in client.scopes]
+    if missing:
+        raise AuthError(
+            "invalid_scope",
+            f"this client is not granted {' '.join(missing)} "
+            "(an operator grants scopes with `carerecord client grant`)",
+        )
 
 
 def _signed_by(client: SourceClient, signed: jws.CompactSignature, alg: str) -> bool:

@@ -4,7 +4,7 @@ endpoint, a FHIR OperationOutcome on FHIR routes."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import orjson
@@ -14,7 +14,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.formparsers import MultiPartException
 
-from carerecord.errors import SourceUnauthorized
+from carerecord.errors import ScopeRefused, SourceUnauthorized
 from carerecord.origin import TOKEN_PATH
 from carerecord.push.auth import (
     GRANT_TYPE,
@@ -58,14 +58,21 @@ def install_auth(app: FastAPI, auth: BackendAuth, token_url: str) -> None:
         )
 
 
-def require_source(auth: BackendAuth) -> Callable[[Request], AuthenticatedSource]:
-    """A dependency for push routes: the authenticated source, or a 401 OperationOutcome."""
+def require_source(
+    auth: BackendAuth, any_of: Sequence[str] = ()
+) -> Callable[[Request], AuthenticatedSource]:
+    """A dependency for FHIR routes: the authenticated source, or a 401 OperationOutcome; with
+    `any_of`, a token carrying none of those scopes gets a 403 OperationOutcome."""
 
     def source(request: Request) -> AuthenticatedSource:
         try:
-            return auth.authenticate(request.headers.get("authorization"))
+            found = auth.authenticate(request.headers.get("authorization"))
         except AuthError as error:
             raise SourceUnauthorized(error.description) from None
+        if any_of and not found.scopes & set(any_of):
+            needed = tuple(any_of)
+            raise ScopeRefused(f"this needs the scope {' or '.join(needed)}", needed)
+        return found
 
     return source
 

@@ -25,6 +25,7 @@ from carerecord.origin import token_endpoint
 from carerecord.push.auth import AuthenticatedSource, BackendAuth
 from carerecord.push.auth_routes import install_auth, require_source
 from carerecord.push.bundles import process_bundle, process_delete, process_put
+from carerecord.scopes import PUSH
 from carerecord.settings import Settings
 from carerecord.store import Store
 
@@ -37,7 +38,7 @@ def install_push(
     app: FastAPI, store: Store, rules: RulesSource, auth: BackendAuth, settings: Settings
 ) -> None:
     install_auth(app, auth, token_endpoint(settings))
-    source = Depends(require_source(auth))
+    source = Depends(require_source(auth, PUSH))
 
     @app.post("/fhir", include_in_schema=False)
     async def push_bundle(request: Request, sender: AuthenticatedSource = source) -> Response:

@@ -3,9 +3,12 @@ by the indexed columns (actor, organisation, patient, time, action)."""
 
 from __future__ import annotations
 
-from sqlalchemy import Engine, Select, func, select
+from collections.abc import Collection
+
+from sqlalchemy import ColumnElement, Engine, Select, false, func, or_, select
 
 from carerecord.audit.entry import StoredEntry
+from carerecord.audit.fhir_search import EventSearch
 from carerecord.audit.query import AuditQuery
 from carerecord.store.audit import COLUMNS, stored
 from carerecord.store.schema import audit_events
@@ -48,3 +51,38 @@ def _filtered(statement: Select, query: AuditQuery) -> Select:  # type: ignore[t
     if query.actions:
         statement = statement.where(_E.action.in_(query.actions))
     return statement
+
+
+def events_before(
+    engine: Engine, search: EventSearch, listed: Collection[str]
+) -> tuple[list[StoredEntry], bool]:
+    """Up to `search.count` entries matching a FHIR search, newest (highest id) first, below
+    `search.before` when given; and whether more follow. Keyed on id, so a page asked for again
+    holds the same entries however many were appended since. `listed` are the actions with a
+    type of their own (the rest share the default type)."""
+    statement = select(*COLUMNS)
+    conditions: list[ColumnElement[bool]] = []
+    if search.before is not None:
+        conditions.append(_E.id < search.before)
+    if search.start is not None:
+        conditions.append(_E.occurred_at >= search.start)
+    if search.end is not None:
+        conditions.append(_E.occurred_at < search.end)
+    if search.patient_id is not None:
+        conditions.append(_E.patient_id == search.patient_id)
+    if search.agent is not None:
+        conditions.append(_E.actor == search.agent)
+    if search.outcomes:
+        conditions.append(_E.outcome.in_(search.outcomes))
+    if search.actions is not None:
+        either: list[ColumnElement[bool]] = []
+        if search.actions.names:
+            either.append(_E.action.in_(sorted(search.actions.names)))
+        if search.actions.others:
+            either.append(_E.action.not_in(sorted(listed)))
+        conditions.append(or_(*either) if either else false())
+    statement = statement.where(*conditions).order_by(_E.id.desc()).limit(search.count + 1)
+    with engine.connect() as conn:
+        rows = conn.execute(statement).all()
+    found = [stored(row) for row in rows[: search.count]]  # type: ignore[arg-type]
+    return found, len(rows) > search.count

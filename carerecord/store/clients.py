@@ -1,20 +1,30 @@
-"""Source systems allowed to push FHIR: their public keys, used assertions and access tokens."""
+"""Source systems: their public keys, the scopes they are granted, used assertions and access
+tokens. A change of grants is written to the audit log in the same transaction."""
 
 from __future__ import annotations
 
 import base64
 import secrets
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
 import orjson
 from joserfc import jwk
 from joserfc.errors import JoseError
-from sqlalchemy import delete, false, select, update
+from sqlalchemy import Connection, delete, false, select, update
 
+from carerecord.audit.entry import AuditRecord
 from carerecord.errors import CareRecordError, InvalidOrganisation
-from carerecord.store.schema import access_tokens, client_assertions, source_clients
+from carerecord.scopes import PUSH
+from carerecord.store import audit
+from carerecord.store.schema import (
+    access_tokens,
+    client_assertions,
+    client_grants,
+    source_clients,
+)
 from carerecord.store.store import Store
 from carerecord.store.upsert import insert_for
 
@@ -41,16 +51,34 @@ class SourceClient:
     jwks: dict[str, Any]
     registered_at: datetime
     disabled: bool
+    scopes: tuple[str, ...] = ()  # what it is granted, sorted
+
+
+@dataclass(frozen=True, slots=True)
+class GrantChange:
+    """What a grant or revoke did: the scopes changed, and all the client holds afterwards."""
+
+    client: SourceClient
+    changed: tuple[str, ...]
 
 
 class ClientRegistry:
-    """Registered source systems, the assertions they have used, and the tokens they hold."""
+    """Registered source systems, their grants, the assertions they have used, and the tokens
+    they hold."""
 
     def __init__(self, store: Store) -> None:
         self.store = store
 
-    def register(self, source_ods: str, name: str, jwks: dict[str, Any]) -> SourceClient:
-        """Registers a source system's public keys under a new random client id."""
+    def register(
+        self,
+        source_ods: str,
+        name: str,
+        jwks: dict[str, Any],
+        scopes: Iterable[str] = PUSH,
+        by: str = "",
+    ) -> SourceClient:
+        """Registers a source system's public keys under a new random client id, granted
+        `scopes` (by default, pushing). With `by`, the registration is audited as that actor."""
         source_ods = source_ods.strip().upper()
         if self.store.organisation(source_ods) is None:
             raise InvalidOrganisation(
@@ -65,6 +93,7 @@ class ClientRegistry:
             jwks=public_signing_keys(jwks),
             registered_at=datetime.now(UTC),
             disabled=False,
+            scopes=tuple(sorted(set(scopes))),
         )
         with self.store.transaction() as conn:
             conn.execute(
@@ -77,20 +106,68 @@ class ClientRegistry:
                     disabled=False,
                 )
             )
+            _insert_grants(conn, client.client_id, client.scopes, by, client.registered_at)
+            if by:
+                detail = {**_described(client), "granted": list(client.scopes)}
+                event = AuditRecord(by, "client-add", "success", detail)
+                audit.append(conn, event, client.registered_at)
         return client
 
+    def grant(self, client_id: str, scopes: Iterable[str], by: str) -> GrantChange | None:
+        """Grants scopes (those held already are left as they are) and audits the change as
+        `by`, in one transaction; None if there is no such client."""
+        return self._change(client_id, sorted(set(scopes)), by, "client-grant")
+
+    def revoke(self, client_id: str, scopes: Iterable[str], by: str) -> GrantChange | None:
+        """Takes scopes away, at once for tokens already issued too; audited like grant."""
+        return self._change(client_id, sorted(set(scopes)), by, "client-revoke")
+
+    def _change(
+        self, client_id: str, scopes: list[str], by: str, action: str
+    ) -> GrantChange | None:
+        now = datetime.now(UTC)
+        with self.store.transaction() as conn:
+            client = self._get(conn, client_id)
+            if client is None:
+                return None
+            if action == "client-grant":
+                changed = [scope for scope in scopes if scope not in client.scopes]
+                _insert_grants(conn, client_id, changed, by, now)
+            else:
+                changed = [scope for scope in scopes if scope in client.scopes]
+                conn.execute(
+                    delete(client_grants).where(
+                        client_grants.c.client_id == client_id,
+                        client_grants.c.scope.in_(changed),
+                    )
+                )
+            after = replace(client, scopes=_scopes(conn, client_id))
+            detail = {**_described(after), "asked": scopes, "changed": changed}
+            audit.append(conn, AuditRecord(by, action, "success", detail), now)
+        return GrantChange(after, tuple(changed))
+
     def get(self, client_id: str) -> SourceClient | None:
-        query = select(source_clients).where(source_clients.c.client_id == client_id)
         with self.store.engine.connect() as conn:
-            row = conn.execute(query).first()
-        return None if row is None else _client(row._mapping)
+            return self._get(conn, client_id)
+
+    def _get(self, conn: Connection, client_id: str) -> SourceClient | None:
+        query = select(source_clients).where(source_clients.c.client_id == client_id)
+        row = conn.execute(query).first()
+        return None if row is None else _client(row._mapping, _scopes(conn, client_id))
 
     def all(self) -> list[SourceClient]:
         query = select(source_clients).order_by(
             source_clients.c.source_ods, source_clients.c.registered_at
         )
         with self.store.engine.connect() as conn:
-            return [_client(row._mapping) for row in conn.execute(query)]
+            held: dict[str, list[str]] = {}
+            grants = select(client_grants.c.client_id, client_grants.c.scope)
+            for client_id, scope in conn.execute(grants):
+                held.setdefault(client_id, []).append(scope)
+            return [
+                _client(row._mapping, tuple(sorted(held.get(row.client_id, []))))
+                for row in conn.execute(query)
+            ]
 
     def disable(self, client_id: str) -> bool:
         """Disables a client, which voids its tokens at once; False if there is no such client."""
@@ -138,7 +215,8 @@ class ClientRegistry:
             )
 
     def token(self, token_hash: str, now: datetime) -> tuple[SourceClient, str] | None:
-        """The client and scope of a live token: None if unknown, expired or its client disabled."""
+        """The client and scope of a live token: None if unknown, expired or its client disabled.
+        The client carries its grants as they are now, which may be fewer than when issued."""
         query = (
             select(source_clients, access_tokens.c.scope)
             .join(access_tokens, access_tokens.c.client_id == source_clients.c.client_id)
@@ -150,7 +228,9 @@ class ClientRegistry:
         )
         with self.store.engine.connect() as conn:
             row = conn.execute(query).first()
-        return None if row is None else (_client(row._mapping), row.scope)
+            if row is None:
+                return None
+            return _client(row._mapping, _scopes(conn, row.client_id)), row.scope
 
     def purge_expired(self, now: datetime) -> int:
         """Deletes expired tokens and assertions (an expired assertion cannot be replayed)."""
@@ -223,7 +303,7 @@ def _rsa_bits(key: dict[str, Any]) -> int:
         return 0
 
 
-def _client(row: Any) -> SourceClient:
+def _client(row: Any, scopes: tuple[str, ...]) -> SourceClient:
     return SourceClient(
         client_id=row["client_id"],
         source_ods=row["source_ods"],
@@ -231,4 +311,34 @@ def _client(row: Any) -> SourceClient:
         jwks=orjson.loads(row["jwks"]),
         registered_at=row["registered_at"],
         disabled=bool(row["disabled"]),
+        scopes=scopes,
     )
+
+
+def _scopes(conn: Connection, client_id: str) -> tuple[str, ...]:
+    query = select(client_grants.c.scope).where(client_grants.c.client_id == client_id)
+    return tuple(sorted(conn.execute(query).scalars()))
+
+
+def _insert_grants(
+    conn: Connection, client_id: str, scopes: Iterable[str], by: str, now: datetime
+) -> None:
+    rows = [
+        {"client_id": client_id, "scope": scope, "granted_at": now, "granted_by": by[:100]}
+        for scope in scopes
+    ]
+    if rows:  # a grant made at the same moment by another operator is not an error
+        statement = insert_for(conn, client_grants).on_conflict_do_nothing(
+            index_elements=["client_id", "scope"]
+        )
+        conn.execute(statement, rows)
+
+
+def _described(client: SourceClient) -> dict[str, object]:
+    """The client as an audit entry names it: never its keys."""
+    return {
+        "client": client.client_id,
+        "organisation": client.source_ods,
+        "name": client.name,
+        "scopes": list(client.scopes),
+    }

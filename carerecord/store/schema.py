@@ -225,6 +225,16 @@ access_tokens = Table(
     Column("expires_at", UTCDateTime(), nullable=False),
 )
 
+# What each source system may do (SMART scopes); a token carries only scopes its client holds.
+client_grants = Table(
+    "client_grants",
+    metadata,
+    Column("client_id", String(64), ForeignKey("source_clients.client_id"), primary_key=True),
+    Column("scope", String(100), primary_key=True),
+    Column("granted_at", UTCDateTime(), nullable=False),
+    Column("granted_by", String(100), nullable=False),
+)
+
 # Client assertions already used (by jti), so a captured one cannot be replayed.
 client_assertions = Table(
     "client_assertions",

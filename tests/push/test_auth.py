@@ -494,7 +494,7 @@ def test_smart_configuration_advertises_the_token_endpoint(http: TestClient) -> 
         "token_endpoint_auth_methods_supported": ["private_key_jwt"],
         "token_endpoint_auth_signing_alg_values_supported": ["RS384", "ES384", "RS256", "ES256"],
         "grant_types_supported": ["client_credentials"],
-        "scopes_supported": ["system/*.write", "system/*.cud"],
+        "scopes_supported": ["system/*.write", "system/*.cud", "system/AuditEvent.read"],
         "capabilities": ["client-confidential-asymmetric"],
     }
 

@@ -43,7 +43,10 @@ _AUDIT = "an audit entry, the privacy officer's alone: tests/web/test_as_seen.py
 _AUDIT += "test_audit_pages.py and the alert pages' tests"
 _ADMIN = "an administrator's user, organisation or period, not anyone's record: every /admin "
 _ADMIN += "page is not found to all but system administrators (tests/web/test_admin_pages.py)"
+_AUDIT_EVENT = "an audit entry as FHIR, for system/AuditEvent.read and ig-officers alone "
+_AUDIT_EVENT += "(a clinician is refused, 403): tests/api/test_audit_events.py"
 NOT_RECORD_IDS = {
+    ("GET", "/fhir/AuditEvent/{entry_id}"): _AUDIT_EVENT,
     ("PUT", "/fhir/{resource_type}/{resource_id}"): "a source's own id, written as that source",
     ("DELETE", "/fhir/{resource_type}/{resource_id}"): "a source's own id, written as that source",
     ("GET", "/patients/{patient_id}/objection"): _OBJECTIONS,

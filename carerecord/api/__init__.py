@@ -1,0 +1,1 @@
+"""The FHIR REST API's read side: thin routes; access decides and audits."""
