@@ -81,6 +81,7 @@ KINDS: dict[str, tuple[Code, Code | None, str]] = {
     "client-add": (*_SECURITY, "C"),
     "client-grant": (*_SECURITY, "U"),
     "client-revoke": (*_SECURITY, "U"),
+    "client-disable": (*_SECURITY, "U"),
     "org-status": (*_ACTIVITY, "U"),
     "audit-purge": (*_ACTIVITY, "D"),  # entries past the retention period removed
 }

@@ -110,7 +110,7 @@ def run_list(args: argparse.Namespace, console: Console) -> int:
 def run_disable(args: argparse.Namespace, console: Console) -> int:
     store = open_store(settings_from(args))
     try:
-        found = ClientRegistry(store).disable(args.client_id)
+        found = ClientRegistry(store).disable(args.client_id, _actor())
     finally:
         store.close()
     if not found:

@@ -169,15 +169,22 @@ class ClientRegistry:
                 for row in conn.execute(query)
             ]
 
-    def disable(self, client_id: str) -> bool:
-        """Disables a client, which voids its tokens at once; False if there is no such client."""
+    def disable(self, client_id: str, by: str) -> bool:
+        """Disables a client, which voids its tokens at once, audited as `by` in the same
+        transaction; False if there is no such client."""
         statement = (
             update(source_clients)
             .where(source_clients.c.client_id == client_id)
             .values(disabled=True)
         )
         with self.store.transaction() as conn:
-            return conn.execute(statement).rowcount > 0
+            client = self._get(conn, client_id)
+            if client is None:
+                return False
+            conn.execute(statement)
+            event = AuditRecord(by, "client-disable", "success", _described(client))
+            audit.append(conn, event, datetime.now(UTC))
+            return True
 
     def use_assertion(self, client_id: str, jti: str, expires_at: datetime) -> bool:
         """Records a client assertion as used; False if it was used before.

@@ -165,9 +165,9 @@ def test_tokens_are_found_until_they_expire_or_the_client_is_disabled(
     assert registry.token("a" * 64, START + timedelta(days=1)) is None
     assert registry.purge_expired(START + timedelta(days=1)) == 2
     registry.save_token("c" * 64, client.client_id, "system/*.write", START, START + timedelta(1))
-    assert registry.disable(client.client_id)
+    assert registry.disable(client.client_id, "operator:test")
     assert registry.token("c" * 64, START) is None
-    assert not registry.disable("no-such-client")
+    assert not registry.disable("no-such-client", "operator:test")
 
 
 # The token grant
@@ -302,7 +302,7 @@ def test_a_disabled_client_gets_no_token_and_its_tokens_stop(
     auth: BackendAuth, client: SourceClient, registry: ClientRegistry
 ) -> None:
     grant = auth.issue_token(token_form(make_assertion(client.client_id)), AUD)
-    registry.disable(client.client_id)
+    registry.disable(client.client_id, "operator:test")
 
     assert "disabled" in refused(auth, token_form(make_assertion(client.client_id))).description
     with pytest.raises(AuthError, match="unknown, expired or revoked"):

@@ -126,3 +126,25 @@ def test_add_refuses_an_unknown_scope_before_registering(
 
     assert status == EXIT_USAGE and "unknown scope system/*.*" in err
     assert ClientRegistry(store).all() == []
+
+
+def test_disabling_a_client_stops_it_and_is_audited(cli: Cli, store: Store, jwks: Path) -> None:
+    client_id = added(cli, jwks)
+
+    status, out, err = cli("client", "disable", client_id)
+
+    assert status == EXIT_OK, err
+    assert "its tokens no longer work" in out
+    held = ClientRegistry(store).get(client_id)
+    assert held is not None and held.disabled
+    [entry] = audit_entries(store, "client-disable")
+    assert entry.actor == f"operator:{OPERATOR}"
+    assert entry.detail["client"] == client_id
+
+
+def test_disabling_an_unknown_client_is_refused_and_audits_nothing(cli: Cli, store: Store) -> None:
+    status, _, err = cli("client", "disable", "no-such-client")
+
+    assert status == EXIT_USAGE
+    assert "no client 'no-such-client'" in err
+    assert audit_entries(store, "client-disable") == []
