@@ -87,7 +87,8 @@ class ClientRegistry:
         if not name.strip():
             raise InvalidSourceClient("a source system needs a name")
         client = SourceClient(
-            client_id=secrets.token_urlsafe(24),
+            # Hex: an id is typed into commands, and a urlsafe one may start with "-".
+            client_id=secrets.token_hex(18),
             source_ods=source_ods,
             name=name.strip(),
             jwks=public_signing_keys(jwks),

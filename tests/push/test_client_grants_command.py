@@ -134,7 +134,7 @@ def test_disabling_a_client_stops_it_and_is_audited(cli: Cli, store: Store, jwks
     status, out, err = cli("client", "disable", client_id)
 
     assert status == EXIT_OK, err
-    assert "its tokens no longer work" in out
+    assert "its tokens no longer work" in " ".join(out.split())
     held = ClientRegistry(store).get(client_id)
     assert held is not None and held.disabled
     [entry] = audit_entries(store, "client-disable")
@@ -148,3 +148,11 @@ def test_disabling_an_unknown_client_is_refused_and_audits_nothing(cli: Cli, sto
     assert status == EXIT_USAGE
     assert "no client 'no-such-client'" in err
     assert audit_entries(store, "client-disable") == []
+
+
+def test_client_ids_can_always_be_typed_as_command_arguments(store: Store) -> None:
+    register(store, make_org("F83004"))
+    registry = ClientRegistry(store)
+    jwks = {"keys": [KEY.as_dict(private=False)]}
+    ids = [registry.register("F83004", "EPR", jwks).client_id for _ in range(40)]
+    assert all(re.fullmatch(r"[0-9a-f]{36}", client_id) for client_id in ids)
