@@ -105,6 +105,25 @@ def test_synth_then_ingest_round_trip(db: str, tmp_path: Path) -> None:
     assert status in (EXIT_OK, EXIT_QUARANTINED)
 
 
+def test_ingesting_a_whole_synth_folder_passes_over_its_organisation_list(
+    db: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "synth"
+    main(["db", "upgrade"])
+    assert main(["synth", "--patients", "5", "--out", str(out), "--seed", "3"]) == EXIT_OK
+    assert main(["org", "load", str(out / "organisations.json")]) == EXIT_OK
+    capsys.readouterr()
+
+    status = main(["ingest", str(out)])
+
+    assert status in (EXIT_OK, EXIT_QUARANTINED)
+    said = " ".join(capsys.readouterr().out.split())
+    assert f"not read: {out / 'organisations.json'}" in said
+    assert "carerecord org load" in said
+    assert main(["ingest", str(out / "organisations.json")]) == EXIT_UNUSABLE
+    assert "is loaded by `carerecord org load`" in " ".join(capsys.readouterr().err.split())
+
+
 def test_synth_refuses_an_impossible_size(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

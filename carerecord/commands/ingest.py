@@ -17,7 +17,7 @@ from carerecord.commands.options import (
     warn_without_exclusions,
 )
 from carerecord.commands.progress import progress_bar
-from carerecord.ingest.pipeline import ingest_paths, total_bytes
+from carerecord.ingest.pipeline import ingest_paths, passed_over, total_bytes
 from carerecord.ingest.rules import RulesSource
 from carerecord.store.records import WriteCounts
 
@@ -53,6 +53,8 @@ def run(args: argparse.Namespace, console: Console) -> int:
             return 2
         rules = RulesSource(store, settings)
         warn_without_exclusions(rules.exclusions, console)
+        for path, why in passed_over(args.paths):
+            console.print(f"[yellow]note:[/] not read: {path}: {why}", highlight=False)
         acknowledgements: dict[str, int] = {}
         with progress_bar("ingesting", total_bytes(args.paths), unit="bytes") as advance:
             counts = ingest_paths(

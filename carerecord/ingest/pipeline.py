@@ -31,7 +31,7 @@ def input_files(paths: Iterable[Path]) -> list[Path]:
     found: list[Path] = []
     for path in paths:
         if path.is_dir():
-            found.extend(sorted(p for p in path.rglob("*") if _readable(p)))
+            found.extend(sorted(p for p in path.rglob("*") if _readable(p) and _listing(p) is None))
         elif path.is_file():
             found.append(path)
         else:
@@ -39,6 +39,29 @@ def input_files(paths: Iterable[Path]) -> list[Path]:
     for path in found:
         detect_format(path)  # refuses the whole run before anything is written
     return found
+
+
+def passed_over(paths: Iterable[Path]) -> list[tuple[Path, str]]:
+    """Files inside the folders named that look like input but are not read, with why: a
+    JSON list is not FHIR (synth's organisations.json is one). Registering organisations is
+    an administrator's act, never a side effect of loading a folder."""
+    return [
+        (found, why)
+        for path in paths
+        if path.is_dir()
+        for found in sorted(path.rglob("*"))
+        if _readable(found) and (why := _listing(found)) is not None
+    ]
+
+
+def _listing(path: Path) -> str | None:
+    if path.suffix.lower() != ".json":
+        return None
+    with path.open("rb") as handle:
+        head = handle.read(64).lstrip(b"\xef\xbb\xbf \t\r\n")
+    if not head.startswith(b"["):
+        return None
+    return "a JSON list, not FHIR: for a list of organisations, use `carerecord org load`"
 
 
 def _readable(path: Path) -> bool:

@@ -36,6 +36,11 @@ def detect_format(path: Path) -> str:
         return "hl7v2"
     if head.startswith(b"<"):
         raise UnsupportedFormat(f"{path}: FHIR XML is not accepted; send FHIR JSON or NDJSON")
+    if head.startswith(b"["):
+        raise UnsupportedFormat(
+            f"{path}: a JSON list, not FHIR JSON, FHIR NDJSON or HL7 v2 (a list of "
+            "organisations is loaded by `carerecord org load`)"
+        )
     if not head.startswith(b"{"):
         raise UnsupportedFormat(f"{path}: not FHIR JSON, FHIR NDJSON or HL7 v2")
     if path.suffix.lower() == ".ndjson":
