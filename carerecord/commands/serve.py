@@ -24,6 +24,7 @@ from carerecord.ingest.mllp_service import start_hl7_listener, tls_context
 from carerecord.ingest.rules import RulesSource
 from carerecord.settings import Settings
 from carerecord.store import Store
+from carerecord.web import assets
 
 
 def register(sub: Any) -> None:
@@ -63,6 +64,7 @@ def run(args: argparse.Namespace, console: Console) -> int:
 
 
 def serve(settings: Settings, store: Store, console: Console) -> None:
+    assets.require(settings)  # before anything listens: unstyled pages are not served
     if settings.mllp_port:
         tls_context(settings)  # refuse a listener the settings do not allow before anything
     rules = RulesSource(store, settings)

@@ -35,6 +35,21 @@ def present(folder: Path) -> bool:
     return (folder / CSS).is_file() and (folder / JS).is_file()
 
 
+def require(settings: Settings) -> None:
+    """AssetsMissing, saying what to do, unless the built assets are where pages expect them:
+    without them a page still renders, but with no NHS styles or scripts, which a clinician
+    should never be shown."""
+    folder = nhsuk_dir(settings)
+    if present(folder):
+        return
+    raise AssetsMissing(
+        f"the nhsuk-frontend assets are not in {folder}: pages would have no NHS styles or "
+        "scripts. In a source checkout run `npm ci && python -m carerecord.web.assets` (or "
+        "`make demo`); a package built after that carries them; or set "
+        "CARERECORD_STATIC_DIR to a folder holding nhsuk/"
+    )
+
+
 def copy_assets(node_modules_dist: Path, target: Path) -> str:
     """Replaces target with the CSS, JS and assets folder; returns the nhsuk-frontend version."""
     if not (node_modules_dist / CSS).is_file():

@@ -9,6 +9,8 @@ from pathlib import Path
 import pytest
 
 from carerecord.app import create_app
+from carerecord.cli import EXIT_UNUSABLE, main
+from carerecord.errors import AssetsMissing
 from carerecord.settings import Settings
 from carerecord.store import Store
 from carerecord.web import assets
@@ -69,3 +71,26 @@ def test_pages_render_without_the_assets_and_a_warning_is_logged_once(
     assert page.status_code == 200
     assert "Find a person's record" in page.text
     assert "nhsuk-frontend.min.css" not in page.text
+
+
+def test_serve_refuses_to_start_without_the_assets_and_says_how_to_build_them(
+    db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("CARERECORD_DB", db_url)
+    monkeypatch.setenv("CARERECORD_STATIC_DIR", str(tmp_path / "empty"))
+    monkeypatch.setenv("COLUMNS", "200")
+
+    status = main(["serve", "--port", "1"])  # refused before anything would listen
+
+    assert status == EXIT_UNUSABLE
+    said = " ".join(capsys.readouterr().err.split())
+    assert f"the nhsuk-frontend assets are not in {tmp_path / 'empty' / 'nhsuk'}" in said
+    assert "npm ci && python -m carerecord.web.assets" in said
+
+
+def test_serve_checks_the_copy_it_would_serve(tmp_path: Path) -> None:
+    settings = Settings(static_dir=str(tmp_path))
+    with pytest.raises(AssetsMissing):
+        assets.require(settings)
+    assets.copy_assets(fake_dist(tmp_path / "build"), tmp_path / "nhsuk")
+    assets.require(settings)  # found: nothing raised
