@@ -29,9 +29,12 @@ demo: $(INSTALLED) $(ASSETS)
 serve: $(INSTALLED) $(ASSETS)
 	$(BIN)/carerecord serve
 
-## test: lint, type-check and run the whole suite (SQLite, PostgreSQL, browser)
+COVERAGE_FLOOR ?= 95
+
+## test: lint, type-check and run the whole suite (SQLite, PostgreSQL, browser), on every core,
+## failing below the coverage floor
 test: lint $(ASSETS)
-	$(BIN)/pytest
+	$(BIN)/pytest -n auto --dist loadfile --cov --cov-report=term --cov-fail-under=$(COVERAGE_FLOOR)
 
 lint: $(INSTALLED)
 	$(BIN)/ruff check .

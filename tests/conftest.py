@@ -5,8 +5,9 @@ from __future__ import annotations
 import itertools
 import os
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import create_engine, text
@@ -58,13 +59,20 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-def _fresh_postgres(server_url: str) -> Iterator[str]:
-    name = f"test_{os.getpid()}_{next(_database_names)}"
-    admin = create_engine(
+def _admin(server_url: str) -> Any:
+    return create_engine(
         server_url.replace("postgresql://", "postgresql+psycopg://"), isolation_level="AUTOCOMMIT"
     )
+
+
+def _fresh_postgres(server_url: str, template: str = TEMPLATE_DB) -> Iterator[str]:
+    name = f"test_{os.getpid()}_{next(_database_names)}"
+    admin = _admin(server_url)
     with admin.connect() as conn:
-        conn.execute(text(f"CREATE DATABASE {name} TEMPLATE {TEMPLATE_DB}"))
+        # A plain file copy is quicker than WAL_LOG (15's default) for a database this small.
+        newer = int(conn.execute(text("SHOW server_version_num")).scalar_one()) >= 150000
+        strategy = " STRATEGY FILE_COPY" if newer else ""
+        conn.execute(text(f"CREATE DATABASE {name} TEMPLATE {template}{strategy}"))
     try:
         yield server_url.rsplit("/", 1)[0] + "/" + name
     finally:
@@ -73,15 +81,81 @@ def _fresh_postgres(server_url: str) -> Iterator[str]:
         admin.dispose()
 
 
+Seeder = Callable[[Store, Path], object]
+
+
+class SeededTemplates:
+    """Databases seeded once per session and engine, copied for each test that asks: the
+    test still gets a database of its own to change, without paying for the seeding again."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.made: dict[tuple[str, str], str] = {}  # (engine, name) -> template file or db
+
+    def sqlite_copy(self, name: str, seeder: Seeder, empty: Path, target: Path) -> str:
+        key = ("sqlite", name)
+        if key not in self.made:
+            path = self.folder / f"{name}.db"
+            shutil.copy(empty, path)
+            self._seed(f"sqlite:///{path}", seeder, name)
+            self.made[key] = str(path)
+        shutil.copy(self.made[key], target)
+        return f"sqlite:///{target}"
+
+    def postgres_template(self, server_url: str, name: str, seeder: Seeder) -> str:
+        key = ("postgresql", name)
+        if key not in self.made:
+            database = f"seeded_{name}"
+            admin = _admin(server_url)
+            with admin.connect() as conn:
+                conn.execute(text(f"CREATE DATABASE {database} TEMPLATE {TEMPLATE_DB}"))
+            admin.dispose()
+            self._seed(server_url.rsplit("/", 1)[0] + "/" + database, seeder, name)
+            self.made[key] = database
+        return self.made[key]
+
+    def _seed(self, url: str, seeder: Seeder, name: str) -> None:
+        files = self.folder / f"{name}-{url.split(':', 1)[0]}-files"
+        files.mkdir()
+        store = Store.open(url)
+        try:
+            seeder(store, files)
+            if store.dialect == "sqlite":
+                with store.engine.connect() as conn:
+                    conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+        finally:
+            store.close()  # a template must have no one connected
+
+
+@pytest.fixture(scope="session")
+def seeded_templates(tmp_path_factory: pytest.TempPathFactory) -> SeededTemplates:
+    return SeededTemplates(tmp_path_factory.mktemp("seeded"))
+
+
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """A freshly migrated, empty database: every storage test runs once on each engine."""
+    """A freshly migrated, empty database: every storage test runs once on each engine. A test
+    marked `seeded(name, seeder)` gets one already holding what `seeder` writes, seeded once
+    per session and copied."""
+    marker = request.node.get_closest_marker("seeded")
     if request.param == "sqlite":
+        empty = request.getfixturevalue("sqlite_template")
         path = tmp_path / "carerecord.db"
-        shutil.copy(request.getfixturevalue("sqlite_template"), path)
-        yield f"sqlite:///{path}"
+        if marker is None:
+            shutil.copy(empty, path)
+            yield f"sqlite:///{path}"
+        else:
+            templates = request.getfixturevalue("seeded_templates")
+            yield templates.sqlite_copy(*marker.args, empty, path)
+        return
+    server = request.getfixturevalue("postgres_server")
+    if marker is None:
+        yield from _fresh_postgres(server)
     else:
-        yield from _fresh_postgres(request.getfixturevalue("postgres_server"))
+        template = request.getfixturevalue("seeded_templates").postgres_template(
+            server, *marker.args
+        )
+        yield from _fresh_postgres(server, template)
 
 
 @pytest.fixture(

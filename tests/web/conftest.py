@@ -21,10 +21,26 @@ GP_CLINICIAN = "gp-clinician"  # the seeded people's registered practice: sees t
 NOW = datetime(2026, 10, 1, 23, 0, tzinfo=UTC)
 
 
-@pytest.fixture
-def client(store: Store, tmp_path: Path) -> Iterator[TestClient]:
-    seed(store, tmp_path)
+def seed_pages(store: Store, folder: Path) -> None:
+    """What every test of the `client` fixture starts from: the seeded people and their GP."""
+    seed(store, folder)
     add_staff(store, GP_CLINICIAN, "F83004", "clinician", NOW - timedelta(days=30), NOW)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Tests of this folder's `client` start from a database seeded once (by seed_pages) and
+    copied, not seeded again for each of them."""
+    for item in items:
+        info = getattr(item, "_fixtureinfo", None)
+        defs = info.name2fixturedefs.get("client") if info is not None else None
+        if defs and getattr(defs[-1].func, "__module__", None) == __name__:
+            item.add_marker(pytest.mark.seeded("pages", seed_pages))
+
+
+@pytest.fixture
+def client(store: Store, tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[TestClient]:
+    if request.node.get_closest_marker("seeded") is None:
+        seed_pages(store, tmp_path)
     app = create_app(Settings(db="unused://", allowed_hosts="testserver"), store)
     app.state.web_clock = lambda: NOW
     with StaffClient(app, store, GP_CLINICIAN, NOW) as test_client:

@@ -61,7 +61,7 @@ SCENARIOS = [
     *(
         Scenario(role, kind.value, URGENT_CARE)
         for role in RECORD_ROLES
-        for kind in RULES.for_role(role).overrides
+        for kind in sorted(RULES.for_role(role).overrides)
     ),
     *(Scenario(role, "withheld", URGENT_CARE) for role in RECORD_ROLES),
 ]
