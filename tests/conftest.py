@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import os
+import re
 import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -105,11 +106,13 @@ class SeededTemplates:
     def postgres_template(self, server_url: str, name: str, seeder: Seeder) -> str:
         key = ("postgresql", name)
         if key not in self.made:
-            database = f"seeded_{name}"
+            database = "seeded_" + re.sub(r"\W", "_", name)
             admin = _admin(server_url)
-            with admin.connect() as conn:
-                conn.execute(text(f"CREATE DATABASE {database} TEMPLATE {TEMPLATE_DB}"))
-            admin.dispose()
+            try:
+                with admin.connect() as conn:
+                    conn.execute(text(f"CREATE DATABASE {database} TEMPLATE {TEMPLATE_DB}"))
+            finally:
+                admin.dispose()
             self._seed(server_url.rsplit("/", 1)[0] + "/" + database, seeder, name)
             self.made[key] = database
         return self.made[key]

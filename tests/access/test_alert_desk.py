@@ -49,22 +49,21 @@ class World:
     ruby: str  # Ruby Khan, at the address where Alice Khan is recorded too
 
 
-@pytest.fixture
-def world(store: Store, tmp_path: Path) -> World:
-    out = tmp_path / "synth"
+def seed_world(store: Store, folder: Path) -> None:
+    """Forty synthetic people, a restricted person, and Ruby and Alice Khan at one address;
+    seeded once per session and engine, each test getting its own copy."""
+    out = folder / "synth"
     generate(40, out, seed=7, as_of=date(2026, 8, 31))
     for index, entry in enumerate(orjson.loads((out / "organisations.json").read_bytes())):
         store.save_organisation(organisation_from_json(entry, index))
     ingest_paths(store, [out / "fhir"])
-    marked = {pid for pid, body in patients(store) if body.get("meta", {}).get("security")}
-    people = sorted({pid for pid, _ in patients(store)} - marked)
     register(store, make_org("F83004", "gp"), make_org("RAL01", "acute"))
     household = [{"use": "home", "line": ["4 Fieldgate Street"], "postalCode": "E1 1JE"}]
     ingest_paths(
         store,
         [
             write_ndjson(
-                tmp_path / "extra.ndjson",
+                folder / "extra.ndjson",
                 make_patient("x1", valid_nhs_number(901), "HIDDEN", ("Alex",), restricted=True),
                 make_patient("x2", valid_nhs_number(902), "Khan", ("Ruby",), address=household),
                 make_patient("x3", valid_nhs_number(903), "KHAN", ("Alice",), address=household),
@@ -72,9 +71,19 @@ def world(store: Store, tmp_path: Path) -> World:
         ],
         source="F83004",
     )
+    add_staff(store, "ig-lead", "RAL01", "ig-officer", NOW - timedelta(days=30), NOW)
+
+
+pytestmark = pytest.mark.seeded("alert-world", seed_world)
+
+
+@pytest.fixture
+def world(store: Store) -> World:
+    extra = {store.patient_id_for_nhs_number(valid_nhs_number(n)) for n in (901, 902, 903)}
+    marked = {pid for pid, body in patients(store) if body.get("meta", {}).get("security")}
+    people = sorted({pid for pid, _ in patients(store)} - marked - extra)
     hidden, ruby = (store.patient_id_for_nhs_number(valid_nhs_number(n)) for n in (901, 902))
     assert hidden and ruby and len(people) >= 32
-    add_staff(store, "ig-lead", "RAL01", "ig-officer", NOW - timedelta(days=30), NOW)
     return World(store, people, hidden, ruby)
 
 

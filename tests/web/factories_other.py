@@ -88,12 +88,32 @@ def lacks_provenance(row: str, sources: list[str]) -> bool:
     return not (named and re.search(r"Updated " + DATE.pattern, row))
 
 
+def seed_synth(store: Store, folder: Path) -> None:
+    load_synth(store, folder)
+
+
+def held_nhs_numbers(store: Store) -> list[str]:
+    """The NHS numbers of the people stored, as load_synth returns them."""
+    with store.engine.connect() as conn:
+        bodies = conn.exec_driver_sql(
+            "SELECT body FROM resources WHERE resource_type = 'Patient'"
+        ).scalars()
+        found = {
+            identifier["value"]
+            for body in bodies
+            for identifier in orjson.loads(body).get("identifier") or ()
+            if identifier.get("system") == NHS_SYSTEM
+        }
+    return sorted(found)
+
+
 @contextmanager
 def synth_client(
-    store: Store, folder: Path, now: datetime
+    store: Store, folder: Path, now: datetime, seeded: bool = False
 ) -> Iterator[tuple[TestClient, list[str]]]:
-    """The app over a store holding five synthetic people, and each person's record address."""
-    numbers = load_synth(store, folder)
+    """The app over a store holding five synthetic people (loaded now, or already, from a
+    template seeded by seed_synth), and each person's record address."""
+    numbers = held_nhs_numbers(store) if seeded else load_synth(store, folder)
     app = create_app(Settings(db="unused://", allowed_hosts="testserver"), store)
     app.state.web_clock = lambda: now
     with signed_in(app, store, now, org_ods=any_org(store)) as client:

@@ -13,7 +13,7 @@ from playwright.sync_api import Browser, Page
 from carerecord.store import Store
 from tests.record.factories_results import DISCHARGE, LETTER
 from tests.web.browser import offline_context, violations
-from tests.web.conftest import NOW, patient_url
+from tests.web.conftest import NOW, patient_url, seed_once, seed_pages, seeded
 from tests.web.factories_results import (
     PDF,
     TITLES,
@@ -35,10 +35,19 @@ NEWEST_FIRST = [
 ]
 
 
+def seed_documents(store: Store, folder: Path) -> None:
+    seed_pages(store, folder)
+    seed_results_and_documents(store, folder)
+
+
 @pytest.fixture
-def jane(client: TestClient, store: Store, tmp_path: Path) -> str:
-    seed_results_and_documents(store, tmp_path)
+def jane(client: TestClient, store: Store, tmp_path: Path, request: pytest.FixtureRequest) -> str:
+    if not seeded(request):
+        seed_results_and_documents(store, tmp_path)
     return patient_url(client, JANE)
+
+
+seed_once(__name__, "jane", "documents", seed_documents)
 
 
 def titles(html: str) -> list[str]:

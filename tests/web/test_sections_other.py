@@ -14,7 +14,15 @@ from fastapi.testclient import TestClient
 
 from carerecord.access.gate import WITHHELD_PRACTICE
 from carerecord.store import Store
-from tests.web.factories_other import DATE, NOW, lacks_provenance, rows_of, synth_client
+from tests.web.conftest import seed_once, seeded
+from tests.web.factories_other import (
+    DATE,
+    NOW,
+    lacks_provenance,
+    rows_of,
+    seed_synth,
+    synth_client,
+)
 
 SECTIONS = (
     "alerts",
@@ -29,9 +37,14 @@ EMPTY_CELL = re.compile(r"<td[^>]*>\s*[-?]?\s*</td>")
 
 
 @pytest.fixture
-def synth(store: Store, tmp_path: Path) -> Iterator[tuple[TestClient, list[str]]]:
-    with synth_client(store, tmp_path, NOW) as site:
+def synth(
+    store: Store, tmp_path: Path, request: pytest.FixtureRequest
+) -> Iterator[tuple[TestClient, list[str]]]:
+    with synth_client(store, tmp_path, NOW, seeded(request)) as site:
         yield site
+
+
+seed_once(__name__, "synth", "synth", seed_synth)
 
 
 def source_names(store: Store) -> list[str]:

@@ -22,7 +22,7 @@ from tests.factories import (
     write_ndjson,
 )
 from tests.web.browser import ARTIFACTS, browsing, violations
-from tests.web.conftest import NOW, patient_url
+from tests.web.conftest import NOW, patient_url, seed_once, seed_pages, seeded
 
 BUSY = valid_nhs_number(60)  # 8 allergies, 15 current medicines, 2 alerts
 GP = "F83004"
@@ -72,10 +72,19 @@ def seed_busy(store: Store, folder: Path) -> None:
     ingest_paths(store, [path])
 
 
+def seed_busy_pages(store: Store, folder: Path) -> None:
+    seed_pages(store, folder)
+    seed_busy(store, folder)
+
+
 @pytest.fixture
-def busy(client: TestClient, store: Store, tmp_path: Path) -> str:
-    seed_busy(store, tmp_path)
+def busy(client: TestClient, store: Store, tmp_path: Path, request: pytest.FixtureRequest) -> str:
+    if not seeded(request):
+        seed_busy(store, tmp_path)
     return patient_url(client, BUSY)
+
+
+seed_once(__name__, "busy", "busy", seed_busy_pages)
 
 
 def clinical_rows(html: str) -> list[str]:

@@ -14,15 +14,29 @@ from playwright.sync_api import Browser, Page, expect
 
 from carerecord.store import Store
 from tests.web.browser import chromium, offline_context, serving, violations
-from tests.web.factories_other import DATE, NOW, lacks_provenance, load_synth, rows_of, synth_client
+from tests.web.conftest import seed_once, seeded
+from tests.web.factories_other import (
+    DATE,
+    NOW,
+    lacks_provenance,
+    load_synth,
+    rows_of,
+    seed_synth,
+    synth_client,
+)
 
 SECTIONS = ("alerts", "problems", "encounters", "referrals", "care-plans", "care-team", "community")
 
 
 @pytest.fixture
-def synth(store: Store, tmp_path: Path) -> Iterator[tuple[TestClient, list[str]]]:
-    with synth_client(store, tmp_path, NOW) as site:
+def synth(
+    store: Store, tmp_path: Path, request: pytest.FixtureRequest
+) -> Iterator[tuple[TestClient, list[str]]]:
+    with synth_client(store, tmp_path, NOW, seeded(request)) as site:
         yield site
+
+
+seed_once(__name__, "synth", "synth", seed_synth)
 
 
 def _dates(html: str) -> list[datetime]:
