@@ -80,25 +80,25 @@ class AuditDesk:
         """One page of matching entries, newest first."""
         offset = (max(page, 1) - 1) * PAGE_SIZE
         found, more = audit_search.search(self._store.engine, query, PAGE_SIZE, offset)
-        self._audit("audit-search", {**query.as_detail(), "page": page, "found": len(found)})
+        self.record("audit-search", {**query.as_detail(), "page": page, "found": len(found)})
         return AuditPage(tuple(found), offset, PAGE_SIZE, more)
 
     def accesses(self, nhs_number: str) -> Accesses | None:
         """Who has looked at this person's record; None if no one has this NHS number."""
         patient_id = self.patient_id(nhs_number)
         if patient_id is None:
-            self._audit("audit-who-viewed", {"found": False}, outcome="failure")
+            self.record("audit-who-viewed", {"found": False}, outcome="failure")
             return None
         query = AuditQuery(patient_id=patient_id, actions=ACCESS_ACTIONS)
         found, _ = audit_search.search(self._store.engine, query, MAX_ACCESSES)
         total = audit_search.count(self._store.engine, query)
-        self._audit("audit-who-viewed", {"found": True, "count": total}, patient_id)
+        self.record("audit-who-viewed", {"found": True, "count": total}, patient_id)
         return Accesses(patient_id, tuple(found), total)
 
     def entry(self, entry_id: int) -> StoredEntry | None:
         found = audit_log.entry(self._store.engine, entry_id)
         outcome = "success" if found else "failure"
-        self._audit("audit-entry", {"entry_id": entry_id}, None, outcome)
+        self.record("audit-entry", {"entry_id": entry_id}, None, outcome)
         return found
 
     def record(
@@ -110,15 +110,6 @@ class AuditDesk:
     ) -> None:
         """Writes one entry of the desk's own use, as this user (AuditUnavailable if it cannot
         be written: the caller then shows nothing)."""
-        self._audit(action, detail, patient_id, outcome)
-
-    def _audit(
-        self,
-        action: str,
-        detail: dict[str, object],
-        patient_id: str | None = None,
-        outcome: str = "success",
-    ) -> None:
         self._store.consent.audit(
             AuditRecord(
                 actor=self._user.username,

@@ -22,7 +22,7 @@ from carerecord.store import Store
 from carerecord.store.clients import ClientRegistry
 from tests.api.audit_readers import DAY, audit_system, bearer, logged, token_response
 from tests.support.audit_entries import append
-from tests.support.audit_log import entries
+from tests.support.audit_log import entries, refuse_audit_writes
 from tests.support.staff import StaffClient, add_staff
 from tests.web.conftest import NOW
 from tests.web.seed import JANE, PREFERRED, seed
@@ -357,21 +357,7 @@ def test_an_officers_search_is_logged_as_the_officer(
 @pytest.fixture
 def audit_refused(store: Store) -> None:
     """From here on, the database refuses every new audit entry."""
-    with store.engine.begin() as conn:
-        if conn.dialect.name == "sqlite":
-            conn.exec_driver_sql(
-                "CREATE TRIGGER no_audit BEFORE INSERT ON audit_events "
-                "BEGIN SELECT RAISE(ABORT, 'audit log unavailable'); END"
-            )
-        else:
-            conn.exec_driver_sql(
-                "CREATE FUNCTION no_audit() RETURNS trigger LANGUAGE plpgsql AS "
-                "$$ BEGIN RAISE EXCEPTION 'audit log unavailable'; END $$"
-            )
-            conn.exec_driver_sql(
-                "CREATE TRIGGER no_audit BEFORE INSERT ON audit_events "
-                "FOR EACH ROW EXECUTE FUNCTION no_audit()"
-            )
+    refuse_audit_writes(store)
 
 
 def test_when_the_reading_cannot_be_logged_nothing_is_returned(

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -15,29 +14,19 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
-from carerecord.app import create_app
-from carerecord.settings import Settings
 from carerecord.store import Store
 from carerecord.store.schema import audit_reviews
 from tests.support.audit_log import entries
-from tests.support.staff import StaffClient, add_staff
+from tests.support.staff import StaffClient
 from tests.web.alert_cases import patient, planted
 from tests.web.conftest import NOW
-from tests.web.seed import JANE, seed
-
-OFFICER = "ig-lead"
-TRAINED = NOW - timedelta(days=30)
+from tests.web.officers import OFFICER, officer_app
+from tests.web.seed import JANE
 
 
 @pytest.fixture
 def app(store: Store, tmp_path: Path) -> Any:
-    seed(store, tmp_path)
-    add_staff(store, OFFICER, "RAL01", "ig-officer", TRAINED, NOW)
-    add_staff(store, "gp-clinician", "F83004", "clinician", TRAINED, NOW)
-    add_staff(store, "sys-admin", "RAL01", "system-admin", TRAINED, NOW)
-    application = create_app(Settings(db="unused://", allowed_hosts="testserver"), store)
-    application.state.web_clock = lambda: NOW
-    return application
+    return officer_app(store, tmp_path)
 
 
 @pytest.fixture

@@ -13,30 +13,21 @@ from typing import Any
 
 import pytest
 
-from carerecord.app import create_app
 from carerecord.audit.entry import AuditRecord
-from carerecord.settings import Settings
 from carerecord.store import Store
 from tests.support.audit_entries import append, viewed
 from tests.support.audit_log import entries
-from tests.support.staff import StaffClient, add_staff
+from tests.support.staff import StaffClient
 from tests.web.conftest import NOW
-from tests.web.seed import JANE, PREFERRED, seed
+from tests.web.officers import OFFICER, officer_app
+from tests.web.seed import JANE, PREFERRED
 
-OFFICER = "ig-lead"
-TRAINED = NOW - timedelta(days=30)
 DAY = datetime(2026, 9, 20, 10, 0, tzinfo=UTC)
 
 
 @pytest.fixture
 def app(store: Store, tmp_path: Path) -> Any:
-    seed(store, tmp_path)
-    add_staff(store, OFFICER, "RAL01", "ig-officer", TRAINED, NOW)
-    add_staff(store, "gp-clinician", "F83004", "clinician", TRAINED, NOW)
-    add_staff(store, "sys-admin", "RAL01", "system-admin", TRAINED, NOW)
-    application = create_app(Settings(db="unused://", allowed_hosts="testserver"), store)
-    application.state.web_clock = lambda: NOW
-    return application
+    return officer_app(store, tmp_path)
 
 
 @pytest.fixture
