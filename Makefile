@@ -46,13 +46,10 @@ fix: $(INSTALLED)
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-## bench: ingest, record-view, MLLP and push benchmarks, SQLite and PostgreSQL (figures, JSON line)
+## bench: every benchmark (ingest, push, MLLP, record view, audit) on SQLite and PostgreSQL, then
+## one table of every figure and one JSON line per figure; BENCH_ARGS=--quick for a smoke run
 bench: $(INSTALLED)
-	$(BIN)/python bench/ingest.py
-	$(BIN)/python bench/view.py
-	$(BIN)/python bench/mllp.py
-	$(BIN)/python bench/push.py
-	$(BIN)/python bench/audit.py
+	$(BIN)/python bench/all.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) node_modules carerecord/web/static/nhsuk test-artifacts
