@@ -19,7 +19,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import io
-import json
 import statistics
 import sys
 import tempfile
@@ -36,6 +35,7 @@ sys.path.insert(0, str(ROOT))
 
 from sqlalchemy import insert, update  # noqa: E402
 
+from bench.figures import Figure, emit  # noqa: E402
 from carerecord.audit import canonical  # noqa: E402
 from carerecord.audit.entry import (  # noqa: E402
     AuditRecord,
@@ -282,7 +282,7 @@ def main() -> None:
     parser.add_argument("--entries", type=int, default=1_000_000, help="entries verified (3)")
     parser.add_argument("--engines", default="sqlite,postgresql")
     args = parser.parse_args()
-    figures: list[dict[str, Any]] = []
+    figures: list[Figure] = []
     with tempfile.TemporaryDirectory(prefix="carerecord-audit-") as name:
         folder = Path(name)
         for engine in args.engines.split(","):
@@ -301,17 +301,20 @@ def main() -> None:
                     f"  extra {cost['extra_p50_ms']:+} / {cost['extra_p99_ms']:+} ms"
                     f"  ({cost['entry_bytes']:,} bytes an entry)"
                 )
-                figures.append({"name": "audit_view_extra_p99", "value": cost["extra_p99_ms"],
-                                "unit": "ms", "engine": engine, "detail": cost})  # fmt: skip
+                size = f"view entry of {cost['entry_bytes']:,} bytes, {args.views} views"
+                figures.append(Figure("audit.view_extra_p50_ms", cost["extra_p50_ms"], "ms",
+                                      engine, size))  # fmt: skip
+                figures.append(Figure("audit.view_extra_p99_ms", cost["extra_p99_ms"], "ms",
+                                      engine, size, "<= 2"))  # fmt: skip
                 for writers in (1, 4):
                     rate = throughput(url, args.writes, writers)
                     print(
                         f"{engine:10} appends, {writers} writer(s)  {rate['entries_per_s']:7,}"
                         f" entries/s  chain valid: {rate['chain_valid']}"
                     )
-                    figures.append({"name": f"audit_append_{writers}_writers",
-                                    "value": rate["entries_per_s"], "unit": "entries/s",
-                                    "engine": engine, "detail": rate})  # fmt: skip
+                    figures.append(Figure(f"audit.appends_{writers}_writers_per_s",
+                                          rate["entries_per_s"], "entries/s", engine,
+                                          f"{args.writes:,} entries"))  # fmt: skip
             with database(engine, folder, "verify") as url:
                 if url is None:
                     continue
@@ -321,11 +324,9 @@ def main() -> None:
                     f"  ({walked['entries_per_s']:,} entries/s; one process"
                     f" {walked['one_process_seconds']} s)"
                 )
-                figures.append({"name": "audit_verify_seconds", "value": walked["seconds"],
-                                "unit": "s", "engine": engine,
-                                "data_size": walked["entries"]})  # fmt: skip
-    for figure in figures:
-        print(json.dumps({"bench": "audit", **figure}))
+                figures.append(Figure("audit.verify_s", walked["seconds"], "s", engine,
+                                      f"{walked['entries']:,} entries", "<= 30"))  # fmt: skip
+    emit(*figures)
 
 
 if __name__ == "__main__":
