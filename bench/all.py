@@ -32,7 +32,8 @@ BENCHMARKS: dict[str, tuple[str, list[str]]] = {
 }
 
 
-def run(script: str, arguments: list[str]) -> list[Figure]:
+def run(script: str, arguments: list[str]) -> tuple[list[Figure], bool]:
+    """The figures a benchmark printed, and whether it ended well."""
     figures: list[Figure] = []
     with subprocess.Popen(
         [sys.executable, str(HERE / script), *arguments],
@@ -47,7 +48,7 @@ def run(script: str, arguments: list[str]) -> list[Figure]:
                 figures.append(figure)
     if process.returncode:
         print(f"{script} failed (exit {process.returncode})", file=sys.stderr)
-    return figures
+    return figures, process.returncode == 0
 
 
 def table(figures: list[Figure]) -> Table:
@@ -69,8 +70,8 @@ def main() -> int:
     failed = False
     for name in args.only.split(","):
         script, quick = BENCHMARKS[name]
-        found = run(script, quick if args.quick else [])
-        failed = failed or not found
+        found, ended_well = run(script, quick if args.quick else [])
+        failed = failed or not ended_well or not found
         figures.extend(found)
     Console(width=160).print(table(figures))
     for figure in figures:
