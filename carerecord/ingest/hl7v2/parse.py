@@ -15,6 +15,21 @@ from carerecord.ingest.hl7v2.tokens import tokenise
 
 _MLLP = str.maketrans("", "", "\x0b\x1c")
 _LINE_BREAKS = re.compile(r"\r\n|\n|\r")
+_LINE_ENDS_IN_SPACE = re.compile(r"\s(?:\r|\Z)")  # a blank line too: \r is a space
+
+
+def _tidy(text: str) -> bool:
+    """True when normalise would leave the text as it is (as the receiving path passes it on,
+    normalised already): no framing, NUL or LF, no blank line, no line ending in a space."""
+    return not (
+        "\n" in text
+        or "\x0b" in text
+        or "\x1c" in text
+        or "\x00" in text
+        or text.startswith("\r")
+        or _LINE_ENDS_IN_SPACE.search(text)
+    )
+
 
 # MSH-18 values that name something other than UTF-8; everything else is tried as UTF-8 first.
 _MSH18_CODECS = {
@@ -50,6 +65,8 @@ def _decode(raw: bytes) -> str:
 def normalise(raw: bytes | str) -> str:
     """Text with segments separated by CR only, no MLLP framing and no blank lines."""
     text = _decode(raw) if isinstance(raw, bytes) else raw
+    if _tidy(text):
+        return text
     text = text.translate(_MLLP).replace("\x00", "")
     lines = (line.rstrip() for line in _LINE_BREAKS.split(text))
     return "\r".join(line for line in lines if line)
