@@ -1,9 +1,14 @@
-"""MLLP benchmark: synthesise N patients, run `carerecord serve --mllp-port` and send every HL7 v2
-message of every trust over MLLP, one connection per sending trust (in file order), then send
-everything again (all replays).
+"""MLLP benchmark: HL7 v2 messages per second, end to end, new and re-sent.
 
-Figures are end to end, from the first send to the last ACK, on SQLite and PostgreSQL. Every
-ACK should be AA; the counts of AE and AR are reported. One JSON line ends the output.
+Data: `carerecord synth` for N people (default 2,000; seed 1) gives each trust's HL7 v2 feed
+(ADT A01/A02/A03/A04 and ORU^R01). Every organisation is registered, and 127.0.0.1 as a sender
+for each. Method: `carerecord serve --mllp-port` runs in a child process on a fresh database
+(SQLite file, or a temporary PostgreSQL cluster with fsync on); one connection per trust sends
+its feed in file order, all trusts at once, with up to `--window` messages awaiting an ACK on
+each connection. Timed from the first send to the last ACK, in the sending process: first every
+message new (`mllp.new_messages_per_s`, target 1,000/s), then all of them again, each a replay
+answered with its recorded ACK (`mllp.replays_per_s`). Every ACK is counted by code (AA, AE,
+AR); the synthetic feeds hold some legally restricted results, answered AE.
 
     python bench/mllp.py [--patients 2000] [--engines sqlite,postgresql] [--window 8]
 """
@@ -28,6 +33,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.figures import Figure, emit  # noqa: E402
 from carerecord.ingest.hl7v2.parse import normalise, split_messages  # noqa: E402
 from carerecord.ingest.mllp_client import MLLPClient  # noqa: E402
 from carerecord.organisations import organisation_from_json  # noqa: E402
@@ -71,7 +77,13 @@ def main() -> None:
                     print("postgresql: skipped, no server binaries installed")
                     results[engine] = {}
                     continue
-                results[engine] = run_engine(engine, url, data, feeds, args.window, Path(folder))
+                size = (
+                    f"{summary.patients:,} people, {results['messages']:,} messages "
+                    f"from {len(feeds)} trusts, window {args.window}"
+                )
+                results[engine] = run_engine(
+                    engine, url, data, feeds, args.window, Path(folder), size
+                )
     print(json.dumps({"bench": "mllp", **results}))
 
 
@@ -97,7 +109,13 @@ def database(engine: str, folder: Path) -> Iterator[str | None]:
 
 
 def run_engine(
-    engine: str, url: str, data: Path, feeds: dict[str, list[bytes]], window: int, folder: Path
+    engine: str,
+    url: str,
+    data: Path,
+    feeds: dict[str, list[bytes]],
+    window: int,
+    folder: Path,
+    size: str,
 ) -> dict[str, object]:
     store = Store.open(url)  # in-process: each CLI start takes seconds on a busy machine
     upgrade(store.engine)
@@ -113,7 +131,17 @@ def run_engine(
         again = send_all(mllp_port, feeds, window)
     report(engine, "first", first)
     report(engine, "re-send (replays)", again)
+    emit(
+        Figure("mllp.new_messages_per_s", rate(first), "messages/s", engine, size, ">= 1000"),
+        Figure("mllp.replays_per_s", rate(again), "messages/s", engine, size),
+    )
     return {"first": first, "resend": again}
+
+
+def rate(figures: dict[str, object]) -> float:
+    value = figures["messages_per_s"]
+    assert isinstance(value, int | float)
+    return float(value)
 
 
 @contextmanager

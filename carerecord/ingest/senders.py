@@ -22,6 +22,7 @@ from carerecord.store.senders import ADDRESS, CERTIFICATE, RegisteredSender
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 UNAUTHENTICATED = "unauthenticated-sender"
 REUSED = "control-id-reused"
+_PEERS_HELD = 1024
 
 
 def fingerprint(der: bytes) -> str:
@@ -62,6 +63,10 @@ class SenderRules:
     certificates: frozenset[tuple[str, str]] = frozenset()  # (fingerprint, ODS)
     networks: tuple[tuple[Network, str], ...] = ()  # (range, ODS)
     excerpt_bytes: int = 4096
+    # Each peer's organisations, worked out once: these rules are replaced when re-read.
+    _seen: dict[tuple[str, bytes | None], frozenset[str]] = field(
+        default_factory=dict, compare=False, repr=False
+    )
 
     @classmethod
     def of(cls, registered: Iterable[RegisteredSender], excerpt_bytes: int) -> SenderRules:
@@ -82,17 +87,26 @@ class SenderRules:
         """Registered for some organisation: what it sends is worth keeping whole."""
         return bool(self._organisations(peer))
 
-    def _organisations(self, peer: Peer) -> set[str]:
+    def _organisations(self, peer: Peer) -> frozenset[str]:
+        key = (peer.host, peer.certificate)
+        found = self._seen.get(key)
+        if found is None:
+            if len(self._seen) >= _PEERS_HELD:  # many peers, each refused: hold none
+                self._seen.clear()
+            found = self._seen[key] = self._work_out(peer)
+        return found
+
+    def _work_out(self, peer: Peer) -> frozenset[str]:
         # Under TLS the certificate decides; an address range counts only over plain TCP.
         if peer.certificate is not None:
             shown = fingerprint(peer.certificate)
-            return {ods for held, ods in self.certificates if held == shown}
+            return frozenset(ods for held, ods in self.certificates if held == shown)
         address = address_of(peer.host)
         if address is None:
-            return set()
-        return {
+            return frozenset()
+        return frozenset(
             ods for net, ods in self.networks if net.version == address.version and address in net
-        }
+        )
 
 
 @dataclass(frozen=True)

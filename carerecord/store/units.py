@@ -22,6 +22,22 @@ from carerecord.store.schema import hl7_messages, resources
 from carerecord.store.upsert import insert_for
 from carerecord.store.writes import write_batch
 
+# Built once: a message's resources are looked up and acknowledged many times a second.
+_CURRENT = select(resources.c.body).where(
+    resources.c.source_ods == bindparam("source_ods"),
+    resources.c.resource_type == bindparam("resource_type"),
+    resources.c.source_id == bindparam("source_id"),
+)
+_CURRENT_LOCKED = _CURRENT.with_for_update()
+_ACKNOWLEDGE = (
+    hl7_messages.update()
+    .where(
+        hl7_messages.c.source_ods == bindparam("key_source"),
+        hl7_messages.c.control_id == bindparam("key_control"),
+    )
+    .values(ack_code=bindparam("code"), ack=bindparam("text"))
+)
+
 
 @dataclass(frozen=True)
 class MessageKey:
@@ -47,14 +63,9 @@ class WriteUnit:
     def current(self, source_ods: str, resource_type: str, source_id: str) -> dict[str, Any] | None:
         """The source's current version of a resource, locked until the unit ends (on
         PostgreSQL) so two messages about one encounter apply one after the other."""
-        statement = select(resources.c.body).where(
-            resources.c.source_ods == source_ods,
-            resources.c.resource_type == resource_type,
-            resources.c.source_id == source_id,
-        )
-        if self.conn.dialect.name == "postgresql":
-            statement = statement.with_for_update()
-        body = self.conn.execute(statement).scalar()
+        statement = _CURRENT_LOCKED if self.conn.dialect.name == "postgresql" else _CURRENT
+        key = {"source_ods": source_ods, "resource_type": resource_type, "source_id": source_id}
+        body = self.conn.execute(statement, key).scalar()
         if body is None:
             return None
         value = orjson.loads(body)
@@ -145,12 +156,7 @@ class MessageGroup(WriteUnit):
         if not answers:
             return
         self.conn.execute(
-            hl7_messages.update()
-            .where(
-                hl7_messages.c.source_ods == bindparam("key_source"),
-                hl7_messages.c.control_id == bindparam("key_control"),
-            )
-            .values(ack_code=bindparam("code"), ack=bindparam("text")),
+            _ACKNOWLEDGE,
             [
                 {
                     "key_source": key.source_ods,

@@ -84,6 +84,18 @@ def parse_header(message: str) -> Header:
     is read for every message, replays included, and parsing a long result message whole just
     to read its MSH would double the cost of receiving it.
     """
-    lines = normalise(message).split("\r")
-    evn = next((line for line in lines[1:] if line.startswith("EVN")), None)
-    return header_of(parse("\r".join([lines[0]] if evn is None else [lines[0], evn])))
+    msh, _, rest = normalise(message).partition("\r")
+    evn = _first_line(rest, "EVN")
+    return header_of(parse(msh if evn is None else f"{msh}\r{evn}"))
+
+
+def _first_line(text: str, name: str) -> str | None:
+    """The first line starting with `name`, found without splitting a long message into lines."""
+    if text.startswith(name):
+        start = 0
+    else:
+        start = text.find("\r" + name) + 1
+        if start == 0:
+            return None
+    end = text.find("\r", start)
+    return text[start:] if end < 0 else text[start:end]

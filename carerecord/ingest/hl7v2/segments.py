@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any
 
 # Formatting commands (\.sp\, \.in+4\, \H\ ...) carry layout only; the text is kept.
 _LINE_BREAK_COMMANDS = {".br", ".sp"}
@@ -55,34 +54,10 @@ def component(rep: Rep, index: int = 1, sub: int = 1) -> str:
     return rep[index - 1][sub - 1]
 
 
-def _leaves(node: Any) -> list[Any]:
-    return [node] if isinstance(node, str) else list(node)
-
-
-def _clean(value: str, decode: Unescaper) -> str:
-    value = decode(value).strip()
-    return "" if value == '""' else value  # HL7 null: "delete this value"; nothing to show
-
-
-def _repetition(node: Any, decode: Unescaper) -> Rep:
-    return tuple(tuple(_clean(str(sub), decode) for sub in _leaves(comp)) for comp in _leaves(node))
-
-
 @dataclass(frozen=True)
 class Segment:
     name: str
     fields: tuple[tuple[Rep, ...], ...]  # fields[0] is the name; for MSH fields[n] is MSH-n
-
-    @classmethod
-    def from_hl7(cls, segment: Any, decode: Unescaper) -> Segment:
-        name = str(segment[0])
-        fields: list[tuple[Rep, ...]] = [(((name,),),)]
-        for index, field in enumerate(list(segment)[1:], start=1):
-            if name == "MSH" and index <= 2:  # the separators themselves: never decoded
-                fields.append((((str(field),),),))
-                continue
-            fields.append(tuple(_repetition(rep, decode) for rep in _leaves(field)))
-        return cls(name, tuple(fields))
 
     def reps(self, field: int) -> list[Rep]:
         """Every non-empty repetition of a field."""

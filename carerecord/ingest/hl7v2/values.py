@@ -153,15 +153,31 @@ def ucum_unit(unit: str) -> str | None:
 
 def prune(resource: dict[str, Any]) -> dict[str, Any]:
     """Drop None, "" and empty containers, which FHIR forbids, at every depth."""
-    kept: dict[str, Any] = _prune(resource)
+    return _pruned_dict(resource)
+
+
+# One pass, children first: every mapped resource goes through here, many times over.
+def _pruned_dict(value: dict[str, Any]) -> dict[str, Any]:
+    kept = {}
+    for key, item in value.items():
+        item = _pruned(item)
+        if item is not None and item != "" and item != [] and item != {}:
+            kept[key] = item
     return kept
 
 
-def _prune(value: Any) -> Any:
+def _pruned_list(value: list[Any]) -> list[Any]:
+    kept = []
+    for item in value:
+        item = _pruned(item)
+        if item is not None and item != "" and item != [] and item != {}:
+            kept.append(item)
+    return kept
+
+
+def _pruned(value: Any) -> Any:
     if isinstance(value, dict):
-        kept = {k: _prune(v) for k, v in value.items()}
-        return {k: v for k, v in kept.items() if v not in (None, "", [], {})}
+        return _pruned_dict(value)
     if isinstance(value, list):
-        items = [_prune(v) for v in value]
-        return [v for v in items if v not in (None, "", [], {})]
+        return _pruned_list(value)
     return value

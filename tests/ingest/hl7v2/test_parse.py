@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from carerecord.ingest.hl7v2 import HL7Error, map_message, normalise, split_messages
 from carerecord.ingest.hl7v2.parse import parse
@@ -99,3 +103,17 @@ def test_extreme_dates_do_not_overflow() -> None:
     message = f"{MSH}\rPID|1||L1||X^Y||99991231230000-0500"
     mapped = map_message(message.replace("ADT^A08", "ADT^A28"), nothing)
     assert mapped.patient is not None and "birthDate" not in mapped.patient
+
+
+def _normalised_line_by_line(text: str) -> str:
+    """normalise as written before it learnt to leave normal text alone."""
+    text = text.replace("\x0b", "").replace("\x1c", "").replace("\x00", "")
+    lines = (line.rstrip() for line in re.split(r"\r\n|\n|\r", text))
+    return "\r".join(line for line in lines if line)
+
+
+@settings(max_examples=500)
+@given(st.text(alphabet=st.sampled_from("MSH|^a \t\r\n\x0b\x1c\x00\x0c\u2028\u00a0é"), max_size=30))
+def test_normalise_gives_what_tidying_line_by_line_gives(text: str) -> None:
+    assert normalise(text) == _normalised_line_by_line(text)
+    assert normalise(normalise(text)) == normalise(text)

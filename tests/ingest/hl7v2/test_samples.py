@@ -12,15 +12,8 @@ import pytest
 from fhir.resources.R4B import get_fhir_model_class
 
 from carerecord.ingest.hl7v2 import HL7Error, map_message, split_messages
+from tests.ingest.hl7v2.samples import DATA, sample_files
 
-DATA = Path(__file__).resolve().parents[3].parent / "shared" / "data"
-FOLDERS = (
-    "hl7v2-nhs-itk-examples",
-    "hl7v2-pipehat-samples",
-    "hl7v2-linuxforhealth",
-    "hl7v2-nw-gmsa-genomics",
-    "hl7v2-uclh-emap-GPL3",
-)
 ACCEPTED = {"ADT", "ORU", "MDM", "SIU"}
 # Events of accepted types that carerecord does not (yet) apply: refused with code 201.
 # A06/A07 class change, A15/A26 pending transfer, A17 bed swap, A29 delete person,
@@ -48,15 +41,6 @@ EXPECTED_ERRORS = {
 }
 
 
-def _sample_files() -> list[Path]:
-    files = []
-    for folder in FOLDERS:
-        for path in sorted((DATA / folder).rglob("*")):
-            if path.is_file() and path.suffix in {".hl7", ".txt"} and "LICENSE" not in path.name:
-                files.append(path)
-    return files
-
-
 def _kind(message: str) -> tuple[str, str]:
     fields = message.split("\r", 1)[0].split("|")
     parts = (fields[8] if len(fields) > 8 else "").upper().split("^")
@@ -71,7 +55,7 @@ pytestmark = pytest.mark.skipif(not DATA.is_dir(), reason=f"shared samples absen
 
 
 @pytest.mark.parametrize(
-    "path", _sample_files(), ids=lambda p: str(p.relative_to(DATA)) if DATA.is_dir() else ""
+    "path", sample_files(), ids=lambda p: str(p.relative_to(DATA)) if DATA.is_dir() else ""
 )
 def test_sample(path: Path) -> None:
     name = str(path.relative_to(DATA))
