@@ -64,7 +64,9 @@ def prepare(
             cited_resources(resource, item.bundle_refs),
         )
     # Only once the exclusion check has run: an item over a limit is kept as an excerpt.
-    breach = item.breach or limits.resource_breach(resource, item.raw, resource_type, rules.limits)
+    breach = item.breach or limits.resource_breach(
+        resource, item.raw, resource_type, rules.limits, item.shape_checked
+    )
     if breach is not None:
         return limits.refusal(item.location, item.raw, source, resource, *breach)
     if "\\u0000" in item.raw and _holds_nul(resource):

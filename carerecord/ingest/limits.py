@@ -35,19 +35,24 @@ class ResourceLimits:
 
 def shape_breach(value: Any, limits: ResourceLimits) -> tuple[str, str] | None:
     """(reason code, why) when the value nests too deep or holds too many values; the walk
-    stops at the first limit passed."""
-    count, stack = 0, [(value, 1)]
-    while stack:
-        node, depth = stack.pop()
-        count += 1
-        if count > limits.max_elements:
-            return "too-many-elements", f"it holds over {limits.max_elements:,} JSON values"
-        kind = type(node)
-        if kind is dict or kind is list:
-            if depth > limits.max_depth:
-                return "too-deep", f"it nests over {limits.max_depth} levels deep"
-            children = node.values() if kind is dict else node
-            stack.extend((child, depth + 1) for child in children)
+    stops at the first limit passed.
+
+    It goes level by level over containers only: a container's children are counted at once,
+    and only those that are containers themselves are visited (most values are leaves)."""
+    if type(value) is not dict and type(value) is not list:
+        return None  # a lone value
+    level, depth, count = [value], 1, 1
+    while level:
+        if depth > limits.max_depth:
+            return "too-deep", f"it nests over {limits.max_depth} levels deep"
+        deeper: list[Any] = []
+        for node in level:
+            children = node.values() if type(node) is dict else node
+            count += len(children)
+            if count > limits.max_elements:
+                return "too-many-elements", f"it holds over {limits.max_elements:,} JSON values"
+            deeper += [c for c in children if type(c) is dict or type(c) is list]
+        level, depth = deeper, depth + 1
     return None
 
 
@@ -83,9 +88,15 @@ def is_depth_error(problem: str | None) -> bool:
 
 
 def resource_breach(
-    resource: dict[str, Any], raw: str, resource_type: str, limits: ResourceLimits
+    resource: dict[str, Any],
+    raw: str,
+    resource_type: str,
+    limits: ResourceLimits,
+    shape_checked: bool = False,
 ) -> tuple[str, str] | None:
-    breach = shape_breach(resource, limits)
+    """Any limit the resource passes; `shape_checked` when its shape was measured already
+    (a bundle entry is measured before it is serialised), so it is not walked twice."""
+    breach = None if shape_checked else shape_breach(resource, limits)
     if breach is not None or len(raw) * 4 <= limits.max_bytes:  # small enough in any encoding
         return breach
     return size_breach(resource_type, len(raw.encode()), limits)

@@ -26,6 +26,7 @@ class RawItem:
     end_offset: int = 0  # bytes of the file read so far, for progress
     full_url: str | None = None  # the bundle entry's fullUrl
     breach: tuple[str, str] | None = None  # a limit it passed: (reason code, why)
+    shape_checked: bool = False  # its depth and count were measured already (see breach)
 
 
 def detect_format(path: Path) -> str:
@@ -89,8 +90,11 @@ _SKIPPED = "not read in this pass"
 _PATIENT_TYPE = re.compile(rb'"resourceType"\s*:\s*"Patient"')
 
 
+_PROGRESS_STEP = 1 << 20  # lines passed over report progress once a megabyte, not each
+
+
 def _ndjson(path: Path, patients: bool) -> Iterator[RawItem]:
-    offset = 0
+    offset = reported = 0
     with path.open("rb") as handle:
         for number, line in enumerate(handle, start=1):
             offset += len(line)
@@ -98,8 +102,11 @@ def _ndjson(path: Path, patients: bool) -> Iterator[RawItem]:
             if not text:
                 continue
             if patients and not (b'"Patient"' in text and _PATIENT_TYPE.search(text)):
-                yield RawItem(f"{path}:{number}", "", None, _SKIPPED, end_offset=offset)
+                if offset - reported >= _PROGRESS_STEP:
+                    yield RawItem(f"{path}:{number}", "", None, _SKIPPED, end_offset=offset)
+                    reported = offset
                 continue
+            reported = offset
             yield _parsed(f"{path}:{number}", text, offset)
 
 
@@ -144,7 +151,9 @@ def bundle_items(
         full_url = entry.get("fullUrl") if isinstance(entry.get("fullUrl"), str) else None
         breach = shape_breach(inner, limits) if limits is not None else None
         raw = "" if breach else orjson.dumps(inner).decode()
-        yield RawItem(where, raw, inner, None, refs, end_offset, full_url, breach)
+        yield RawItem(
+            where, raw, inner, None, refs, end_offset, full_url, breach, limits is not None
+        )
 
 
 def bundle_refs(entries: list[dict[str, Any]]) -> dict[str, tuple[str, str]]:

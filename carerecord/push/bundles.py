@@ -82,7 +82,8 @@ def process_put(
     resource = {**body, "id": resource_id}
     breach = shape_breach(resource, rules.limits)  # before serialising: orjson stops at 255
     raw = "" if breach else orjson.dumps(resource).decode()
-    item = RawItem(f"PUT {resource_type}/{resource_id}", raw, resource, breach=breach)
+    where = f"PUT {resource_type}/{resource_id}"
+    item = RawItem(where, raw, resource, breach=breach, shape_checked=True)
     checked = check([item], source, rules)
     # Refused, the resource is kept in the quarantine as sent, with why.
     admitted = take(store, Delivery(checked, whole=True, kept_as=list))
