@@ -56,6 +56,46 @@ def shape_breach(value: Any, limits: ResourceLimits) -> tuple[str, str] | None:
     return None
 
 
+@dataclass(frozen=True)
+class Shape:
+    """A resource measured in one walk: how many JSON values it holds, how deep its containers
+    nest, and its objects in document order (what codes and references are read from)."""
+
+    values: int
+    depth: int
+    objects: list[dict[str, Any]]
+
+
+def shape_of(value: Any) -> Shape:
+    """Walks the whole value once, depth first, containers only: unlike shape_breach it never
+    stops early, because what a restricted resource holds is judged before its size is."""
+    objects: list[dict[str, Any]] = []
+    values, deepest = 1, 0
+    stack: list[tuple[Any, int]] = (
+        [(value, 1)] if type(value) is dict or type(value) is list else []
+    )
+    while stack:
+        node, depth = stack.pop()
+        deepest = max(deepest, depth)
+        children: list[Any] = node
+        if type(node) is dict:
+            objects.append(node)
+            children = list(node.values())
+        values += len(children)
+        # reversed, so the first child is taken next: document order
+        stack += [(c, depth + 1) for c in reversed(children) if type(c) is dict or type(c) is list]
+    return Shape(values, deepest, objects)
+
+
+def judged(shape: Shape, limits: ResourceLimits) -> tuple[str, str] | None:
+    """shape_breach's answer for a shape measured already."""
+    if shape.depth > limits.max_depth:
+        return "too-deep", f"it nests over {limits.max_depth} levels deep"
+    if shape.values > limits.max_elements:
+        return "too-many-elements", f"it holds over {limits.max_elements:,} JSON values"
+    return None
+
+
 def size_breach(resource_type: str, size: int, limits: ResourceLimits) -> tuple[str, str] | None:
     cap = limits.max_document_bytes if resource_type in DOCUMENT_TYPES else limits.max_bytes
     if size > cap:
@@ -88,15 +128,11 @@ def is_depth_error(problem: str | None) -> bool:
 
 
 def resource_breach(
-    resource: dict[str, Any],
-    raw: str,
-    resource_type: str,
-    limits: ResourceLimits,
-    shape_checked: bool = False,
+    shape: Shape | None, raw: str, resource_type: str, limits: ResourceLimits
 ) -> tuple[str, str] | None:
-    """Any limit the resource passes; `shape_checked` when its shape was measured already
-    (a bundle entry is measured before it is serialised), so it is not walked twice."""
-    breach = None if shape_checked else shape_breach(resource, limits)
+    """Any limit the resource passes; `shape` None when its shape was judged already (a bundle
+    entry is measured before it is serialised)."""
+    breach = judged(shape, limits) if shape is not None else None
     if breach is not None or len(raw) * 4 <= limits.max_bytes:  # small enough in any encoding
         return breach
     return size_breach(resource_type, len(raw.encode()), limits)
