@@ -52,7 +52,9 @@ def prepare(
         return _reject(item, source, "malformed", "no resourceType: not a FHIR resource")
     # Before anything else is judged: a restricted resource that is also wrong in some other
     # way must still never reach the quarantine, where people read it.
-    shape = limits.shape_of(resource)  # one walk: codes, references and limits read from it
+    # One walk (or none, when the bundle reader measured it): codes, references and limits
+    # are all read from it.
+    shape = item.shape or limits.shape_of(resource)
     codes = tuple(sorted(set(extract.codes_in(shape.objects))))
     # A Patient is never excluded: every other record of the person would become unjoinable.
     category = None if resource_type == "Patient" else rules.exclusions.match(codes)
@@ -66,7 +68,7 @@ def prepare(
         )
     # Only once the exclusion check has run: an item over a limit is kept as an excerpt.
     breach = item.breach or limits.resource_breach(
-        None if item.shape_checked else shape, item.raw, resource_type, rules.limits
+        None if item.shape else shape, item.raw, resource_type, rules.limits
     )
     if breach is not None:
         return limits.refusal(item.location, item.raw, source, resource, *breach)
@@ -145,7 +147,7 @@ def _incoming(
         resource_type=resource_type,
         source_id=resource_id,
         section=section,
-        body=orjson.dumps(resource).decode(),
+        body=item.raw if item.compact else orjson.dumps(resource).decode(),
         content_hash=hashlib.sha256(
             orjson.dumps(resource, option=orjson.OPT_SORT_KEYS)
         ).hexdigest(),

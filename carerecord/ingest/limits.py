@@ -33,29 +33,6 @@ class ResourceLimits:
         )
 
 
-def shape_breach(value: Any, limits: ResourceLimits) -> tuple[str, str] | None:
-    """(reason code, why) when the value nests too deep or holds too many values; the walk
-    stops at the first limit passed.
-
-    It goes level by level over containers only: a container's children are counted at once,
-    and only those that are containers themselves are visited (most values are leaves)."""
-    if type(value) is not dict and type(value) is not list:
-        return None  # a lone value
-    level, depth, count = [value], 1, 1
-    while level:
-        if depth > limits.max_depth:
-            return "too-deep", f"it nests over {limits.max_depth} levels deep"
-        deeper: list[Any] = []
-        for node in level:
-            children = node.values() if type(node) is dict else node
-            count += len(children)
-            if count > limits.max_elements:
-                return "too-many-elements", f"it holds over {limits.max_elements:,} JSON values"
-            deeper += [c for c in children if type(c) is dict or type(c) is list]
-        level, depth = deeper, depth + 1
-    return None
-
-
 @dataclass(frozen=True)
 class Shape:
     """A resource measured in one walk: how many JSON values it holds, how deep its containers
@@ -67,8 +44,10 @@ class Shape:
 
 
 def shape_of(value: Any) -> Shape:
-    """Walks the whole value once, depth first, containers only: unlike shape_breach it never
-    stops early, because what a restricted resource holds is judged before its size is."""
+    """Walks the whole value once, depth first, visiting containers only (a container's
+    children are counted at once; most values are leaves). It never stops early: what a
+    restricted resource holds is judged before its size is. Iterative, so a resource built to
+    exhaust the stack is measured like any other."""
     objects: list[dict[str, Any]] = []
     values, deepest = 1, 0
     stack: list[tuple[Any, int]] = (
@@ -88,7 +67,7 @@ def shape_of(value: Any) -> Shape:
 
 
 def judged(shape: Shape, limits: ResourceLimits) -> tuple[str, str] | None:
-    """shape_breach's answer for a shape measured already."""
+    """(reason code, why) when the shape nests too deep or holds too many values."""
     if shape.depth > limits.max_depth:
         return "too-deep", f"it nests over {limits.max_depth} levels deep"
     if shape.values > limits.max_elements:
