@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -136,6 +137,18 @@ def all_codes(resource: Any) -> list[str]:
     """Every system|code pair anywhere in the resource (for exclusions and token search)."""
     found: list[str] = []
     _collect_codes(resource, found)
+    return found
+
+
+def codes_in(objects: Iterable[dict[str, Any]]) -> list[str]:
+    """all_codes, from the resource's objects already gathered (see ingest.limits.shape_of)."""
+    found: list[str] = []
+    for node in objects:
+        code = node.get("code")
+        if type(code) is str:
+            system = node.get("system")
+            if type(system) is str:
+                found.append(f"{system}|{code}")
     return found
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -87,6 +88,21 @@ def cited_resources(
     ("Encounter/123"), absolute ones ending that way, and bundle fullUrls (urn:uuid:...)."""
     found: list[tuple[str, str]] = []
     _collect_references(resource, found, bundle_refs or {})
+    return tuple(dict.fromkeys(ref for ref in found if ref[0] not in _DIRECTORY_TYPES))
+
+
+def cited_by(
+    objects: Iterable[dict[str, Any]], bundle_refs: dict[str, tuple[str, str]] | None = None
+) -> tuple[tuple[str, str], ...]:
+    """cited_resources, from the resource's objects already gathered in document order (see
+    ingest.limits.shape_of): the same answer without walking the resource again."""
+    refs, found = bundle_refs or {}, []
+    for node in objects:
+        text = node.get("reference")
+        if type(text) is str:
+            cited = refs.get(text) or _relative(text)
+            if cited is not None:
+                found.append(cited)
     return tuple(dict.fromkeys(ref for ref in found if ref[0] not in _DIRECTORY_TYPES))
 
 

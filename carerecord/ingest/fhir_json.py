@@ -12,7 +12,7 @@ from typing import Any
 import orjson
 
 from carerecord.fhir import extract
-from carerecord.fhir.references import cited_resources, is_fhir_id, patient_reference
+from carerecord.fhir.references import cited_by, is_fhir_id, patient_reference
 from carerecord.fhir.sections import SECTION_TITLES, SUPPORTING, section_of
 from carerecord.identity.patients import IdentityProblem, patient_identity
 from carerecord.ingest import limits
@@ -52,7 +52,10 @@ def prepare(
         return _reject(item, source, "malformed", "no resourceType: not a FHIR resource")
     # Before anything else is judged: a restricted resource that is also wrong in some other
     # way must still never reach the quarantine, where people read it.
-    codes = tuple(sorted(set(extract.all_codes(resource))))
+    # One walk (or none, when the bundle reader measured it): codes, references and limits
+    # are all read from it.
+    shape = item.shape or limits.shape_of(resource)
+    codes = tuple(sorted(set(extract.codes_in(shape.objects))))
     # A Patient is never excluded: every other record of the person would become unjoinable.
     category = None if resource_type == "Patient" else rules.exclusions.match(codes)
     if category is not None:
@@ -61,10 +64,12 @@ def prepare(
             resource_type[:40],
             _excluded_id(resource, item),
             category,
-            cited_resources(resource, item.bundle_refs),
+            cited_by(shape.objects, item.bundle_refs),
         )
     # Only once the exclusion check has run: an item over a limit is kept as an excerpt.
-    breach = item.breach or limits.resource_breach(resource, item.raw, resource_type, rules.limits)
+    breach = item.breach or limits.resource_breach(
+        None if item.shape else shape, item.raw, resource_type, rules.limits
+    )
     if breach is not None:
         return limits.refusal(item.location, item.raw, source, resource, *breach)
     if "\\u0000" in item.raw and _holds_nul(resource):
@@ -96,7 +101,7 @@ def prepare(
     updated, until = extract.last_updated(resource), rules.believable_until()
     if updated is not None and updated > until:
         return _reject(item, source, "future-timestamp", _future(updated, rules))
-    cited = cited_resources(resource, item.bundle_refs)
+    cited = cited_by(shape.objects, item.bundle_refs)
     facts = (source, resource_type, resource_id, section, codes, cited, until)
     return _incoming(item, resource, *facts)
 
@@ -142,7 +147,7 @@ def _incoming(
         resource_type=resource_type,
         source_id=resource_id,
         section=section,
-        body=orjson.dumps(resource).decode(),
+        body=item.raw if item.compact else orjson.dumps(resource).decode(),
         content_hash=hashlib.sha256(
             orjson.dumps(resource, option=orjson.OPT_SORT_KEYS)
         ).hexdigest(),

@@ -33,21 +33,45 @@ class ResourceLimits:
         )
 
 
-def shape_breach(value: Any, limits: ResourceLimits) -> tuple[str, str] | None:
-    """(reason code, why) when the value nests too deep or holds too many values; the walk
-    stops at the first limit passed."""
-    count, stack = 0, [(value, 1)]
+@dataclass(frozen=True)
+class Shape:
+    """A resource measured in one walk: how many JSON values it holds, how deep its containers
+    nest, and its objects in document order (what codes and references are read from)."""
+
+    values: int
+    depth: int
+    objects: list[dict[str, Any]]
+
+
+def shape_of(value: Any) -> Shape:
+    """Walks the whole value once, depth first, visiting containers only (a container's
+    children are counted at once; most values are leaves). It never stops early: what a
+    restricted resource holds is judged before its size is. Iterative, so a resource built to
+    exhaust the stack is measured like any other."""
+    objects: list[dict[str, Any]] = []
+    values, deepest = 1, 0
+    stack: list[tuple[Any, int]] = (
+        [(value, 1)] if type(value) is dict or type(value) is list else []
+    )
     while stack:
         node, depth = stack.pop()
-        count += 1
-        if count > limits.max_elements:
-            return "too-many-elements", f"it holds over {limits.max_elements:,} JSON values"
-        kind = type(node)
-        if kind is dict or kind is list:
-            if depth > limits.max_depth:
-                return "too-deep", f"it nests over {limits.max_depth} levels deep"
-            children = node.values() if kind is dict else node
-            stack.extend((child, depth + 1) for child in children)
+        deepest = max(deepest, depth)
+        children: list[Any] = node
+        if type(node) is dict:
+            objects.append(node)
+            children = list(node.values())
+        values += len(children)
+        # reversed, so the first child is taken next: document order
+        stack += [(c, depth + 1) for c in reversed(children) if type(c) is dict or type(c) is list]
+    return Shape(values, deepest, objects)
+
+
+def judged(shape: Shape, limits: ResourceLimits) -> tuple[str, str] | None:
+    """(reason code, why) when the shape nests too deep or holds too many values."""
+    if shape.depth > limits.max_depth:
+        return "too-deep", f"it nests over {limits.max_depth} levels deep"
+    if shape.values > limits.max_elements:
+        return "too-many-elements", f"it holds over {limits.max_elements:,} JSON values"
     return None
 
 
@@ -83,9 +107,11 @@ def is_depth_error(problem: str | None) -> bool:
 
 
 def resource_breach(
-    resource: dict[str, Any], raw: str, resource_type: str, limits: ResourceLimits
+    shape: Shape | None, raw: str, resource_type: str, limits: ResourceLimits
 ) -> tuple[str, str] | None:
-    breach = shape_breach(resource, limits)
+    """Any limit the resource passes; `shape` None when its shape was judged already (a bundle
+    entry is measured before it is serialised)."""
+    breach = judged(shape, limits) if shape is not None else None
     if breach is not None or len(raw) * 4 <= limits.max_bytes:  # small enough in any encoding
         return breach
     return size_breach(resource_type, len(raw.encode()), limits)

@@ -11,7 +11,7 @@ from typing import Any
 import orjson
 
 from carerecord.errors import UnsupportedFormat
-from carerecord.ingest.limits import ResourceLimits, shape_breach
+from carerecord.ingest.limits import ResourceLimits, Shape, judged, shape_of
 
 
 @dataclass(frozen=True)
@@ -26,6 +26,8 @@ class RawItem:
     end_offset: int = 0  # bytes of the file read so far, for progress
     full_url: str | None = None  # the bundle entry's fullUrl
     breach: tuple[str, str] | None = None  # a limit it passed: (reason code, why)
+    shape: Shape | None = None  # measured already (then `breach` holds the judgement)
+    compact: bool = False  # raw is orjson's serialisation of resource: the body as stored
 
 
 def detect_format(path: Path) -> str:
@@ -89,8 +91,11 @@ _SKIPPED = "not read in this pass"
 _PATIENT_TYPE = re.compile(rb'"resourceType"\s*:\s*"Patient"')
 
 
+_PROGRESS_STEP = 1 << 20  # lines passed over report progress once a megabyte, not each
+
+
 def _ndjson(path: Path, patients: bool) -> Iterator[RawItem]:
-    offset = 0
+    offset = reported = 0
     with path.open("rb") as handle:
         for number, line in enumerate(handle, start=1):
             offset += len(line)
@@ -98,8 +103,11 @@ def _ndjson(path: Path, patients: bool) -> Iterator[RawItem]:
             if not text:
                 continue
             if patients and not (b'"Patient"' in text and _PATIENT_TYPE.search(text)):
-                yield RawItem(f"{path}:{number}", "", None, _SKIPPED, end_offset=offset)
+                if offset - reported >= _PROGRESS_STEP:
+                    yield RawItem(f"{path}:{number}", "", None, _SKIPPED, end_offset=offset)
+                    reported = offset
                 continue
+            reported = offset
             yield _parsed(f"{path}:{number}", text, offset)
 
 
@@ -131,7 +139,8 @@ def bundle_items(
     limits: ResourceLimits | None = None,
 ) -> Iterator[RawItem]:
     """One item per entry of a Bundle, with the bundle's fullUrls resolvable between them; an
-    entry over the limits is marked so, before it is serialised (too deep, orjson cannot)."""
+    entry over the limits is marked so, before it is serialised (too deep, orjson cannot).
+    Each entry is measured once here, and checking reuses the measure."""
     entries = [e for e in bundle.get("entry") or () if isinstance(e, dict)]
     refs = bundle_refs(entries)
     for index, entry in enumerate(entries):
@@ -142,9 +151,12 @@ def bundle_items(
             yield RawItem(where, raw, None, "bundle entry has no resource", refs, end_offset)
             continue
         full_url = entry.get("fullUrl") if isinstance(entry.get("fullUrl"), str) else None
-        breach = shape_breach(inner, limits) if limits is not None else None
+        shape = shape_of(inner) if limits is not None else None
+        breach = judged(shape, limits) if shape is not None and limits is not None else None
         raw = "" if breach else orjson.dumps(inner).decode()
-        yield RawItem(where, raw, inner, None, refs, end_offset, full_url, breach)
+        yield RawItem(
+            where, raw, inner, None, refs, end_offset, full_url, breach, shape, not breach
+        )
 
 
 def bundle_refs(entries: list[dict[str, Any]]) -> dict[str, tuple[str, str]]:

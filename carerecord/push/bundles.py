@@ -19,7 +19,7 @@ from carerecord.errors import InvalidSubmission
 from carerecord.fhir.outcomes import outcome, outcome_of
 from carerecord.fhir.references import is_fhir_id
 from carerecord.ingest.intake import Checked, Delivery, check, check_one, take
-from carerecord.ingest.limits import LIMIT_CODES, shape_breach
+from carerecord.ingest.limits import LIMIT_CODES, judged, shape_of
 from carerecord.ingest.reader import RawItem, bundle_items
 from carerecord.ingest.rules import IntakeRules
 from carerecord.store import Store
@@ -80,9 +80,11 @@ def process_put(
             400, "invalid", f"the resource's id {body.get('id')!r} differs from the URL's"
         )
     resource = {**body, "id": resource_id}
-    breach = shape_breach(resource, rules.limits)  # before serialising: orjson stops at 255
+    shape = shape_of(resource)
+    breach = judged(shape, rules.limits)  # before serialising: orjson stops at 255
     raw = "" if breach else orjson.dumps(resource).decode()
-    item = RawItem(f"PUT {resource_type}/{resource_id}", raw, resource, breach=breach)
+    where = f"PUT {resource_type}/{resource_id}"
+    item = RawItem(where, raw, resource, breach=breach, shape=shape, compact=not breach)
     checked = check([item], source, rules)
     # Refused, the resource is kept in the quarantine as sent, with why.
     admitted = take(store, Delivery(checked, whole=True, kept_as=list))

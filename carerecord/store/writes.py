@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import Connection, bindparam, insert, select, update
 
 from carerecord.errors import SubmissionRefused
-from carerecord.store import exclusions, links
+from carerecord.store import bulk, exclusions, links
 from carerecord.store.opt_outs import apply_opt_outs
 from carerecord.store.quarantine import quarantine_items
 from carerecord.store.records import (
@@ -126,14 +126,16 @@ def _upsert(
 ) -> WriteCounts:
     counts = WriteCounts()
     current = _current_versions(conn, [item.key for item, _ in items])
-    new_rows: list[dict[str, Any]] = []
+    dialect = conn.dialect.name
+    received = bulk.stamp(now, dialect)
+    new_rows: list[bulk.Row] = []
     changed_rows: list[dict[str, Any]] = []
     older_rows: list[dict[str, Any]] = []
     outcomes = counts.outcomes
     for item, patient_id in items:
         held = current.get(item.key)
         if held is None:
-            new_rows.append(_row(item, patient_id, now, version=1))
+            new_rows.append(_new_row(item, patient_id, received, dialect))
             counts.stored += 1
             outcomes[item.key] = "created"
         elif held.content_hash == item.content_hash and held.hidden == item.hidden:
@@ -146,8 +148,7 @@ def _upsert(
             changed_rows.append({"_id": held.id, **_row(item, patient_id, now, held.version + 1)})
             counts.updated += 1
             outcomes[item.key] = "updated"
-    if new_rows:
-        conn.execute(insert(resources), new_rows)
+    bulk.insert_rows(conn, resources, _NEW_COLUMNS, new_rows)
     if changed_rows:
         keep_history(conn, [row["_id"] for row in changed_rows])
         conn.execute(
@@ -165,39 +166,9 @@ _IDENTITY = frozenset({"source_ods", "resource_type", "source_id"})
 def _current_versions(
     conn: Connection, keys: list[tuple[str, str, str]]
 ) -> dict[tuple[str, str, str], _Current]:
-    """One index lookup per resource type in the batch, for all its sources at once (a file
-    batch has one source; a group of HL7 messages several): cheaper than a row-value IN list.
-    A (source, id) pair from two different keys may also match: only wanted keys are kept."""
-    wanted = set(keys)
-    groups: dict[str, tuple[set[str], set[str]]] = {}
-    for source, resource_type, source_id in wanted:
-        sources, ids = groups.setdefault(resource_type, (set(), set()))
-        sources.add(source)
-        ids.add(source_id)
-    found: dict[tuple[str, str, str], _Current] = {}
-    for resource_type, (sources, ids) in groups.items():
-        rows = conn.execute(
-            select(
-                resources.c.source_ods,
-                resources.c.source_id,
-                resources.c.id,
-                resources.c.version,
-                resources.c.content_hash,
-                resources.c.last_updated_at_source,
-                resources.c.hidden,
-            ).where(
-                resources.c.source_ods.in_(sorted(sources)),
-                resources.c.resource_type == resource_type,
-                resources.c.source_id.in_(sorted(ids)),
-            )
-        )
-        for r in rows:
-            key = (r.source_ods, resource_type, r.source_id)
-            if key in wanted:
-                found[key] = _Current(
-                    r.id, r.version, r.content_hash, r.last_updated_at_source, r.hidden
-                )
-    return found
+    if not keys:
+        return {}
+    return {(s, t, i): _Current(*held) for s, t, i, *held in bulk.current_rows(conn, set(keys))}
 
 
 def _is_older(item: IncomingResource, held: _Current) -> bool:
@@ -231,6 +202,54 @@ def _row(
         "content_hash": item.content_hash,
         "patient_local_id": item.patient_local_id,
     }
+
+
+_NEW_COLUMNS = (
+    "source_ods",
+    "resource_type",
+    "source_id",
+    "patient_id",
+    "section",
+    "version",
+    "source_version",
+    "last_updated_at_source",
+    "received_at",
+    "clinical_date",
+    "code_system",
+    "code",
+    "status",
+    "hidden",
+    "codes",
+    "body",
+    "content_hash",
+    "patient_local_id",
+)
+
+
+def _new_row(
+    item: IncomingResource, patient_id: str | None, received: Any, dialect: str
+) -> bulk.Row:
+    """A first version, in _NEW_COLUMNS order, with values as the database holds them."""
+    return (
+        item.source_ods,
+        item.resource_type,
+        item.source_id,
+        patient_id,
+        item.section,
+        1,
+        item.source_version,
+        bulk.stamp(item.last_updated_at_source, dialect),
+        received,
+        bulk.stamp(item.clinical_date, dialect),
+        item.code_system,
+        item.code,
+        item.status,
+        item.hidden,
+        bulk.json_text(list(item.codes)),
+        item.body,
+        item.content_hash,
+        item.patient_local_id,
+    )
 
 
 def _version_row(item: IncomingResource, now: datetime) -> dict[str, Any]:
