@@ -123,7 +123,16 @@ def _as_system_reader(app: Any, store: Store, user: Any) -> Any:
     def system_reader(
         actor: Any, now: datetime, client_address: str, **request: str
     ) -> RecordAccess:
-        return RecordAccess(store, SYSTEM, rules, now, client_address, exclusions, **request)
+        return RecordAccess(
+            store,
+            SYSTEM,
+            rules,
+            now,
+            client_address,
+            exclusions,
+            user_agent=request.get("user_agent", ""),
+            request_id=request.get("request_id", ""),
+        )
 
     reader_app = create_app(app.state.settings, store)
     reader_app.state.open_record = system_reader
@@ -142,7 +151,8 @@ def _page_figures(
     """Requests taken in turns, so both readers see the same machine."""
     for client in (signed_in, system):
         assert client.get(path).status_code == 200, path  # warm caches and compiled templates
-    signed_times, system_times = [], []
+    signed_times: list[float] = []
+    system_times: list[float] = []
     for _ in range(repeat):
         for client, times in ((signed_in, signed_times), (system, system_times)):
             started = time.perf_counter()
