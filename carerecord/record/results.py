@@ -87,7 +87,7 @@ def result_of(item: Item) -> Result:
     quantity = resource.get("valueQuantity")
     if not isinstance(quantity, dict):
         quantity = {}
-    value = _decimal(quantity.get("value"))
+    value = _number_of(resource)
     low, high, range_text = _range(resource.get("referenceRange"))
     return Result(
         item=item,
@@ -111,6 +111,47 @@ def group_by_test(items: Iterable[Item]) -> tuple[TestGroup, ...]:
             grouped.setdefault(_key(item), []).append(result_of(item))
     groups = [_group(key, results) for key, results in grouped.items()]
     return tuple(sorted(groups, key=lambda g: _newest_first(g.results[0].when)))
+
+
+@dataclass(frozen=True)
+class TestLatest:
+    """One test as the Results page lists it: its newest result, and how many there are."""
+
+    key: str
+    code: str | None
+    name: str
+    latest: Result
+    count: int  # every result of the test, the latest among them
+    has_trend: bool  # a code and two or more numbers: the trend page shows them all
+
+    @property
+    def earlier(self) -> int:
+        return self.count - 1
+
+
+def latest_of_each_test(items: Iterable[Item]) -> tuple[TestLatest, ...]:
+    """Every test's newest result, tests with the newest results first (as `group_by_test`
+    orders them): only the newest result of each is read in full, so the cost and the size of
+    the list grow with the number of tests, not with their history."""
+    grouped: dict[str, list[Item]] = {}
+    for item in items:
+        if item.resource_type in RESULT_TYPES:
+            grouped.setdefault(_key(item), []).append(item)
+    found = []
+    for key, members in grouped.items():
+        members.sort(key=lambda i: _newest_first(i.clinical_date))
+        newest = members[0]
+        numbers = sum(1 for i in members if _number_of(i.resource) is not None)
+        has_trend = newest.code is not None and numbers >= 2
+        name = newest.text or key
+        found.append(TestLatest(key, newest.code, name, result_of(newest), len(members), has_trend))
+    return tuple(sorted(found, key=lambda t: _newest_first(t.latest.when)))
+
+
+def history_of(items: Iterable[Item], key: str) -> TestGroup | None:
+    """Every result of the test with this key (see TestLatest.key), newest first."""
+    groups = group_by_test(i for i in items if i.resource_type in RESULT_TYPES and _key(i) == key)
+    return groups[0] if groups else None
 
 
 def latest_by_test(items: Iterable[Item], limit: int) -> tuple[TestGroup, ...]:
@@ -180,6 +221,11 @@ def _key(item: Item) -> str:
 
 def _newest_first(when: datetime | None) -> tuple[int, float]:
     return (1, 0.0) if when is None else (0, -when.timestamp())
+
+
+def _number_of(resource: dict[str, Any]) -> Decimal | None:
+    quantity = resource.get("valueQuantity")
+    return _decimal(quantity.get("value")) if isinstance(quantity, dict) else None
 
 
 def _range(ranges: Any) -> tuple[Decimal | None, Decimal | None, str | None]:

@@ -107,11 +107,15 @@ resources = Table(
     UniqueConstraint("source_ods", "resource_type", "source_id"),
     # "All current resources of patient P in section S, newest first" is one range scan.
     # The predicates are spelled as each engine renders NOT hidden, so the planner matches them.
+    # Source and times ride along: a page's counts per source and section come from it alone.
     Index(
         "ix_resources_patient_section_date",
         "patient_id",
         "section",
         "clinical_date",
+        "source_ods",
+        "last_updated_at_source",
+        "received_at",
         sqlite_where=text("hidden = 0"),
         postgresql_where=text("NOT hidden"),
     ),

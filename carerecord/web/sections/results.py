@@ -1,4 +1,5 @@
-"""The Results page: one table per test, newest first, each row with its flags and provenance."""
+"""The Results page: one table per test, newest first, each row with its flags and provenance;
+the latest value of each test, its older values one link away."""
 
 from __future__ import annotations
 
@@ -7,8 +8,15 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
+from urllib.parse import urlencode
 
-from carerecord.record.results import Result, TestGroup, group_by_test
+from carerecord.record.results import (
+    Result,
+    TestGroup,
+    TestLatest,
+    history_of,
+    latest_of_each_test,
+)
 from carerecord.record.sections import SectionView
 from carerecord.web import formatting
 from carerecord.web.sections.generic import ProvenanceText, SectionPage, coverage, provenance
@@ -31,16 +39,32 @@ class TestTable:
     code: str | None
     has_trend: bool
     rows: tuple[ResultRow, ...]
+    earlier: int = 0  # older values not shown in rows, one link away
+    history: str = ""  # the query string of the page with all of them, when there are any
 
 
 def shape_results(view: SectionView, now: datetime, params: Mapping[str, str]) -> Mapping[str, Any]:
-    # No listing filters here: results are grouped by test; each test's history is shown whole.
-    tests = tuple(_table(group) for group in group_by_test(view.items))
-    return {"tests": tests, "coverage": coverage(view, now)}
+    """Each test's latest value, newest tests first; older values on demand (`?test=KEY`
+    shows one test's whole history; a numeric test's trend page shows them as well), so the
+    page does not grow with the record's history."""
+    shaped: dict[str, Any] = {"coverage": coverage(view, now), "one_test": None, "missing": False}
+    key = params.get("test", "")[:200]
+    history = history_of(view.items, key) if key else None
+    if history is not None:
+        return {**shaped, "tests": (_table(history),), "one_test": history.name}
+    tests = tuple(_latest_table(test) for test in latest_of_each_test(view.items))
+    return {**shaped, "tests": tests, "missing": bool(key)}
 
 
 def _table(group: TestGroup) -> TestTable:
     return TestTable(group.name, group.code, group.has_trend, tuple(map(row_of, group.results)))
+
+
+def _latest_table(test: TestLatest) -> TestTable:
+    history = "?" + urlencode({"test": test.key}) if test.earlier else ""
+    return TestTable(
+        test.name, test.code, test.has_trend, (row_of(test.latest),), test.earlier, history
+    )
 
 
 def row_of(result: Result) -> ResultRow:
