@@ -42,10 +42,6 @@ STOP_SECONDS = 30  # a worker still running this long after SIGTERM is killed
 BACKLOG = 2048  # connections the kernel queues for the workers to accept
 
 
-class WorkerFailed(ConfigurationError):
-    """A worker process ended while the others were serving."""
-
-
 def serve_workers(settings: Settings, store: Store, rules: RulesSource, console: Console) -> None:
     # Bound but not listening, the reservation takes no connections; it makes a port in use
     # an error reported once, by the supervisor, before any worker starts.
@@ -103,7 +99,7 @@ async def _supervise(
         failed = sorted({*early, *failed})
     if failed:
         which = ", ".join(map(str, failed))
-        raise WorkerFailed(f"web server worker {which} ended unexpectedly: all are stopped")
+        raise ConfigurationError(f"web server worker {which} ended unexpectedly: all are stopped")
 
 
 def _start(settings: Settings, index: int) -> tuple[BaseProcess, Any]:
