@@ -29,6 +29,7 @@ BENCHMARKS: dict[str, tuple[str, list[str]]] = {
     "mllp": ("mllp.py", ["--patients", "200"]),
     "view": ("view.py", ["--patients", "500", "--repeat", "10", "--access-repeat", "50"]),
     "audit": ("audit.py", ["--views", "50", "--writes", "200", "--entries", "10000"]),
+    "load": ("load.py", ["--patients", "200", "--seconds", "5"]),
 }
 
 

@@ -26,6 +26,11 @@ class Settings:
     )
     host: str = _setting("127.0.0.1", "Address the web server listens on.")
     port: int = _setting(8000, "Port the web server listens on.")
+    workers: int = _setting(
+        1,
+        "Web server processes `carerecord serve` runs, sharing the port and the database; the "
+        "HL7 v2 listener runs once, in the process that starts them.",
+    )
     stale_feed_hours: int = _setting(
         24, "A source whose newest data is older than this many hours is shown as stale."
     )

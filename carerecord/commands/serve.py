@@ -1,5 +1,6 @@
 """`carerecord serve`: the web UI, the FHIR push API and (optionally) the HL7 v2 MLLP listener,
-in one process and one event loop."""
+in one process and one event loop; with `--workers N`, N web server processes beside the
+listener (see carerecord.commands.workers)."""
 
 from __future__ import annotations
 
@@ -19,6 +20,8 @@ from carerecord.commands.options import (
     settings_from,
     warn_without_exclusions,
 )
+from carerecord.commands.workers import serve_workers
+from carerecord.errors import ConfigurationError
 from carerecord.ingest.mllp import stop_server
 from carerecord.ingest.mllp_service import start_hl7_listener, tls_context
 from carerecord.ingest.rules import RulesSource
@@ -36,6 +39,11 @@ def register(sub: Any) -> None:
         "loopback needs CARERECORD_MLLP_ALLOW_PLAIN_TCP, else TLS",
     )
     cmd.add_argument("--mllp-port", type=int, help="also listen for HL7 v2 over MLLP on this port")
+    cmd.add_argument(
+        "--workers",
+        type=_positive,
+        help="web server processes sharing the port and the database (default 1)",
+    )
     add_exclusions_option(cmd)
     cmd.set_defaults(run=run)
 
@@ -53,6 +61,7 @@ def run(args: argparse.Namespace, console: Console) -> int:
         port=args.port,
         mllp_host=args.mllp_host,
         mllp_port=args.mllp_port,
+        workers=args.workers,
         exclusion_sets=args.exclusion_sets,
     )
     store = open_store(settings)
@@ -65,11 +74,16 @@ def run(args: argparse.Namespace, console: Console) -> int:
 
 def serve(settings: Settings, store: Store, console: Console) -> None:
     assets.require(settings)  # before anything listens: unstyled pages are not served
+    if settings.workers < 1:
+        raise ConfigurationError(f"CARERECORD_WORKERS must be at least 1, not {settings.workers}")
     if settings.mllp_port:
         tls_context(settings)  # refuse a listener the settings do not allow before anything
     rules = RulesSource(store, settings)
     warn_without_exclusions(rules.exclusions, console)
     console.print(f"carerecord serving at http://{settings.host}:{settings.port}/ (Ctrl+C stops)")
+    if settings.workers > 1:
+        serve_workers(settings, store, rules, console)
+        return
     config = uvicorn.Config(
         create_app(settings, store, rules),
         host=settings.host,
@@ -81,6 +95,13 @@ def serve(settings: Settings, store: Store, console: Console) -> None:
         asyncio.run(_serve(uvicorn.Server(config), store, rules, settings, console))
     finally:
         signal.signal(signal.SIGTERM, previous)
+
+
+def _positive(text: str) -> int:
+    number = int(text) if text.isdigit() else 0
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"must be a whole number of at least 1, not {text!r}")
+    return number
 
 
 def _stop(_signal: int, _frame: object) -> None:
