@@ -50,6 +50,8 @@ def environment() -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
         finalize=invisible.finalize,  # every printed value, in every template and NHS macro
+        auto_reload=False,  # templates ship with the package: checking their files per render
+        # cost 7% of a summary view under load; restart the server to see an edited one
     )
     env.globals["service_name"] = SERVICE_NAME
     env.globals["NOT_KNOWN"] = formatting.NOT_KNOWN
