@@ -21,8 +21,9 @@ from carerecord.store.records import ExcludedItem, IncomingResource
 from carerecord.store.schema import exclusions, quarantine, resource_versions, resources
 from tests.conftest import require
 from tests.factories import make_condition, make_org, make_patient, register, write_ndjson
+from tests.support.shared_data import SHARED_DATA
 
-REAL_SETS = Path("/work/shared/data/snomed-uk-sharing-exclusions-AGPL3")
+REAL_SETS = SHARED_DATA / "snomed-uk-sharing-exclusions-AGPL3"
 FERTILITY = "46249006"  # Artificial insemination, heterologous
 GENDER = "12271241000119109"  # Transgender identity
 INFECTION = "197967000"  # Gonococcal prostatitis

@@ -21,16 +21,16 @@ from carerecord.ingest.hl7v2 import HL7Error, normalise, parse_header, split_mes
 from carerecord.ingest.pipeline import ingest_paths, input_files
 from carerecord.store import Store
 from carerecord.store.records import WriteCounts
+from tests.conftest import require
 from tests.factories import make_org, register, valid_nhs_number
+from tests.support.shared_data import SHARED_DATA
 
-SHARED_DATA = Path(__file__).resolve().parents[3] / "shared" / "data"
 TEST_SOURCE = "TESTSRC"  # the ODS code FHIR folders are attributed to (their meta.source is not)
 
 
 def shared_folder(name: str) -> Path:
     folder = SHARED_DATA / name
-    if not folder.is_dir():
-        pytest.skip(f"SKIPPED LOUDLY: shared test data {folder} is absent on this machine")
+    require(folder.is_dir(), f"shared test data {folder} is absent on this machine")
     return folder
 
 

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-DATA = Path(__file__).resolve().parents[3].parent / "shared" / "data"
+from tests.support.shared_data import SHARED_DATA
+
+DATA = SHARED_DATA
 FOLDERS = (
     "hl7v2-nhs-itk-examples",
     "hl7v2-pipehat-samples",

@@ -14,6 +14,7 @@ from carerecord.ingest.hl7v2 import HL7Error, split_messages
 from carerecord.ingest.hl7v2.parse import checked, parse
 from carerecord.ingest.hl7v2.tokens import tokenise
 from carerecord.synth import generate
+from tests.conftest import require
 from tests.ingest.hl7v2.reference import reference_parse
 from tests.ingest.hl7v2.samples import DATA, sample_files
 
@@ -54,11 +55,11 @@ def test_escapes_are_decoded_in_each_leaf_after_splitting() -> None:
     assert leaves == (("a|b^c&d~e\\f\ngAh", "x"),)
 
 
-@pytest.mark.skipif(not DATA.is_dir(), reason=f"shared samples absent at {DATA}")
-@pytest.mark.parametrize(
-    "path", sample_files(), ids=lambda p: str(p.relative_to(DATA)) if DATA.is_dir() else ""
+@pytest.mark.parametrize(  # with the folder absent one stand-in case runs: under CI it fails
+    "path", sample_files() or [DATA], ids=lambda p: str(p.relative_to(DATA)) if p != DATA else ""
 )
 def test_every_shared_sample_tokenises_as_the_library_does(path: Path) -> None:
+    require(DATA.is_dir(), f"shared samples absent at {DATA}")
     for message in split_messages(path.read_bytes()):
         text = readable(message)
         if text is not None:
