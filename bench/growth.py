@@ -111,6 +111,7 @@ def load_population(url: str, data: Path) -> dict[str, float]:
 def measure(url: str, heavy: Path, people: list[dict[str, str]], repeat: int) -> dict[str, Any]:
     store = Store.open(url)
     ingest_paths(store, [heavy])
+    store.refresh_statistics()  # as `carerecord ingest` does after a load
     now = datetime.now(UTC)
     number = nhs_number_of_heavy(heavy)
     patient_id = store.patient_id_for_nhs_number(number)

@@ -142,6 +142,7 @@ def load(url: str, data: Path) -> None:
         for index, entry in enumerate(json.loads((data / "organisations.json").read_text())):
             store.save_organisation(organisation_from_json(entry, index))
         ingest_paths(store, [data / "fhir"])
+        store.refresh_statistics()  # as `carerecord ingest` does after a load
     finally:
         store.close()
 

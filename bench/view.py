@@ -76,6 +76,7 @@ def load(url: str, data: Path, heavy: Path) -> None:
     for index, entry in enumerate(json.loads((data / "organisations.json").read_text())):
         store.save_organisation(organisation_from_json(entry, index))
     ingest_paths(store, [data / "fhir", heavy])
+    store.refresh_statistics()  # as `carerecord ingest` does after a load
     store.close()
 
 

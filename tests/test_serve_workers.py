@@ -167,6 +167,11 @@ def test_both_workers_answer_requests(served: Served) -> None:
     assert len(set(served.workers())) == 2
 
 
+def test_several_workers_on_sqlite_are_warned_about(served: Served, module_db_url: str) -> None:
+    warned = "more than one worker adds contention" in " ".join(served.log.read_text().split())
+    assert warned == module_db_url.startswith("sqlite")
+
+
 def test_a_sign_in_made_on_one_worker_is_good_on_the_other(served: Served) -> None:
     with fresh() as browser:
         browser.base_url = httpx.URL(served.web)

@@ -66,6 +66,8 @@ def run(args: argparse.Namespace, console: Console) -> int:
                 rules.current(),
                 acknowledgements,
             )
+        if counts.stored or counts.updated:
+            store.refresh_statistics()
     finally:
         store.close()
     console.print(summary_table(counts, acknowledgements))

@@ -82,6 +82,13 @@ def serve(settings: Settings, store: Store, console: Console) -> None:
     warn_without_exclusions(rules.exclusions, console)
     console.print(f"carerecord serving at http://{settings.host}:{settings.port}/ (Ctrl+C stops)")
     if settings.workers > 1:
+        if store.engine.dialect.name == "sqlite":
+            console.print(
+                "[bold yellow]warning:[/] SQLite takes one writer at a time and every view "
+                "is written to the audit log: more than one worker adds contention, not "
+                "throughput (run one, or use PostgreSQL; see docs/deployment.md)",
+                highlight=False,
+            )
         serve_workers(settings, store, rules, console)
         return
     config = uvicorn.Config(
