@@ -52,6 +52,7 @@ from bench.heavy_person import write_heavy_patient  # noqa: E402
 from bench.view import CLINICIAN, _percentiles, _practice_of, database  # noqa: E402
 from carerecord import nhs_number  # noqa: E402
 from carerecord.app import create_app  # noqa: E402
+from carerecord.commands.collector import tune_for_serving  # noqa: E402
 from carerecord.ingest.pipeline import ingest_paths  # noqa: E402
 from carerecord.organisations import organisation_from_json  # noqa: E402
 from carerecord.settings import Settings  # noqa: E402
@@ -125,6 +126,7 @@ def measure(url: str, heavy: Path, people: list[dict[str, str]], repeat: int) ->
         now,
     )
     app = create_app(Settings(db=url, allowed_hosts="testserver"), store)
+    tune_for_serving()  # the collector as `carerecord serve` runs it
     client = StaffClient(app, store, CLINICIAN, now)
     summary = f"/patients/{patient_id}"
 

@@ -49,6 +49,7 @@ from carerecord.access.gate import RecordAccess  # noqa: E402
 from carerecord.access.sign_in import Client  # noqa: E402
 from carerecord.app import create_app  # noqa: E402
 from carerecord.audit.entry import AuditRecord  # noqa: E402
+from carerecord.commands.collector import tune_for_serving  # noqa: E402
 from carerecord.fhir.sections import SECTIONS  # noqa: E402
 from carerecord.ingest.pipeline import ingest_paths  # noqa: E402
 from carerecord.ingest.rules import RulesSource  # noqa: E402
@@ -89,6 +90,7 @@ def measure(url: str, number: str, repeat: int, access_repeat: int) -> dict[str,
     practice = _practice_of(store, patient_id)
     add_staff(store, CLINICIAN, practice, "clinician", now - timedelta(days=30), now)
     app = create_app(Settings(db=url, allowed_hosts="testserver"), store)
+    tune_for_serving()  # the collector as `carerecord serve` runs it
     signed_in = StaffClient(app, store, CLINICIAN, now)
     found = signed_in.post("/find", data={"nhs_no": number}, follow_redirects=False)
     assert found.status_code == 303, (found.status_code, found.text[:3000])

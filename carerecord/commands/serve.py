@@ -13,6 +13,7 @@ import uvicorn
 from rich.console import Console
 
 from carerecord.app import create_app
+from carerecord.commands.collector import tune_for_serving
 from carerecord.commands.options import (
     add_db_option,
     add_exclusions_option,
@@ -97,6 +98,7 @@ def serve(settings: Settings, store: Store, console: Console) -> None:
         port=settings.port,
         log_level="info",
     )
+    tune_for_serving()
     previous = signal.signal(signal.SIGTERM, _stop)
     try:
         asyncio.run(_serve(uvicorn.Server(config), store, rules, settings, console))

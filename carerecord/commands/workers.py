@@ -29,6 +29,7 @@ import uvicorn
 from rich.console import Console
 
 from carerecord.app import create_app
+from carerecord.commands.collector import tune_for_serving
 from carerecord.commands.options import open_store
 from carerecord.errors import ConfigurationError
 from carerecord.ingest.mllp import stop_server
@@ -143,6 +144,7 @@ def run_worker(settings: Settings, index: int, parent: Connection) -> None:
     try:
         app = create_app(settings, store, RulesSource(store, settings))
         config = uvicorn.Config(_Tagged(app, str(index).encode()), log_level="info")
+        tune_for_serving()
         server = uvicorn.Server(config)
         watcher = threading.Thread(target=_watch, args=(parent, server), daemon=True)
         watcher.start()
