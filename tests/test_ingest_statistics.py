@@ -3,6 +3,7 @@ record pages read right after a bulk load are planned for the data that is there
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -31,35 +32,27 @@ def analysed(store: Store) -> bool:
 
 
 @pytest.fixture
-def clean(tmp_path: Path) -> Path:
-    return write_ndjson(tmp_path / "clean.ndjson", make_patient(), make_allergy())
-
-
-def test_an_ingest_that_stores_refreshes_the_statistics(
-    db_url: str, clean: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def store(db_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Store]:
+    """The database `carerecord ingest` writes to, with the GP practice registered."""
     monkeypatch.setenv("CARERECORD_DB", db_url)
     store = Store.open(db_url)
-    try:
-        register(store, make_org("F83004", "gp"))
-        assert not analysed(store)
-
-        assert main(["ingest", str(clean)]) == EXIT_OK
-
-        assert analysed(store)
-    finally:
-        store.close()
+    register(store, make_org("F83004", "gp"))
+    yield store
+    store.close()
 
 
-def test_an_ingest_that_changes_nothing_leaves_them_alone(
-    db_url: str, clean: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setenv("CARERECORD_DB", db_url)
-    store = Store.open(db_url)
-    try:
-        register(store, make_org("F83004", "gp"))
-        orphan = write_ndjson(clean.parent / "orphan.ndjson", make_allergy(patient="nobody"))
-        assert main(["ingest", str(orphan)]) == EXIT_QUARANTINED  # stores nothing
-        assert not analysed(store)
-    finally:
-        store.close()
+def test_an_ingest_that_stores_refreshes_the_statistics(store: Store, tmp_path: Path) -> None:
+    clean = write_ndjson(tmp_path / "clean.ndjson", make_patient(), make_allergy())
+    assert not analysed(store)
+
+    assert main(["ingest", str(clean)]) == EXIT_OK
+
+    assert analysed(store)
+
+
+def test_an_ingest_that_changes_nothing_leaves_them_alone(store: Store, tmp_path: Path) -> None:
+    orphan = write_ndjson(tmp_path / "orphan.ndjson", make_allergy(patient="nobody"))
+
+    assert main(["ingest", str(orphan)]) == EXIT_QUARANTINED  # stores nothing
+
+    assert not analysed(store)

@@ -70,11 +70,10 @@ class Store:
         pages for a near-empty database until autovacuum caught up: the first minutes after
         loading 2,000 people served 2.6 views/s instead of 23. Both engines sample a bounded
         number of rows per table, so this takes seconds on any size of database."""
-        with self.engine.connect() as conn:
+        with self.transaction() as conn:  # a writer: ANALYZE stores what it found
             if self.dialect == "sqlite":
                 conn.exec_driver_sql("PRAGMA analysis_limit=1000")
             conn.exec_driver_sql("ANALYZE")
-            conn.commit()
 
     def close(self) -> None:
         self.engine.dispose()
