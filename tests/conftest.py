@@ -16,6 +16,7 @@ from sqlalchemy import create_engine, text
 from carerecord.store import Store
 from carerecord.store.migrate import upgrade
 from tests.support.postgres import find_bin_dir, temporary_cluster
+from tests.support.reused_postgres import ReusedDatabases
 
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 TEMPLATE_DB = "carerecord_template"
@@ -135,11 +136,18 @@ def seeded_templates(tmp_path_factory: pytest.TempPathFactory) -> SeededTemplate
     return SeededTemplates(tmp_path_factory.mktemp("seeded"))
 
 
+@pytest.fixture(scope="session")
+def reused_databases(postgres_server: str) -> Iterator[ReusedDatabases]:
+    databases = ReusedDatabases(postgres_server, f"reused_{os.getpid()}")
+    yield databases
+    databases.close()
+
+
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """A freshly migrated, empty database: every storage test runs once on each engine. A test
     marked `seeded(name, seeder)` gets one already holding what `seeder` writes, seeded once
-    per session and copied."""
+    per session and copied (SQLite) or put back to those rows (PostgreSQL)."""
     marker = request.node.get_closest_marker("seeded")
     if request.param == "sqlite":
         empty = request.getfixturevalue("sqlite_template")
@@ -151,14 +159,15 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
             templates = request.getfixturevalue("seeded_templates")
             yield templates.sqlite_copy(*marker.args, empty, path)
         return
-    server = request.getfixturevalue("postgres_server")
-    if marker is None:
-        yield from _fresh_postgres(server)
-    else:
+    # PostgreSQL: this process's database for the template, put back to the template's rows
+    # (tests/support/reused_postgres.py) instead of a fresh copy, which costs ten times more.
+    template = TEMPLATE_DB
+    if marker is not None:
+        server = request.getfixturevalue("postgres_server")
         template = request.getfixturevalue("seeded_templates").postgres_template(
             server, *marker.args
         )
-        yield from _fresh_postgres(server, template)
+    yield request.getfixturevalue("reused_databases").url_for(template)
 
 
 @pytest.fixture(

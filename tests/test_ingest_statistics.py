@@ -26,7 +26,10 @@ def analysed(store: Store) -> bool:
             query = "SELECT count(*) FROM sqlite_stat1 WHERE tbl = 'resources'"
             return bool(conn.execute(text(query)).scalar_one())
         last = conn.execute(
-            text("SELECT last_analyze FROM pg_stat_user_tables WHERE relname = 'resources'")
+            text(
+                "SELECT last_analyze FROM pg_stat_user_tables "
+                "WHERE schemaname = current_schema() AND relname = 'resources'"
+            )
         ).scalar_one()
         return last is not None
 

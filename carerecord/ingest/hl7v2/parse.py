@@ -113,4 +113,16 @@ def checked(message: str) -> str:
             code="102",
             location="MSH^2",
         )
+    if text.find(text[3], 4, _line_end(text)) < 0:  # where MSH-2 ends is then unknowable
+        raise HL7Error(
+            "The MSH segment ends after its encoding characters (MSH-2): MSH-3 to MSH-12, "
+            "the message's sender, type and id, are missing.",
+            code="101",
+            location="MSH^3",
+        )
     return text
+
+
+def _line_end(text: str) -> int:
+    end = text.find("\r")
+    return len(text) if end < 0 else end

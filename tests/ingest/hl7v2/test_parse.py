@@ -85,7 +85,15 @@ def test_doubled_escape_character_in_msh2_is_tolerated() -> None:
 
 @pytest.mark.parametrize(
     ("text", "code"),
-    [("", "100"), ("PID|1", "100"), ("MSH|^^^^|x", "102"), ("MSHaaaaa", "102")],
+    [
+        ("", "100"),
+        ("PID|1", "100"),
+        ("MSH|^^^^|x", "102"),
+        ("MSHaaaaa", "102"),
+        # Nothing after MSH-2: where it ends cannot be known (a hypothesis-found example).
+        ("MSH|^~&\\", "101"),
+        ("MSH|^~\\&\rPID|1|x", "101"),
+    ],
 )
 def test_unreadable_text_is_rejected(text: str, code: str) -> None:
     with pytest.raises(HL7Error) as caught:
