@@ -74,11 +74,13 @@ class AsSeen:
             doc, rows = rows[0], rows[1:]
             if Redaction.GP_PRACTICE in grant.redactions:
                 doc = mask_practices([doc, *rows], [], organisations)[0][0]
-            item = item_from(doc, {org.ods_code: org for org in organisations})
+            item = item_from(
+                doc, {org.ods_code: org for org in organisations}, now=entry.occurred_at
+            )
         sections = [s for s in shown.get("sections", []) if isinstance(s, str)]
         record = assemble_view(
             entry.patient_id, rows, tallies, organisations, grant, sections, new_since,
-            first_view=new_since is None,
+            first_view=new_since is None, now=entry.occurred_at,
         )  # fmt: skip
         self._audit(entry)
         user = detail.get("user", {})

@@ -24,6 +24,7 @@ from carerecord.audit.entry import AuditRecord, Requester, Shown, ShownVersion
 from carerecord.errors import AccessRefused, PatientNotFound, RecordWithheld
 from carerecord.identity.patients import normalise_name, normalise_postcode
 from carerecord.ingest.exclusions import ExclusionList
+from carerecord.record.cited import cited_keys
 from carerecord.record.items import Item, item_from
 from carerecord.record.markers import BANNER_SECTIONS
 from carerecord.record.overview import (
@@ -277,6 +278,8 @@ class RecordAccess:
         allowed = [section for section in wanted if grant.shows(section)]
         rows = self._store.patient_resources(patient_id, sorted({*allowed, "demographics"}), newest)
         rows, withheld = self._permitted(rows, grant)
+        if grant.shows("care-team"):  # who the care coordinator is: the roles teams cite
+            rows = [*rows, *self._permitted(self._cited(rows), grant)[0]]
         if not any(row.section == "demographics" for row in rows):
             self._audit(self._record(action, patient_id, {"reason": "not-found"}, "failure"))
             raise PatientNotFound(patient_id)
@@ -298,8 +301,22 @@ class RecordAccess:
         new_since = self._note_view(patient_id, event)  # audited before anything is returned
         first_view = isinstance(self.actor, User) and new_since is None
         return assemble_view(
-            patient_id, rows, tallies, organisations, grant, allowed, new_since, first_view
+            patient_id,
+            rows,
+            tallies,
+            organisations,
+            grant,
+            allowed,
+            new_since,
+            first_view,
+            self._now,
         )
+
+    def _cited(self, rows: list[StoredResource]) -> list[StoredResource]:
+        """The practitioners' roles the person's care teams cite, and the practitioners those
+        roles cite in turn (record.cited)."""
+        roles = self._store.directory_entries(cited_keys(rows))
+        return [*roles, *self._store.directory_entries(cited_keys(roles))]
 
     def _one_item(
         self, patient_id: str, item_id: int, grant: Grant, action: str, section: str = ""
@@ -322,7 +339,7 @@ class RecordAccess:
             people = self._store.patient_resources(patient_id, ["demographics"])
             masked, _, organisations = mask_practices([row, *people], [], organisations)
             row = masked[0]
-        return item_from(row, {org.ods_code: org for org in organisations})
+        return item_from(row, {org.ods_code: org for org in organisations}, now=self._now)
 
     # Declaring a relationship, or overriding
     def declare(self, patient_id: str, code: str, text: str) -> None:
@@ -513,6 +530,7 @@ def assemble_view(
     allowed: Sequence[str],
     new_since: datetime | None,
     first_view: bool | None = None,
+    now: datetime | None = None,
 ) -> RecordView:
     """The record as a page shows it, from rows already read and permitted: used for the
     live page and to build it again, as it was, from the versions the audit log recorded."""
@@ -522,7 +540,7 @@ def assemble_view(
     overview = build_overview(patient_id, people, list(tallies), organisations)
     return RecordView(
         overview=replace(overview, demographics=_redacted(overview.demographics, grant)),
-        sections=build_sections(list(allowed), rows, list(tallies), organisations, new_since),
+        sections=build_sections(list(allowed), rows, list(tallies), organisations, new_since, now),
         grant=grant,
         new_since=new_since,
         first_view=(new_since is None) if first_view is None else first_view,

@@ -8,8 +8,11 @@ The heading is one of four statuses (UI.md):
 * `Allergies not recorded`: sources that share allergies have nothing either way;
 * `Allergies unavailable`: no source that holds data about the person shares allergies.
 
-Sources that hold data about the person but do not share allergies are named, whatever the
-status, so a reader knows where an allergy could still be recorded.
+Sources that hold data about the person but do not share allergies are named once, quietly,
+whatever the status, so a reader knows where an allergy could still be recorded. They are not
+"unavailable": nothing failed, and a warning shown for every such source would teach readers
+to pass over warnings. A source that shares allergies but whose feed has stopped is what the
+stale-feed warning of the record page is for.
 """
 
 from __future__ import annotations
@@ -46,7 +49,7 @@ class AllergySection:
     current: tuple[Group, ...]
     past: tuple[Group, ...]
     none_known: tuple[Item, ...]  # the positive "no known allergy" records
-    unavailable_from: tuple[str, ...]  # sources holding data that do not share allergies
+    not_shared_by: tuple[str, ...]  # sources holding data that do not share allergies
 
 
 def is_none_known(item: Item) -> bool:
@@ -91,13 +94,13 @@ def allergy_section(view: SectionView) -> AllergySection:
     groups = group((i for i in items if not is_none_known(i)), concept_key, FACETS)
     current = tuple(g for g in groups if not all(is_past(i) for i in g.latest_by_source))
     past = tuple(g for g in groups if g not in current)
-    unavailable = tuple(c.name for c in view.coverage if c.state == NOT_SHARED)
+    not_shared = tuple(c.name for c in view.coverage if c.state == NOT_SHARED)
     return AllergySection(
-        status=heading(groups, none_known, view, unavailable),
+        status=heading(groups, none_known, view, not_shared),
         current=current,
         past=past,
         none_known=none_known,
-        unavailable_from=unavailable,
+        not_shared_by=not_shared,
     )
 
 
@@ -105,12 +108,12 @@ def heading(
     groups: Iterable[Group],
     none_known: tuple[Item, ...],
     view: SectionView,
-    unavailable_from: tuple[str, ...],
+    not_shared_by: tuple[str, ...],
 ) -> str:
     if any(True for _ in groups):
         return KNOWN
     if none_known:
         return NONE_KNOWN
-    if len(unavailable_from) < len(view.coverage):
+    if len(not_shared_by) < len(view.coverage):
         return NOT_RECORDED  # some source shares allergies and holds none for this person
     return UNAVAILABLE

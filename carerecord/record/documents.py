@@ -58,6 +58,34 @@ class Content:
     parts: tuple[tuple[str, str], ...] = field(default=())  # a Composition's (title, HTML)
 
 
+# Documents that close an episode of care, which the summary shows first: a hospital's discharge
+# summary, and as much an emergency department's, an ambulance crew's or NHS 111's summary (an
+# A&E attendance that ended "safe for discharge home" is as much a discharge as a ward's).
+EPISODE_SUMMARY_CODES = frozenset(
+    {
+        "18842-5",  # LOINC Discharge summary
+        "34105-7",  # LOINC Hospital discharge summary
+        "11490-0",  # LOINC Physician discharge summary
+        "28574-2",  # LOINC Discharge note
+        "59258-4",  # LOINC Emergency department discharge summary
+        "34111-5",  # LOINC Emergency department note
+        "373942005",  # SNOMED CT Discharge summary
+    }
+)
+# For sources that send no code, one of their own, or the generic "Summary of episode note"
+# (which clinic letters share with ambulance and NHS 111 records): the words of the type or
+# the title.
+_EPISODE_WORDS = ("discharge", "emergency department", "a&e", "ambulance", "nhs 111", "111 call")
+
+
+def is_episode_summary(document: Document) -> bool:
+    """A discharge-type document: discharge, emergency department, ambulance or NHS 111."""
+    if document.item.code in EPISODE_SUMMARY_CODES:
+        return True
+    words = f"{document.kind or ''} {document.title or ''}".lower()
+    return any(word in words for word in _EPISODE_WORDS)
+
+
 def document_of(item: Item) -> Document:
     resource = item.resource
     title = _text(resource.get("title")) or _text(resource.get("description"))

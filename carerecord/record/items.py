@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import cached_property
 from typing import Any
 
@@ -11,6 +11,15 @@ import orjson
 
 from carerecord.organisations import Organisation
 from carerecord.store.records import StoredResource
+
+# Later than now by more than clocks drift apart: a source's error (a dispensing dated tomorrow,
+# a clock set wrong), flagged wherever it is shown and never taken as fresh.
+CLOCK_SKEW = timedelta(minutes=5)
+
+
+def later_than(moment: datetime | None, now: datetime | None) -> bool:
+    """Whether `moment` is later than `now` (allowing for clocks a little apart)."""
+    return moment is not None and now is not None and moment > now + CLOCK_SKEW
 
 
 @dataclass(frozen=True)
@@ -26,6 +35,8 @@ class Provenance:
     # The user's last view of the record before this session, when this version arrived
     # after it: the item is new to them. None when it is not (or nobody is counting).
     new_since: datetime | None = None
+    # The item's own date or its source's last update is later than the page's now.
+    future_dated: bool = False
 
 
 @dataclass(frozen=True)
@@ -62,9 +73,13 @@ class Item:
 
 
 def item_from(
-    row: StoredResource, registry: dict[str, Organisation], seen_at: datetime | None = None
+    row: StoredResource,
+    registry: dict[str, Organisation],
+    seen_at: datetime | None = None,
+    now: datetime | None = None,
 ) -> Item:
-    """`seen_at`: when the user last viewed the record before this session, if they have."""
+    """`seen_at`: when the user last viewed the record before this session, if they have;
+    `now`: the page's time, against which dates later than it are flagged."""
     org = registry.get(row.source_ods)
     return Item(
         id=row.id,
@@ -83,6 +98,8 @@ def item_from(
             last_updated_at_source=row.last_updated_at_source,
             received_at=row.received_at,
             new_since=seen_at if seen_at is not None and row.received_at > seen_at else None,
+            future_dated=later_than(row.clinical_date, now)
+            or later_than(row.last_updated_at_source, now),
         ),
     )
 

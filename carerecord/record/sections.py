@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from carerecord.organisations import ORG_TYPES, Organisation
+from carerecord.record.cited import CITED_TYPES
 from carerecord.record.items import Item, item_from
 from carerecord.record.overview import PatientOverview
 from carerecord.store.records import SectionTally, StoredResource
@@ -28,7 +29,10 @@ class SourceCoverage:
     org_type: str
     state: str
     count: int
-    as_at: datetime | None  # when its feed last delivered anything
+    # The one definition of freshness (docs/ui.md): when the source last updated what it holds
+    # about this person, and separately when carerecord last received any of it.
+    updated_at_source: datetime | None
+    received_at: datetime | None
 
 
 @dataclass(frozen=True)
@@ -36,6 +40,8 @@ class SectionView:
     section: str
     items: tuple[Item, ...]
     coverage: tuple[SourceCoverage, ...]
+    # Directory entries the items cite (record.cited): to resolve names, never counted or listed.
+    cited: tuple[Item, ...] = ()
 
     @property
     def contributors(self) -> tuple[SourceCoverage, ...]:
@@ -69,19 +75,24 @@ def build_sections(
     tallies: Sequence[SectionTally],
     organisations: Sequence[Organisation],
     seen_at: datetime | None = None,
+    now: datetime | None = None,
 ) -> dict[str, SectionView]:
     """Every requested section, newest items first, with each known source's standing; items
     received after `seen_at` (the user's last view before this session) are marked new."""
     registry = {org.ods_code: org for org in organisations}
     by_section: dict[str, list[Item]] = {section: [] for section in sections}
+    cited: list[Item] = []  # whatever section they index under (a Practitioner has none)
     for row in rows:
-        if row.section in by_section:
-            by_section[row.section].append(item_from(row, registry, seen_at))
+        if row.resource_type in CITED_TYPES:
+            cited.append(item_from(row, registry, seen_at, now))
+        elif row.section in by_section:
+            by_section[row.section].append(item_from(row, registry, seen_at, now))
     holders = sorted(
         {t.source_ods for t in tallies},
         key=lambda ods: (_TYPE_ORDER.get(_org_type(registry, ods), 99), ods),
     )
     counts = {(t.source_ods, t.section): t.count for t in tallies}
+    times = _times_by_source(tallies)
     for items in by_section.values():
         # Engines differ on where NULLs sort; undated items always go last (a stable sort).
         items.sort(key=lambda item: item.clinical_date is None)
@@ -89,10 +100,30 @@ def build_sections(
         section: SectionView(
             section=section,
             items=tuple(items),
-            coverage=tuple(_coverage(registry, ods, section, counts) for ods in holders),
+            coverage=tuple(
+                _coverage(registry, ods, section, counts, times[ods]) for ods in holders
+            ),
+            cited=tuple(cited),
         )
         for section, items in by_section.items()
     }
+
+
+Times = tuple[datetime | None, datetime | None]  # (updated at source, received)
+
+
+def _times_by_source(tallies: Sequence[SectionTally]) -> dict[str, Times]:
+    """Each source's newest update and newest receipt across everything it holds about the
+    person: the same figures the summary's sources table shows."""
+    found: dict[str, Times] = {}
+    for t in tallies:
+        updated, received = found.get(t.source_ods, (None, None))
+        if t.last_updated_at_source and (updated is None or t.last_updated_at_source > updated):
+            updated = t.last_updated_at_source
+        if received is None or t.last_received_at > received:
+            received = t.last_received_at
+        found[t.source_ods] = (updated, received)
+    return found
 
 
 def _org_type(registry: dict[str, Organisation], ods: str) -> str:
@@ -105,6 +136,7 @@ def _coverage(
     ods: str,
     section: str,
     counts: dict[tuple[str, str], int],
+    times: Times,
 ) -> SourceCoverage:
     org = registry.get(ods)
     count = counts.get((ods, section), 0)
@@ -121,5 +153,6 @@ def _coverage(
         org_type=org.org_type if org else "unknown",
         state=state,
         count=count,
-        as_at=org.last_received_at if org else None,
+        updated_at_source=times[0],
+        received_at=times[1],
     )

@@ -80,6 +80,36 @@ def patient_resources(
     return found
 
 
+# Directory entries a page may cite, at most, in one read: a record's care teams name a
+# handful of people; a source citing thousands gets the first of them, never a huge query.
+MAX_CITED = 200
+
+
+def directory_entries(
+    conn: Connection, wanted: Iterable[tuple[str, str, str]]
+) -> list[StoredResource]:
+    """The current directory entries (practitioners, their roles: resources about no patient)
+    with these (source ODS code, resource type, the source's id) keys; a source's references
+    stay within that source. Keys not held are simply absent."""
+    keys = sorted(set(wanted))[:MAX_CITED]
+    if not keys:
+        return []
+    found: list[StoredResource] = []
+    by_source: dict[tuple[str, str], list[str]] = {}
+    for source, kind, source_id in keys:
+        by_source.setdefault((source, kind), []).append(source_id)
+    for (source, kind), ids in sorted(by_source.items()):
+        query = select(*_RAW_COLUMNS).where(
+            resources.c.source_ods == source,
+            resources.c.resource_type == kind,
+            resources.c.source_id.in_(ids),
+            resources.c.patient_id.is_(None),
+            not_(resources.c.hidden),
+        )
+        found.extend(_stored(conn, query, {}))
+    return found
+
+
 def _stored(
     conn: Connection, query: Select[Any], times: dict[Any, datetime]
 ) -> Iterable[StoredResource]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from typing import TypeVar
@@ -190,6 +190,11 @@ class Store:
     def patient_resource(self, patient_id: str, resource_id: int) -> StoredResource | None:
         with self.engine.connect() as conn:
             return reads.patient_resource(conn, patient_id, resource_id)
+
+    def directory_entries(self, wanted: Iterable[tuple[str, str, str]]) -> list[StoredResource]:
+        """Practitioners and their roles that a patient's items cite (reads.directory_entries)."""
+        with self.engine.connect() as conn:
+            return reads.directory_entries(conn, wanted)
 
     def patient_resources(
         self,

@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 
 from carerecord import nhs_number
 from carerecord.fhir.extract import parse_fhir_datetime
+from carerecord.record.items import later_than
 
 NOT_KNOWN = "Not Known"
 UK = ZoneInfo("Europe/London")
@@ -153,15 +154,49 @@ def quantity(value: int | float | Decimal, unit: str) -> str:
     return f"{number(value)} {unit}"
 
 
+# A time later than now is a source's error: flagged wherever shown, never read as fresh
+# (record.items.later_than, the one rule).
+FUTURE = "future date — check with the source"
+
+
+def is_future(moment: datetime | None, now: datetime) -> bool:
+    return later_than(moment, now)
+
+
 def updated_ago(moment: datetime | None, now: datetime) -> str:
     """How old data is, in words: `updated 14 hr ago`."""
     if moment is None:
         return f"last update {NOT_KNOWN}"
+    if is_future(moment, now):
+        return FUTURE
     return f"updated {ago(moment, now)}"
 
 
+def received_ago(moment: datetime | None, now: datetime) -> str:
+    """When carerecord last received a source's data, kept apart from the source's own time."""
+    if moment is None:
+        return f"received {NOT_KNOWN}"
+    return f"received {ago(moment, now)}"  # carerecord's own clock: never a source's error
+
+
+def freshness(
+    updated_at_source: datetime | None, received_at: datetime | None, now: datetime
+) -> str:
+    """One source's freshness, the same words on every page: its own last update, then when
+    carerecord received it. `updated at source 01-Oct-2026 09:00 (14 hr ago); received 11 min
+    ago`."""
+    if updated_at_source is None:
+        updated = f"last update at source {NOT_KNOWN}"
+    elif is_future(updated_at_source, now):
+        updated = f"updated at source {day_time(updated_at_source)} ({FUTURE})"
+    else:
+        updated = f"updated at source {day_time(updated_at_source)} ({ago(updated_at_source, now)})"
+    return f"{updated}; {received_ago(received_at, now)}"
+
+
 def ago(moment: datetime, now: datetime) -> str:
-    """`14 hr ago`, `3 days ago`: coarse on purpose, exact time is shown beside it."""
+    """`14 hr ago`, `3 days ago`: coarse on purpose, exact time is shown beside it. A source's
+    time later than now is flagged by its callers (updated_ago, freshness), not here."""
     elapsed = now - moment
     minutes = int(elapsed.total_seconds() // 60)
     if minutes < 1:

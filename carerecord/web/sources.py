@@ -20,7 +20,9 @@ class SourceRow:
     region: str
     sections: tuple[str, ...]  # "Allergies (3)", in the order a clinician reads the record
     updated_at: str  # last updated at source, UK local time
-    updated_ago: str
+    updated_ago: str  # or the future-date flag
+    received_ago: str  # when carerecord last received its data, kept apart
+    updated_future: bool  # its last update is dated later than now: flagged
     stale: str | None  # "Stale feed: last received 3 days ago" when nothing came in lately
 
 
@@ -42,6 +44,8 @@ def _row(holding: SourceHolding, now: datetime, stale_after: timedelta) -> Sourc
         ),
         updated_at=fmt.day_time(holding.last_updated_at_source),
         updated_ago=fmt.updated_ago(holding.last_updated_at_source, now),
+        received_ago=fmt.received_ago(holding.last_received_at, now),
+        updated_future=fmt.is_future(holding.last_updated_at_source, now),
         stale=_staleness(holding.last_received_at, now, stale_after),
     )
 

@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from carerecord.record.documents import DOCUMENT_TYPES, document_of
+from carerecord.record.documents import DOCUMENT_TYPES, document_of, is_episode_summary
 from carerecord.record.medicines import medicine_list
 from carerecord.record.results import latest_by_test
 from carerecord.record.sections import RecordView, SectionView
@@ -51,7 +51,7 @@ def shape_summary(record: RecordView, now: datetime) -> dict[str, Any]:
     return {
         "allergy_status": allergy.get("status"),
         "allergies": allergy.get("current", ()),
-        "allergies_unavailable_from": allergy.get("unavailable_from", ()),
+        "allergies_not_shared_by": allergy.get("not_shared_by", ()),
         "alerts": _shaped(alerts.shape, views.get("alerts"), now).get("active", ()),
         "medicines": [medicine_row(g) for g in medicine_list(medicines.items).current]
         if medicines
@@ -83,11 +83,12 @@ def _shaped(shape: Any, view: SectionView | None, now: datetime) -> Mapping[str,
 
 
 def _latest_discharge(view: SectionView | None) -> Any:
-    """The newest discharge summary; documents come newest first, so reading stops there."""
+    """The newest discharge-type summary (a ward's, A&E's, an ambulance crew's, NHS 111's);
+    documents come newest first, so reading stops there."""
     for item in view.items if view is not None else ():
         if item.resource_type in DOCUMENT_TYPES:
             document = document_of(item)
-            if "discharge" in (document.kind or "").lower():
+            if is_episode_summary(document):
                 return documents_row(document)
     return None
 

@@ -119,9 +119,7 @@ def timeline_coverage(views: Sequence[SectionView], now: datetime) -> tuple[Cove
             c.name,
             ORG_TYPES.get(c.org_type, formatting.NOT_KNOWN),
             f"{totals[ods]} item{'s' if totals[ods] != 1 else ''} across the record",
-            f"{formatting.day_time(c.as_at)} ({formatting.updated_ago(c.as_at, now)})"
-            if c.as_at
-            else formatting.NOT_KNOWN,
+            formatting.freshness(c.updated_at_source, c.received_at, now),
         )
         for ods, c in first.items()
     )

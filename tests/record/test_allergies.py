@@ -22,7 +22,7 @@ _AS_AT = datetime(2026, 10, 1, tzinfo=UTC)
 
 def _source(name: str, state: str) -> SourceCoverage:
     return SourceCoverage(
-        name[:5].upper(), name, "gp", state, 1 if state == CONTRIBUTED else 0, _AS_AT
+        name[:5].upper(), name, "gp", state, 1 if state == CONTRIBUTED else 0, _AS_AT, _AS_AT
     )
 
 
@@ -59,9 +59,9 @@ def test_the_heading_is_exactly_one_of_four(
     assert al.allergy_section(_view(items, *coverage)).status == heading
 
 
-def test_a_source_that_does_not_share_allergies_is_named() -> None:
+def test_a_source_that_does_not_share_allergies_is_named_as_not_sharing() -> None:
     found = al.allergy_section(_view([NKA], GP_SHARES, CARE_HOME))
-    assert found.unavailable_from == ("Kallar Lodge",)
+    assert found.not_shared_by == ("Kallar Lodge",)
 
 
 def test_current_and_past_are_kept_apart() -> None:

@@ -100,3 +100,21 @@ def test_text_is_decoded_with_its_charset() -> None:
 def test_a_composition_gives_its_sections_narratives() -> None:
     content = d.content_of(composition("Summary", "2025-01-01", "<div>Pneumonia</div>"))
     assert (content.kind, content.parts) == (d.HTML, (("Diagnosis", "<div>Pneumonia</div>"),))
+
+
+@pytest.mark.parametrize(
+    ("title", "kind", "expected"),
+    [
+        ("Ward discharge summary", DISCHARGE, True),
+        ("Emergency department attendance summary", ("34111-5", "Emergency department Note"), True),
+        ("Ambulance patient care record", LETTER, True),  # the generic episode note, by its words
+        ("NHS 111 call summary", LETTER, True),
+        ("Clinic letter", LETTER, False),  # the same generic note: a letter ends no episode
+        ("A&E attendance", ("X1", "Local type"), True),
+    ],
+)
+def test_discharge_type_documents_include_a_and_e_ambulance_and_111(
+    title: str, kind: tuple[str, str], expected: bool
+) -> None:
+    item = item_of(document(title, "2026-09-01T10:00:00+00:00", kind))
+    assert d.is_episode_summary(d.document_of(item)) is expected

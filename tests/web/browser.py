@@ -108,12 +108,18 @@ def chromium() -> Iterator[Browser]:
 
 @contextmanager
 def offline_context(
-    browser: Browser, url: str, signed_in: bool = True, also: tuple[str, ...] = ()
+    browser: Browser,
+    url: str,
+    signed_in: bool = True,
+    also: tuple[str, ...] = (),
+    viewport: tuple[int, int] = (1366, 768),
 ) -> Iterator[BrowserContext]:
-    """1366x768, and nothing but the server under test (and the addresses `also` names) can be
-    reached: the NHS font CDN is refused, so pages render in Arial, as they would offline.
-    Signed in as the server's clinician unless `signed_in` is False (the sign-in tests)."""
-    context = browser.new_context(viewport={"width": 1366, "height": 768}, base_url=url)
+    """1366x768 unless `viewport` says (390x844 for a phone), and nothing but the server
+    under test (and the addresses `also` names) can be reached: the NHS font CDN is refused,
+    so pages render in Arial, as they would offline. Signed in as the server's clinician
+    unless `signed_in` is False (the sign-in tests)."""
+    width, height = viewport
+    context = browser.new_context(viewport={"width": width, "height": height}, base_url=url)
     token = _SESSIONS.get(url)
     if token is not None and signed_in:  # the server's signed-in clinician (see serving)
         context.add_cookies([{"name": "carerecord_session", "value": token, "url": url}])

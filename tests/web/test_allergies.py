@@ -67,9 +67,12 @@ def test_the_heading_is_exactly_one_of_four(seeded: TestClient, who: str, expect
     assert sum(f">{h}</h2>" in html for h in HEADINGS) == 1
 
 
-def test_a_source_that_does_not_share_allergies_is_named(seeded: TestClient) -> None:
+def test_a_source_that_does_not_share_allergies_is_named_once_and_not_as_unavailable(
+    seeded: TestClient,
+) -> None:
     words = text_of(allergies_page(seeded, CARE_HOME_ONLY))
-    assert "Allergies unavailable from Kallar Lodge" in words
+    assert "Not shared by Kallar Lodge: any allergy they record is not here." in words
+    assert "unavailable from" not in words  # nothing failed: no warning to learn to ignore
 
 
 def test_sources_sharing_allergies_with_nothing_held_say_not_recorded(seeded: TestClient) -> None:

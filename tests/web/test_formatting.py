@@ -246,3 +246,17 @@ def test_strength_follows_the_cui(
     text: str,
 ) -> None:
     assert fmt.strength(amounts, unit, per_amount, per_unit) == text
+
+
+def test_a_source_time_later_than_now_is_flagged_never_fresh() -> None:
+    assert fmt.updated_ago(NOW + timedelta(hours=4), NOW) == fmt.FUTURE
+    assert fmt.updated_ago(NOW + timedelta(minutes=4), NOW) == "updated just now"  # clock drift
+    assert "future date — check with the source" in fmt.freshness(NOW + timedelta(days=1), NOW, NOW)
+
+
+def test_freshness_gives_the_sources_update_then_the_receipt() -> None:
+    updated, received = NOW - timedelta(hours=14), NOW - timedelta(minutes=11)
+    assert fmt.freshness(updated, received, NOW) == (
+        f"updated at source {fmt.day_time(updated)} (14 hr ago); received 11 min ago"
+    )
+    assert fmt.freshness(None, None, NOW) == "last update at source Not Known; received Not Known"

@@ -111,7 +111,7 @@ def shape_allergies(
         "none_known": [
             NoneKnownRow(i.text or formatting.NOT_KNOWN, provenance(i)) for i in section.none_known
         ],
-        "unavailable_from": section.unavailable_from,
+        "not_shared_by": section.not_shared_by,
         "coverage": coverage(view, now),
     }
 

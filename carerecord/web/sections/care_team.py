@@ -21,6 +21,7 @@ class Member:
     role: str
     name: str
     coordinator: bool
+    contact: str = ""  # a practitioner's work telephone or email, from their role, when given
 
 
 @dataclass(frozen=True)
@@ -51,10 +52,28 @@ def _member_name(member: Mapping[str, Any], source: str, by_reference: Reference
     if target is None:
         return formatting.NOT_KNOWN
     if target.resource_type == "PractitionerRole":
-        return str(
-            (target.resource.get("practitioner") or {}).get("display") or formatting.NOT_KNOWN
-        )
+        return _practitioner_name(target, by_reference)
     return _human_name(target.resource)
+
+
+def _practitioner_name(role: Item, by_reference: References) -> str:
+    """The name on a PractitionerRole: its practitioner's display, else the Practitioner it
+    refers to (both from the same source)."""
+    practitioner = role.resource.get("practitioner") or {}
+    if not isinstance(practitioner, dict):
+        return formatting.NOT_KNOWN
+    if practitioner.get("display"):
+        return str(practitioner["display"])
+    target = by_reference.get((role.provenance.ods_code, str(practitioner.get("reference"))))
+    return _human_name(target.resource) if target is not None else formatting.NOT_KNOWN
+
+
+def _member_contact(member: Mapping[str, Any], source: str, by_reference: References) -> str:
+    target = by_reference.get((source, str(member.get("reference"))))
+    if target is None or target.resource_type not in ("PractitionerRole", "Practitioner"):
+        return ""
+    found = _contact(target.resource)
+    return "" if found == formatting.NOT_KNOWN else found
 
 
 def _human_name(resource: Mapping[str, Any]) -> str:
@@ -76,8 +95,10 @@ def members(item: Item, by_reference: References) -> tuple[Member, ...]:
     found = []
     for participant in item.resource.get("participant") or ():
         role = concept_text({"code": participant.get("role")}) or formatting.NOT_KNOWN
-        name = _member_name(participant.get("member") or {}, item.provenance.ods_code, by_reference)
-        found.append(Member(role, name, role.lower() == COORDINATOR))
+        member = participant.get("member") or {}
+        name = _member_name(member, item.provenance.ods_code, by_reference)
+        contact = _member_contact(member, item.provenance.ods_code, by_reference)
+        found.append(Member(role, name, role.lower() == COORDINATOR, contact))
     return tuple(sorted(found, key=lambda m: not m.coordinator))
 
 
@@ -101,10 +122,10 @@ def team_row(item: Item, by_reference: References) -> TeamRow:
     )
 
 
-def person_row(item: Item) -> PersonRow:
+def person_row(item: Item, by_reference: References | None = None) -> PersonRow:
     resource = item.resource
     if item.resource_type == "PractitionerRole":
-        name = str((resource.get("practitioner") or {}).get("display") or formatting.NOT_KNOWN)
+        name = _practitioner_name(item, by_reference or {})
     else:
         name = _human_name(resource)
     return PersonRow(name, item.text or formatting.NOT_KNOWN, _contact(resource), provenance(item))
@@ -112,12 +133,14 @@ def person_row(item: Item) -> PersonRow:
 
 def shape(view: SectionView, now: datetime, params: Mapping[str, str]) -> Mapping[str, Any]:
     listed = listing.of_items(view, params)
-    by_reference = references(view.items)
+    by_reference = references((*view.items, *view.cited))
     rows = listed.rows
+    # The practitioners' roles are directory entries the teams cite (SectionView.cited).
+    roles = [i for i in (*rows, *view.cited) if i.resource_type == "PractitionerRole"]
     return {
         "teams": [team_row(i, by_reference) for i in rows if i.resource_type == "CareTeam"],
         "people": [person_row(i) for i in rows if i.resource_type == "RelatedPerson"],
-        "roles": [person_row(i) for i in rows if i.resource_type == "PractitionerRole"],
+        "roles": [person_row(i, by_reference) for i in roles],
         "listing": listed.form,
         "coverage": coverage(view, now),
     }

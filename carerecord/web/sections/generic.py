@@ -32,6 +32,7 @@ class ProvenanceText:
     recorded: str  # the item's own date
     updated: str  # when the source last updated it
     new_since: str = ""  # when the user last viewed the record, if this arrived since
+    future: str = ""  # formatting.FUTURE when the item's dates are later than the page's now
 
 
 @dataclass(frozen=True)
@@ -39,7 +40,7 @@ class CoverageRow:
     name: str
     source_type: str
     state: str  # words: what this source contributes to the section
-    as_at: str
+    freshness: str  # formatting.freshness: the source's last update, then when it was received
 
 
 def provenance(item: Item) -> ProvenanceText:
@@ -50,6 +51,7 @@ def provenance(item: Item) -> ProvenanceText:
         recorded=formatting.day(p.recorded_at),
         updated=formatting.day_time(p.last_updated_at_source or p.received_at),
         new_since=formatting.day_time(p.new_since) if p.new_since else "",
+        future=formatting.FUTURE if p.future_dated else "",
     )
 
 
@@ -63,12 +65,8 @@ def coverage(view: SectionView, now: datetime) -> tuple[CoverageRow, ...]:
             state = "Does not share this section"
         else:
             state = "Nothing recorded"
-        as_at = (
-            f"{formatting.day_time(c.as_at)} ({formatting.updated_ago(c.as_at, now)})"
-            if c.as_at
-            else formatting.NOT_KNOWN
-        )
-        rows.append(CoverageRow(c.name, ORG_TYPES.get(c.org_type, c.org_type), state, as_at))
+        fresh = formatting.freshness(c.updated_at_source, c.received_at, now)
+        rows.append(CoverageRow(c.name, ORG_TYPES.get(c.org_type, c.org_type), state, fresh))
     return tuple(rows)
 
 

@@ -124,10 +124,12 @@ def medicine_row(medicine: Group) -> MedicineRow:
     )
 
 
-def state_text(prescription: Prescription) -> str:
+def state_text(prescription: Prescription, now: datetime | None = None) -> str:
     if prescription.state == DISPENSED:
         by = f" by {prescription.dispenser}" if prescription.dispenser else ""
         on = f" on {formatting.day(prescription.dispensed_on)}" if prescription.dispensed_on else ""
+        if now is not None and formatting.is_future(prescription.dispensed_on, now):
+            on += f" ({formatting.FUTURE})"  # not yet, whatever the source says
         return f"Dispensed{by}{on}"
     if prescription.state == WITH_PHARMACY:
         return "Sent to the pharmacy (with dispenser)"
@@ -136,11 +138,11 @@ def state_text(prescription: Prescription) -> str:
     return f"{_status(prescription.item)}; dispensing status {formatting.NOT_KNOWN}"
 
 
-def prescription_row(prescription: Prescription) -> PrescriptionRow:
+def prescription_row(prescription: Prescription, now: datetime | None = None) -> PrescriptionRow:
     return PrescriptionRow(
         line=line(prescription.item),
         issued=formatting.day(prescription.item.clinical_date),
-        state=state_text(prescription),
+        state=state_text(prescription, now),
         provenance=provenance(prescription.item),
     )
 
@@ -154,7 +156,9 @@ def shape_medications(
     return {
         "current": [medicine_row(g) for g in listed.current],
         "past": [medicine_row(g) for g in listed.past],
-        "prescriptions": [prescription_row(p) for p in prescriptions(view.items, now - RECENT)],
+        "prescriptions": [
+            prescription_row(p, now) for p in prescriptions(view.items, now - RECENT)
+        ],
         "recent_since": formatting.day(now - RECENT),
         "coverage": coverage(view, now),
     }

@@ -1,0 +1,119 @@
+"""A record with the traps a tired reader falls into, for the record view's safety tests.
+
+Sam is known to their GP, a hospital, the ambulance service and NHS 111. The GP sent a
+dispensing dated the day after the page's now (a pharmacy system's clock set wrong); the
+hospital's last update is dated four hours ahead; the newest summary of an episode of care is
+an ambulance crew's, after an A&E attendance summary and an older ward discharge summary. The
+GP's care team names its care coordinator only through a PractitionerRole, which names its
+practitioner only through a Practitioner: directory entries about no patient.
+Loaded through the real ingest pipeline.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+from carerecord.ingest.pipeline import ingest_paths
+from carerecord.store import Store
+from carerecord.web.formatting import day
+from tests.factories import make_org, make_patient, register, valid_nhs_number, write_ndjson
+from tests.record.factories_results import DISCHARGE, LETTER, document
+from tests.web.conftest import NOW
+from tests.web.factories_medicines import AMLODIPINE, make_dispense, make_issue, make_plan
+
+SAM = valid_nhs_number(70)
+GP, HOSPITAL, AMBULANCE, NHS_111 = "F83004", "RAL01", "RRU", "NHS111"
+ED_NOTE = ("34111-5", "Emergency department Note")
+TOMORROW = (NOW + timedelta(days=1)).isoformat()
+HOURS_AHEAD = (NOW + timedelta(hours=4)).isoformat()
+COORDINATOR, COORDINATOR_PHONE = "Joanne Baker", "020 7616 8707"
+DISPENSED_TOMORROW = f"Dispensed by High Street Pharmacy on {day(NOW + timedelta(days=1))}"
+
+
+def _days_ago(days: int) -> str:
+    return (NOW - timedelta(days=days)).isoformat()
+
+
+def _directory(kind: str, local_id: str, **fields: object) -> dict[str, object]:
+    meta = {"lastUpdated": _days_ago(20), "source": f"urn:ods:{GP}"}
+    return {"resourceType": kind, "id": local_id, "meta": meta, **fields}
+
+
+def care_team() -> list[dict[str, object]]:
+    """A team whose coordinator is known only by reference: team -> role -> practitioner."""
+    practitioner = _directory(
+        "Practitioner", "sam-prac", name=[{"family": "Baker", "given": ["Joanne"]}]
+    )
+    role = _directory(
+        "PractitionerRole",
+        "sam-role",
+        practitioner={"reference": "Practitioner/sam-prac"},
+        code=[{"text": "Practice care coordinator"}],
+        telecom=[{"system": "phone", "value": COORDINATOR_PHONE, "use": "work"}],
+    )
+    team = _directory(
+        "CareTeam",
+        "sam-team",
+        status="active",
+        name="Frailty team",
+        subject={"reference": "Patient/sam-g"},
+        participant=[
+            {
+                "role": [{"text": "Care coordinator"}],
+                "member": {"reference": "PractitionerRole/sam-role"},
+            },
+            {"role": [{"text": "Lead clinician"}], "member": {"display": "Dr J. Murphy"}},
+        ],
+    )
+    return [practitioner, role, team]
+
+
+def seed_safe_person(store: Store, folder: Path) -> None:
+    register(
+        store,
+        make_org(GP, "gp"),
+        make_org(HOSPITAL, "acute"),
+        make_org(AMBULANCE, "ambulance", name="London Ambulance Service"),
+        make_org(NHS_111, "111", name="NHS 111 London"),
+    )
+    issue = make_issue("sam-g", AMLODIPINE, "0006", _days_ago(1))
+    gp = write_ndjson(
+        folder / "safe-gp.ndjson",
+        make_patient("sam-g", SAM, family="OKONJO", given=("Sam",)),
+        make_plan("sam-g", AMLODIPINE),
+        issue,
+        make_dispense("sam-g", issue, "High Street Pharmacy", TOMORROW),
+        *care_team(),
+    )
+    hospital = write_ndjson(
+        folder / "safe-hospital.ndjson",
+        make_patient(
+            "sam-h", SAM, family="OKONJO", given=("Sam",), source=HOSPITAL, last_updated=HOURS_AHEAD
+        ),
+        document(
+            "Ward discharge summary", _days_ago(30), DISCHARGE, patient="sam-h", source=HOSPITAL
+        ),
+        document(
+            "Emergency department attendance summary",
+            _days_ago(7),
+            ED_NOTE,
+            patient="sam-h",
+            source=HOSPITAL,
+        ),
+        document("Clinic letter", TOMORROW, LETTER, patient="sam-h", source=HOSPITAL),
+    )
+    ambulance = write_ndjson(
+        folder / "safe-ambulance.ndjson",
+        make_patient("sam-a", SAM, family="OKONJO", given=("Sam",), source=AMBULANCE, gp_ods=None),
+        document(
+            "Ambulance patient care record",
+            _days_ago(3),
+            LETTER,
+            patient="sam-a",
+            source=AMBULANCE,
+        ),
+    )
+    ingest_paths(store, [gp], source=GP)
+    ingest_paths(store, [hospital], source=HOSPITAL)
+    ingest_paths(store, [ambulance], source=AMBULANCE)

@@ -1,0 +1,84 @@
+"""The record view's safety in a real browser: the name and NHS number stay on screen however
+far the page scrolls, at 1366x768 and at phone width; screenshots of the summary at both widths
+and in print go to test-artifacts/, and axe-core finds nothing at either width."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, Page, expect
+
+from tests.web.browser import ARTIFACTS, offline_context, serving, standard_and, violations
+from tests.web.conftest import NOW
+from tests.web.safe_person import SAM, seed_safe_person
+from tests.web.seed import JANE
+from tests.web.test_browser import browser, find  # noqa: F401 (fixture)
+
+pytestmark = pytest.mark.browser
+WIDTHS = {"desktop": (1366, 768), "phone": (390, 844)}
+
+
+@pytest.fixture(scope="module")
+def site(sqlite_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    folder = tmp_path_factory.mktemp("safe-browser")
+    with serving(sqlite_template, folder, NOW, standard_and(seed_safe_person)) as (url, _):
+        yield url
+
+
+@pytest.fixture(params=list(WIDTHS))
+def page(request: pytest.FixtureRequest, browser: Browser, site: str) -> Iterator[Page]:  # noqa: F811
+    with offline_context(browser, site, viewport=WIDTHS[request.param]) as context:
+        opened = context.new_page()
+        opened.width_name = request.param  # type: ignore[attr-defined]
+        yield opened
+
+
+def pinned_on_screen(page: Page) -> bool:
+    """Zone 1's copy is pinned along the top of the window, in full."""
+    pinned = page.get_by_test_id("banner-pinned")
+    box = pinned.bounding_box() if pinned.is_visible() else None  # relative to the viewport
+    return box is not None and abs(box["y"]) <= 1 and box["height"] < 200
+
+
+def scroll_to_the_bottom(page: Page) -> None:
+    page.evaluate("window.scrollTo(0, document.body.scrollHeight)")
+    page.wait_for_function("window.scrollY > 0")
+
+
+@pytest.mark.parametrize("section", ["", "/documents", "/medications"])
+def test_the_name_and_nhs_number_stay_on_screen_at_the_bottom_of_a_long_page(
+    page: Page, section: str
+) -> None:
+    find(page, JANE)
+    page.goto(page.url + section)
+    expect(page.get_by_test_id("banner-pinned")).to_be_hidden()  # the banner itself is in view
+    scroll_to_the_bottom(page)
+    expect(page.get_by_test_id("banner-pinned")).to_be_visible()
+    assert pinned_on_screen(page)
+    words = page.get_by_test_id("banner-pinned").inner_text()
+    assert "SMITH, Jane (Mrs)" in words and "943 476 5919" in words
+    page.evaluate("window.scrollTo(0, 0)")
+    expect(page.get_by_test_id("banner-pinned")).to_be_hidden()
+
+
+def test_opening_zone_two_keeps_zone_one_on_screen_when_scrolled(page: Page) -> None:
+    find(page, JANE)
+    page.get_by_test_id("patient-banner").locator("summary").first.click()
+    scroll_to_the_bottom(page)
+    expect(page.get_by_test_id("banner-pinned")).to_be_visible()
+    assert pinned_on_screen(page)
+
+
+def test_the_summary_passes_axe_and_is_captured_on_screen_and_in_print(page: Page) -> None:
+    find(page, SAM)
+    assert violations(page) == []
+    ARTIFACTS.mkdir(exist_ok=True)
+    width = page.width_name  # type: ignore[attr-defined]
+    page.screenshot(path=str(ARTIFACTS / f"summary-{width}.png"), full_page=True)
+    if width == "desktop":
+        page.emulate_media(media="print")
+        page.screenshot(path=str(ARTIFACTS / "summary-print.png"), full_page=True)
+        scroll_to_the_bottom(page)  # in print the pinned copy never shows: the banner prints once
+        expect(page.get_by_test_id("banner-pinned")).to_be_hidden()
