@@ -22,6 +22,21 @@ def later_than(moment: datetime | None, now: datetime | None) -> bool:
     return moment is not None and now is not None and moment > now + CLOCK_SKEW
 
 
+# Items that are about the future by nature: an appointment, a planned encounter or procedure,
+# a proposed plan. Their own date may be ahead; their source's last update may not.
+_SCHEDULED_TYPES = frozenset({"Appointment"})
+_SCHEDULED_STATUSES = frozenset({"planned", "proposed", "booked", "pending", "draft"})
+
+
+def future_dated(row: StoredResource, now: datetime | None) -> bool:
+    """A date later than now on something that says it has happened, or a last update later
+    than now on anything: a source's error."""
+    if later_than(row.last_updated_at_source, now):
+        return True
+    scheduled = row.resource_type in _SCHEDULED_TYPES or row.status in _SCHEDULED_STATUSES
+    return not scheduled and later_than(row.clinical_date, now)
+
+
 @dataclass(frozen=True)
 class Provenance:
     """Shown as visible text on every clinical row."""
@@ -98,8 +113,7 @@ def item_from(
             last_updated_at_source=row.last_updated_at_source,
             received_at=row.received_at,
             new_since=seen_at if seen_at is not None and row.received_at > seen_at else None,
-            future_dated=later_than(row.clinical_date, now)
-            or later_than(row.last_updated_at_source, now),
+            future_dated=future_dated(row, now),
         ),
     )
 

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 from carerecord.organisations import ORG_TYPES, Organisation
 from carerecord.record.cited import CITED_TYPES
 from carerecord.record.items import Item, item_from
-from carerecord.record.overview import PatientOverview
+from carerecord.record.overview import PatientOverview, holdings
 from carerecord.store.records import SectionTally, StoredResource
 
 if TYPE_CHECKING:
@@ -92,7 +92,7 @@ def build_sections(
         key=lambda ods: (_TYPE_ORDER.get(_org_type(registry, ods), 99), ods),
     )
     counts = {(t.source_ods, t.section): t.count for t in tallies}
-    times = _times_by_source(tallies)
+    times = _times_by_source(tallies, registry)
     for items in by_section.values():
         # Engines differ on where NULLs sort; undated items always go last (a stable sort).
         items.sort(key=lambda item: item.clinical_date is None)
@@ -112,18 +112,15 @@ def build_sections(
 Times = tuple[datetime | None, datetime | None]  # (updated at source, received)
 
 
-def _times_by_source(tallies: Sequence[SectionTally]) -> dict[str, Times]:
+def _times_by_source(
+    tallies: Sequence[SectionTally], registry: dict[str, Organisation]
+) -> dict[str, Times]:
     """Each source's newest update and newest receipt across everything it holds about the
-    person: the same figures the summary's sources table shows."""
-    found: dict[str, Times] = {}
-    for t in tallies:
-        updated, received = found.get(t.source_ods, (None, None))
-        if t.last_updated_at_source and (updated is None or t.last_updated_at_source > updated):
-            updated = t.last_updated_at_source
-        if received is None or t.last_received_at > received:
-            received = t.last_received_at
-        found[t.source_ods] = (updated, received)
-    return found
+    person: the very figures of the summary's sources table (overview.holdings)."""
+    return {
+        h.ods_code: (h.last_updated_at_source, h.last_received_at)
+        for h in holdings(tallies, registry)
+    }
 
 
 def _org_type(registry: dict[str, Organisation], ods: str) -> str:

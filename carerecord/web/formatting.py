@@ -159,15 +159,11 @@ def quantity(value: int | float | Decimal, unit: str) -> str:
 FUTURE = "future date — check with the source"
 
 
-def is_future(moment: datetime | None, now: datetime) -> bool:
-    return later_than(moment, now)
-
-
 def updated_ago(moment: datetime | None, now: datetime) -> str:
     """How old data is, in words: `updated 14 hr ago`."""
     if moment is None:
         return f"last update {NOT_KNOWN}"
-    if is_future(moment, now):
+    if later_than(moment, now):
         return FUTURE
     return f"updated {ago(moment, now)}"
 
@@ -187,7 +183,7 @@ def freshness(
     ago`."""
     if updated_at_source is None:
         updated = f"last update at source {NOT_KNOWN}"
-    elif is_future(updated_at_source, now):
+    elif later_than(updated_at_source, now):
         updated = f"updated at source {day_time(updated_at_source)} ({FUTURE})"
     else:
         updated = f"updated at source {day_time(updated_at_source)} ({ago(updated_at_source, now)})"

@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 
 from carerecord.fhir.sections import SECTION_TITLES
 from carerecord.organisations import ORG_TYPES
+from carerecord.record.items import later_than
 from carerecord.record.overview import SourceHolding
 from carerecord.web import formatting as fmt
 
@@ -45,7 +46,7 @@ def _row(holding: SourceHolding, now: datetime, stale_after: timedelta) -> Sourc
         updated_at=fmt.day_time(holding.last_updated_at_source),
         updated_ago=fmt.updated_ago(holding.last_updated_at_source, now),
         received_ago=fmt.received_ago(holding.last_received_at, now),
-        updated_future=fmt.is_future(holding.last_updated_at_source, now),
+        updated_future=later_than(holding.last_updated_at_source, now),
         stale=_staleness(holding.last_received_at, now, stale_after),
     )
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from carerecord.record.items import Item
+from carerecord.record.items import Item, later_than
 from carerecord.record.medicines import (
     DISPENSED,
     ISSUED,
@@ -128,7 +128,7 @@ def state_text(prescription: Prescription, now: datetime | None = None) -> str:
     if prescription.state == DISPENSED:
         by = f" by {prescription.dispenser}" if prescription.dispenser else ""
         on = f" on {formatting.day(prescription.dispensed_on)}" if prescription.dispensed_on else ""
-        if now is not None and formatting.is_future(prescription.dispensed_on, now):
+        if now is not None and later_than(prescription.dispensed_on, now):
             on += f" ({formatting.FUTURE})"  # not yet, whatever the source says
         return f"Dispensed{by}{on}"
     if prescription.state == WITH_PHARMACY:

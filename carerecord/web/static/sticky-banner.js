@@ -17,6 +17,14 @@
   inner.className = 'nhsuk-width-container'
   var copy = zone1.cloneNode(true)
   copy.removeAttribute('data-testid')
+  // The page has one main heading: the copy's name is a paragraph styled like it.
+  var heading = copy.querySelector('h1')
+  if (heading) {
+    var name = document.createElement('p')
+    name.className = heading.className
+    name.textContent = heading.textContent
+    heading.replaceWith(name)
+  }
   inner.appendChild(copy)
   bar.appendChild(inner)
   document.body.appendChild(bar)
