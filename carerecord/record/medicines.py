@@ -13,8 +13,8 @@ shows; how each part is written (`400 mg in 5 mL`) is `web.formatting`'s job.
 from __future__ import annotations
 
 import re
-from collections.abc import Hashable, Iterable
-from dataclasses import dataclass
+from collections.abc import Hashable, Iterable, Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -55,17 +55,33 @@ class MedicineParts:
 
 
 @dataclass(frozen=True)
+class Stop:
+    """Where, when and why a source stopped a medicine; None where it does not say."""
+
+    source: str
+    on: datetime | None
+    reason: str | None
+
+
+@dataclass(frozen=True)
 class StatusConflict:
     """Stopped at some sources, still current at others."""
 
-    stopped: tuple[tuple[str, datetime | None], ...]  # (source, stopped on)
+    stopped: tuple[Stop, ...]  # newest stop first
     current: tuple[str, ...]
 
 
 @dataclass(frozen=True)
 class MedicineList:
+    """`current`: current at one source at least; `past`: stopped at one source at least, so
+    a medicine stopped in hospital while the GP still issues it is on both."""
+
     current: tuple[Group, ...]
     past: tuple[Group, ...]
+    conflicts: Mapping[Hashable, StatusConflict] = field(default_factory=dict)
+
+    def conflict(self, medicine: Group) -> StatusConflict | None:
+        return self.conflicts.get(medicine.key)
 
 
 @dataclass(frozen=True)
@@ -97,23 +113,51 @@ def product_and_dose(item: Item) -> Hashable | None:
     return (product, " ".join((dosage_text(item) or "").lower().split()))
 
 
-def _status_facet(item: Item) -> str | None:
-    return "current" if is_current(item) else "stopped"
-
-
 def medicine_list(items: Iterable[Item]) -> MedicineList:
-    groups = group((i for i in items if is_listed(i)), product_and_dose, {"status": _status_facet})
-    current = tuple(g for g in groups if any(is_current(i) for i in g.latest_by_source))
-    return MedicineList(current, tuple(g for g in groups if g not in current))
+    listed = [i for i in items if is_listed(i)]
+    groups = group(listed, product_and_dose, {})
+    stops = _stops_by_product(listed)
+    conflicts = {
+        g.key: found
+        for g in groups
+        if (found := _conflict(g, stops.get(concept_key(g.latest), {}))) is not None
+    }
+    return MedicineList(
+        current=tuple(g for g in groups if any(is_current(i) for i in g.latest_by_source)),
+        past=tuple(g for g in groups if not all(is_current(i) for i in g.latest_by_source)),
+        conflicts=conflicts,
+    )
 
 
-def status_conflict(medicine: Group) -> StatusConflict | None:
-    if medicine.disagrees_on("status") is None:
-        return None
+def _stops_by_product(listed: list[Item]) -> dict[Hashable, dict[str, Item]]:
+    """Each source whose newest word on a product, at any dose, is that it stopped."""
+    latest: dict[Hashable, dict[str, Item]] = {}
+    for item in sorted(listed, key=newest, reverse=True):
+        product = concept_key(item)
+        if product is not None:
+            latest.setdefault(product, {}).setdefault(item.provenance.ods_code, item)
+    return {
+        product: {ods: i for ods, i in by_source.items() if not is_current(i)}
+        for product, by_source in latest.items()
+    }
+
+
+def _conflict(medicine: Group, stopped_elsewhere: Mapping[str, Item]) -> StatusConflict | None:
+    """A current medicine stopped by another source: at this dose, or (the hospital wrote
+    the dose in its own words) at whatever dose that source last recorded the product."""
     latest = medicine.latest_by_source
+    current = [i for i in latest if is_current(i)]
+    if not current:
+        return None
+    here = {i.provenance.ods_code for i in latest}
+    stopped = [i for i in latest if not is_current(i)]
+    stopped += [i for ods, i in stopped_elsewhere.items() if ods not in here]
+    if not stopped:
+        return None
+    ordered = sorted(stopped, key=lambda i: stopped_on(i) or newest(i), reverse=True)
     return StatusConflict(
-        stopped=tuple((i.provenance.name, stopped_on(i)) for i in latest if not is_current(i)),
-        current=tuple(i.provenance.name for i in latest if is_current(i)),
+        stopped=tuple(Stop(i.provenance.name, stopped_on(i), stop_reason(i)) for i in ordered),
+        current=tuple(i.provenance.name for i in current),
     )
 
 
@@ -181,8 +225,8 @@ def dosage_text(item: Item) -> str | None:
 
 
 def _dosage(resource: dict[str, Any]) -> dict[str, Any]:
-    for field in ("dosageInstruction", "dosage"):
-        found = resource.get(field)
+    for name in ("dosageInstruction", "dosage"):
+        found = resource.get(name)
         if isinstance(found, list) and found and isinstance(found[0], dict):
             return found[0]
     return {}

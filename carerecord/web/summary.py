@@ -43,6 +43,7 @@ def shape_summary(record: RecordView, now: datetime) -> dict[str, Any]:
     views = record.sections
     allergy = _shaped(shape_allergies, views.get("allergies"), now)
     medicines = views.get("medications")
+    listed = medicine_list(medicines.items) if medicines else None
     results = views.get("results")
     encounter = _shaped(encounters.shape, views.get("encounters"), now)
     plans = _shaped(care_plans.shape, views.get("care-plans"), now)
@@ -53,8 +54,8 @@ def shape_summary(record: RecordView, now: datetime) -> dict[str, Any]:
         "allergies": allergy.get("current", ()),
         "allergies_not_shared_by": allergy.get("not_shared_by", ()),
         "alerts": _shaped(alerts.shape, views.get("alerts"), now).get("active", ()),
-        "medicines": [medicine_row(g) for g in medicine_list(medicines.items).current]
-        if medicines
+        "medicines": [medicine_row(g, listed.conflict(g)) for g in listed.current]
+        if listed
         else [],
         "problems": _shaped(problems.shape, views.get("problems"), now).get("active", ()),
         "results": [

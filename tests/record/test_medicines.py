@@ -114,7 +114,7 @@ def test_issues_and_dispenses_are_not_on_the_medicine_list() -> None:
     assert med.medicine_list([issue, dispense]) == med.MedicineList((), ())
 
 
-def test_stopped_everywhere_is_past_and_current_anywhere_is_current() -> None:
+def test_stopped_everywhere_is_past_and_stopped_anywhere_is_past_too() -> None:
     stopped = medicine(status="stopped")
     conflicting = [
         medicine(name="Metformin 500mg tablets", dmd="325278007"),
@@ -123,27 +123,62 @@ def test_stopped_everywhere_is_past_and_current_anywhere_is_current() -> None:
         ),
     ]
     listed = med.medicine_list([stopped, *conflicting])
-    assert [g.latest for g in listed.past] == [stopped]
-    assert len(listed.current) == 1
+    (metformin,) = listed.current
+    assert metformin in listed.past  # stopped at one source: on both lists
+    assert {g.latest.id for g in listed.past} == {stopped.id, metformin.latest.id}
 
 
-def test_stopped_at_hospital_active_at_gp_is_a_conflict_with_the_stop_date() -> None:
+def test_stopped_at_hospital_active_at_gp_is_a_conflict_with_where_when_and_why() -> None:
     gp = medicine(resource_type="MedicationRequest", intent="plan")
     hospital = medicine(
         status="stopped",
         source="HOSPITAL",
         effectivePeriod={"start": "2020-01-01", "end": "2026-01-05"},
+        statusReason=[{"text": "Low blood pressure on admission"}],
     )
-    (group,) = med.medicine_list([gp, hospital]).current
-    conflict = med.status_conflict(group)
-    assert conflict == med.StatusConflict(
-        stopped=(("Royal Free London", when("2026-01-05T00:00")),), current=("Camden Road Surgery",)
+    listed = med.medicine_list([gp, hospital])
+    (group,) = listed.current
+    assert listed.conflict(group) == med.StatusConflict(
+        stopped=(
+            med.Stop(
+                "Royal Free London", when("2026-01-05T00:00"), "Low blood pressure on admission"
+            ),
+        ),
+        current=("Camden Road Surgery",),
     )
+
+
+def test_a_stop_written_with_another_dose_still_flags_the_current_medicine() -> None:
+    """The hospital wrote the dose in its own words, so the two are different lines; its
+    stop must still reach the line the GP keeps issuing."""
+    gp = medicine(resource_type="MedicationRequest", intent="plan")
+    hospital = medicine(status="stopped", source="HOSPITAL", dose="5mg OD")
+    listed = med.medicine_list([gp, hospital])
+    (current,) = listed.current
+    (past,) = listed.past
+    assert past.latest == hospital
+    conflict = listed.conflict(current)
+    assert conflict is not None
+    assert [s.source for s in conflict.stopped] == ["Royal Free London"]
+    assert listed.conflict(past) is None  # stopped wherever it is held: nothing to disagree on
+
+
+def test_a_source_that_changed_the_dose_has_not_stopped_the_medicine() -> None:
+    gp = medicine(resource_type="MedicationRequest", intent="plan")
+    old_dose = medicine(
+        status="stopped", source="HOSPITAL", dose="5mg OD", updated="2026-06-01T09:00"
+    )
+    new_dose = medicine(
+        source="HOSPITAL", dose="Two tablets once a day", updated="2026-06-02T09:00"
+    )
+    listed = med.medicine_list([gp, old_dose, new_dose])
+    assert all(listed.conflict(g) is None for g in listed.current)
 
 
 def test_agreeing_sources_have_no_conflict() -> None:
-    (group,) = med.medicine_list([medicine(), medicine(source="HOSPITAL")]).current
-    assert med.status_conflict(group) is None
+    listed = med.medicine_list([medicine(), medicine(source="HOSPITAL")])
+    (group,) = listed.current
+    assert listed.conflict(group) is None
 
 
 # -- Prescriptions ----------------------------------------------------------------------------

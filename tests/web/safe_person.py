@@ -1,7 +1,8 @@
 """A record with the traps a tired reader falls into, for the record view's safety tests.
 
 Sam is known to their GP, a hospital, the ambulance service and NHS 111. The GP sent a
-dispensing dated the day after the page's now (a pharmacy system's clock set wrong); the
+dispensing dated the day after the page's now (a pharmacy system's clock set wrong) of the
+amlodipine the hospital stopped ten days ago, writing the dose in its own words; the
 hospital's last update is dated four hours ahead; the newest summary of an episode of care is
 an ambulance crew's, after an A&E attendance summary and an older ward discharge summary. The
 GP's care team names its care coordinator only through a PractitionerRole, which names its
@@ -20,7 +21,13 @@ from carerecord.web.formatting import day
 from tests.factories import make_org, make_patient, register, valid_nhs_number, write_ndjson
 from tests.record.factories_results import DISCHARGE, LETTER, document
 from tests.web.conftest import NOW
-from tests.web.factories_medicines import AMLODIPINE, make_dispense, make_issue, make_plan
+from tests.web.factories_medicines import (
+    AMLODIPINE,
+    make_dispense,
+    make_issue,
+    make_plan,
+    make_statement,
+)
 
 SAM = valid_nhs_number(70)
 GP, HOSPITAL, AMBULANCE, NHS_111 = "F83004", "RAL01", "RRU", "NHS111"
@@ -29,6 +36,8 @@ TOMORROW = (NOW + timedelta(days=1)).isoformat()
 HOURS_AHEAD = (NOW + timedelta(hours=4)).isoformat()
 COORDINATOR, COORDINATOR_PHONE = "Joanne Baker", "020 7616 8707"
 DISPENSED_TOMORROW = f"Dispensed by High Street Pharmacy on {day(NOW + timedelta(days=1))}"
+STOP_REASON = "Stopped on admission: low blood pressure and acute kidney injury"
+STOPPED, STOPPED_ON = "2026-09-21", "21-Sep-2026"  # ten days before the page's now
 
 
 def _days_ago(days: int) -> str:
@@ -90,6 +99,13 @@ def seed_safe_person(store: Store, folder: Path) -> None:
         folder / "safe-hospital.ndjson",
         make_patient(
             "sam-h", SAM, family="OKONJO", given=("Sam",), source=HOSPITAL, last_updated=HOURS_AHEAD
+        ),
+        make_statement(
+            "sam-h",
+            (*AMLODIPINE[:2], "5mg OD"),
+            status="stopped",
+            effectivePeriod={"start": "2023-05-01", "end": STOPPED},
+            statusReason=[{"text": STOP_REASON}],
         ),
         document(
             "Ward discharge summary", _days_ago(30), DISCHARGE, patient="sam-h", source=HOSPITAL

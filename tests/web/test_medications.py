@@ -58,10 +58,15 @@ def test_the_line_follows_the_cui_order_with_spaced_em_dashes(page: str) -> None
 def test_stopped_at_the_hospital_active_at_the_gp_is_flagged_in_words(page: str) -> None:
     current = text_of(section(page, "current-medicines"))
     assert (
-        "Stopped at Royal Free London on 05-Jan-2026; still active at Camden Road Surgery."
-        in current
+        "Stopped at Royal Free London on 05-Jan-2026 (reason: Stopped on admission: acute kidney"
+        " injury); still active at Camden Road Surgery." in current
     )
-    assert "Stopped on admission: acute kidney injury" in current
+
+
+def test_a_medicine_stopped_at_one_source_is_also_among_the_stopped_ones(page: str) -> None:
+    past = text_of(section(page, "past-medicines"))
+    assert "metformin — 500 mg — tablets" in past
+    assert "Stopped at Royal Free London on 05-Jan-2026" in past
 
 
 def test_current_and_stopped_medicines_are_separate_lists(page: str) -> None:
@@ -69,6 +74,13 @@ def test_current_and_stopped_medicines_are_separate_lists(page: str) -> None:
     current = text_of(section(page, "current-medicines"))
     assert "ramipril — 2.5 mg — capsules" in past
     assert "ramipril" not in current
+
+
+def test_the_summary_names_every_other_source_of_a_medicine(client: TestClient, page: str) -> None:
+    summary = client.get(patient_url(client, JO)).text
+    (line,) = [r for r in rows(summary) if r.startswith("amlodipine")]
+    assert "Also from Camden Road Surgery" in line
+    assert "more source" not in summary
 
 
 def test_prescriptions_show_their_state_newest_first(page: str) -> None:
@@ -82,7 +94,7 @@ def test_prescriptions_show_their_state_newest_first(page: str) -> None:
 def test_every_row_carries_visible_provenance(page: str) -> None:
     """Outside the closed <details>: provenance must be visible without expanding anything."""
     found = rows(re.sub(r"<details.*?</details>", "", page, flags=re.S))
-    assert len(found) == 6  # amlodipine, metformin, ramipril, three prescriptions
+    assert len(found) == 7  # amlodipine, metformin (current and stopped), ramipril, 3 issues
     for row in found:
         assert PROVENANCE.search(row), row
 

@@ -19,6 +19,8 @@ from tests.web.safe_person import (
     COORDINATOR_PHONE,
     DISPENSED_TOMORROW,
     SAM,
+    STOP_REASON,
+    STOPPED_ON,
     seed_safe_person,
 )
 from tests.web.test_pages import text_of
@@ -120,3 +122,19 @@ def test_the_care_coordinator_is_named_through_their_role_and_practitioner(
     assert f"Care coordinator {COORDINATOR}, {COORDINATOR_PHONE}" in words(page)
     assert "Not Known" not in text_of(page.split("Frailty team")[1].split("</li>")[0])
     assert "Camden Road Surgery (GP practice): 1 item" in text_of(page)  # the team alone
+
+
+def test_a_medicine_stopped_in_hospital_says_where_when_and_why_on_the_summary_line(
+    client: TestClient, sam: str
+) -> None:
+    """The GP still issues it, the hospital stopped it (dose in its own words): the summary's
+    line for it says so in full, and the medicines page lists it among the stopped ones."""
+    summary = client.get(sam).text
+    (line,) = [r for r in rows(summary) if r.startswith("amlodipine")]
+    assert (
+        f"Stopped at Royal Free London on {STOPPED_ON} (reason: {STOP_REASON});"
+        " still active at Camden Road Surgery." in line
+    )
+    page = client.get(f"{sam}/medications").text
+    stopped = text_of(page.split('id="past-medicines"')[1].split("<h2")[0])
+    assert "amlodipine — 5 mg — tablets — DOSE 5mg OD" in stopped

@@ -17,10 +17,10 @@ from carerecord.record.medicines import (
     WITH_PHARMACY,
     Prescription,
     StatusConflict,
+    Stop,
     medicine_list,
     parts,
     prescriptions,
-    status_conflict,
     stop_reason,
 )
 from carerecord.record.merge import Group
@@ -97,21 +97,24 @@ def _strength(item: Item) -> str:
 
 
 def conflict_text(conflict: StatusConflict | None) -> str | None:
-    """`Stopped at X on 05-Jan-2026; still active at Y.`"""
+    """Where, when and why, then where it is still current: `Stopped at X on 05-Jan-2026
+    (reason: low blood pressure); still active at Y.`"""
     if conflict is None:
         return None
-    stopped = " and ".join(
-        f"{source} on {formatting.day(on)}" if on else f"{source} (date {formatting.NOT_KNOWN})"
-        for source, on in conflict.stopped
-    )
+    stopped = " and ".join(_stop_text(stop) for stop in conflict.stopped)
     return f"Stopped at {stopped}; still active at {' and '.join(conflict.current)}."
+
+
+def _stop_text(stop: Stop) -> str:
+    on = formatting.day(stop.on) if stop.on else f"a date {formatting.NOT_KNOWN}"
+    return f"{stop.source} on {on} (reason: {stop.reason or formatting.NOT_KNOWN})"
 
 
 def _status(item: Item) -> str:
     return (item.status or "").replace("-", " ").capitalize() or formatting.NOT_KNOWN
 
 
-def medicine_row(medicine: Group) -> MedicineRow:
+def medicine_row(medicine: Group, conflict: StatusConflict | None = None) -> MedicineRow:
     latest = medicine.latest_by_source
     return MedicineRow(
         line=line(medicine.latest),
@@ -120,7 +123,7 @@ def medicine_row(medicine: Group) -> MedicineRow:
         versions=tuple(
             Version(line(i), _status(i), stop_reason(i), provenance(i)) for i in medicine.items
         ),
-        conflict=conflict_text(status_conflict(medicine)),
+        conflict=conflict_text(conflict),
     )
 
 
@@ -154,8 +157,8 @@ def shape_medications(
     # (a filter would split merged lines).
     listed = medicine_list(view.items)
     return {
-        "current": [medicine_row(g) for g in listed.current],
-        "past": [medicine_row(g) for g in listed.past],
+        "current": [medicine_row(g, listed.conflict(g)) for g in listed.current],
+        "past": [medicine_row(g, listed.conflict(g)) for g in listed.past],
         "prescriptions": [
             prescription_row(p, now) for p in prescriptions(view.items, now - RECENT)
         ],
