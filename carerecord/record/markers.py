@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from carerecord.record.alerts import active_count
 from carerecord.record.allergies import allergy_section
 from carerecord.record.sections import SectionView
 
@@ -16,13 +17,13 @@ BANNER_SECTIONS = ("allergies", "alerts")
 class Markers:
     allergy_status: str | None  # one of the four allergy headings; None when not granted
     allergies: int  # current allergies, merged across sources
-    alerts: int  # active alerts
+    alerts: int  # active alerts, merged across sources
 
 
 def markers(sections: Mapping[str, SectionView]) -> Markers:
     allergy_view, alert_view = sections.get("allergies"), sections.get("alerts")
     allergy = allergy_section(allergy_view) if allergy_view is not None else None
-    active = sum(1 for item in alert_view.items if item.status == "active") if alert_view else 0
+    active = active_count(alert_view.items) if alert_view else 0
     return Markers(
         allergy_status=allergy.status if allergy else None,
         allergies=len(allergy.current) if allergy else 0,

@@ -7,6 +7,10 @@ hospital's last update is dated four hours ahead; the newest summary of an episo
 an ambulance crew's, after an A&E attendance summary and an older ward discharge summary. The
 GP's care team names its care coordinator only through a PractitionerRole, which names its
 practitioner only through a Practitioner: directory entries about no patient.
+
+Kit has as much as a frail person often has (UI.md's screen goals): 15 medicines, 8 allergies,
+and 6 alerts sent as 8 (the GP, the hospital and the ambulance service each sent "Not for
+resuscitation"), the heaviest recorded longest ago, so that weight, not date, orders them.
 Loaded through the real ingest pipeline.
 """
 
@@ -18,7 +22,14 @@ from pathlib import Path
 from carerecord.ingest.pipeline import ingest_paths
 from carerecord.store import Store
 from carerecord.web.formatting import day
-from tests.factories import make_org, make_patient, register, valid_nhs_number, write_ndjson
+from tests.factories import (
+    make_allergy,
+    make_org,
+    make_patient,
+    register,
+    valid_nhs_number,
+    write_ndjson,
+)
 from tests.record.factories_results import DISCHARGE, LETTER, document
 from tests.web.conftest import NOW
 from tests.web.factories_medicines import (
@@ -30,6 +41,7 @@ from tests.web.factories_medicines import (
 )
 
 SAM = valid_nhs_number(70)
+KIT = valid_nhs_number(71)
 GP, HOSPITAL, AMBULANCE, NHS_111 = "F83004", "RAL01", "RRU", "NHS111"
 ED_NOTE = ("34111-5", "Emergency department Note")
 TOMORROW = (NOW + timedelta(days=1)).isoformat()
@@ -129,6 +141,101 @@ def seed_safe_person(store: Store, folder: Path) -> None:
             patient="sam-a",
             source=AMBULANCE,
         ),
+    )
+    ingest_paths(store, [gp], source=GP)
+    ingest_paths(store, [hospital], source=HOSPITAL)
+    ingest_paths(store, [ambulance], source=AMBULANCE)
+
+
+SNOMED = "http://snomed.info/sct"
+FLAG_CATEGORY = "http://terminology.hl7.org/CodeSystem/flag-category"
+# (code, words, category), lightest first; the order they must be read in is the reverse.
+KIT_ALERTS = (
+    ("105529008", "Lives alone", "admin"),
+    (None, "Key safe by the front door, code held by the district nurses", "contact"),
+    ("129839007", "At risk for falls", "safety"),
+    (None, "Aggressive dog at the property: risk to staff", "safety"),
+    (None, "Adult safeguarding concern: financial abuse", "safety"),
+    ("304253006", "Not for resuscitation", "clinical"),
+)
+KIT_ALLERGIES = (
+    ("91936005", "Allergy to penicillin"),
+    ("91935009", "Allergy to peanut"),
+    ("294505008", "Allergy to amoxicillin"),
+    ("293586001", "Allergy to aspirin"),
+    ("300916003", "Latex allergy"),
+    ("418689008", "Allergy to grass pollen"),
+    ("294532003", "Allergy to trimethoprim"),
+    ("91934008", "Allergy to nut"),
+)
+KIT_MEDICINES = tuple(
+    (name, None, dose)
+    for name, dose in (
+        ("Amlodipine 5mg tablets", "One tablet once a day"),
+        ("Atorvastatin 20mg tablets", "One tablet at night"),
+        ("Bisoprolol 2.5mg tablets", "One tablet once a day"),
+        ("Furosemide 40mg tablets", "One tablet in the morning"),
+        ("Apixaban 2.5mg tablets", "One tablet twice a day"),
+        ("Lansoprazole 15mg capsules", "One capsule once a day"),
+        ("Paracetamol 500mg tablets", "Two tablets four times a day when required"),
+        ("Sertraline 50mg tablets", "One tablet once a day"),
+        ("Levothyroxine sodium 50microgram tablets", "One tablet in the morning"),
+        ("Metformin 500mg tablets", "One tablet twice a day with meals"),
+        ("Ramipril 2.5mg capsules", "One capsule once a day"),
+        ("Senna 7.5mg tablets", "Two tablets at night"),
+        ("Tamsulosin 400microgram capsules", "One capsule once a day"),
+        ("Donepezil 5mg tablets", "One tablet at night"),
+        ("Alendronic acid 70mg tablets", "One tablet once a week"),
+    )
+)
+
+
+def flag(
+    patient: str, source: str, code: str | None, words: str, kind: str, days_ago: int
+) -> dict[str, object]:
+    concept: dict[str, object] = {"text": words}
+    if code:
+        concept["coding"] = [{"system": SNOMED, "code": code, "display": words}]
+    return {
+        "resourceType": "Flag",
+        "id": f"{patient}-flag-{days_ago}",
+        "meta": {"lastUpdated": _days_ago(days_ago), "source": f"urn:ods:{source}"},
+        "status": "active",
+        "category": [{"coding": [{"system": FLAG_CATEGORY, "code": kind}]}],
+        "code": concept,
+        "subject": {"reference": f"Patient/{patient}"},
+        "period": {"start": _days_ago(days_ago)[:10]},
+    }
+
+
+def seed_busy_person(store: Store, folder: Path) -> None:
+    register(
+        store,
+        make_org(GP, "gp"),
+        make_org(HOSPITAL, "acute"),
+        make_org(AMBULANCE, "ambulance", name="London Ambulance Service"),
+    )
+    gp_alerts = [
+        flag("kit-g", GP, code, words, kind, days_ago=10 + 10 * n)
+        for n, (code, words, kind) in enumerate(KIT_ALERTS)
+    ]
+    resuscitation = KIT_ALERTS[-1]
+    gp = write_ndjson(
+        folder / "busy-gp.ndjson",
+        make_patient("kit-g", KIT, family="MORRIS", given=("Kit",)),
+        *gp_alerts,
+        *(make_plan("kit-g", medicine) for medicine in KIT_MEDICINES),
+        *(make_allergy("kit-g", code=code, display=words) for code, words in KIT_ALLERGIES),
+    )
+    hospital = write_ndjson(
+        folder / "busy-hospital.ndjson",
+        make_patient("kit-h", KIT, family="MORRIS", given=("Kit",), source=HOSPITAL),
+        flag("kit-h", HOSPITAL, *resuscitation, days_ago=65),
+    )
+    ambulance = write_ndjson(
+        folder / "busy-ambulance.ndjson",
+        make_patient("kit-a", KIT, family="MORRIS", given=("Kit",), source=AMBULANCE, gp_ods=None),
+        flag("kit-a", AMBULANCE, *resuscitation, days_ago=70),
     )
     ingest_paths(store, [gp], source=GP)
     ingest_paths(store, [hospital], source=HOSPITAL)

@@ -18,9 +18,12 @@ from tests.web.safe_person import (
     COORDINATOR,
     COORDINATOR_PHONE,
     DISPENSED_TOMORROW,
+    KIT,
+    KIT_ALERTS,
     SAM,
     STOP_REASON,
     STOPPED_ON,
+    seed_busy_person,
     seed_safe_person,
 )
 from tests.web.test_pages import text_of
@@ -31,6 +34,7 @@ FUTURE = "future date — check with the source"
 def seed_both(store: Store, folder: Path) -> None:
     seed_pages(store, folder)
     seed_safe_person(store, folder)
+    seed_busy_person(store, folder)
 
 
 @pytest.fixture
@@ -40,7 +44,15 @@ def sam(client: TestClient, store: Store, tmp_path: Path, request: pytest.Fixtur
     return patient_url(client, SAM)
 
 
+@pytest.fixture
+def kit(client: TestClient, store: Store, tmp_path: Path, request: pytest.FixtureRequest) -> str:
+    if not seeded(request):
+        seed_busy_person(store, tmp_path)
+    return patient_url(client, KIT)
+
+
 seed_once(__name__, "sam", "safe-by-default", seed_both)
+seed_once(__name__, "kit", "safe-by-default", seed_both)
 
 
 def words(html: str) -> str:
@@ -138,3 +150,32 @@ def test_a_medicine_stopped_in_hospital_says_where_when_and_why_on_the_summary_l
     page = client.get(f"{sam}/medications").text
     stopped = text_of(page.split('id="past-medicines"')[1].split("<h2")[0])
     assert "amlodipine — 5 mg — tablets — DOSE 5mg OD" in stopped
+
+
+HEAVIEST_FIRST = [words for _, words, _ in reversed(KIT_ALERTS)]
+
+
+def test_alerts_are_merged_across_sources_and_read_heaviest_first(
+    client: TestClient, kit: str
+) -> None:
+    """Eight Flags, six alerts: "Not for resuscitation" from three sources is one, and it
+    and the safeguarding concern come first though they are the oldest."""
+    page = client.get(kit).text
+    block = page.split('aria-labelledby="summary-alerts"')[1].split("</section>")[0]
+    found = rows(block)
+    assert [r.split(" (")[0] for r in found] == HEAVIEST_FIRST
+    assert "Also from Royal Free London, London Ambulance Service" in found[0]
+    assert block.count("cr-alert--heavy") == 2  # resuscitation and safeguarding marked out
+    banner = page.split('data-testid="patient-banner"')[1].split("</section>")[0]
+    assert "Active alerts: 6" in text_of(banner)
+
+
+def test_the_alerts_page_shows_one_row_per_alert_with_a_chip_per_source(
+    client: TestClient, kit: str
+) -> None:
+    page = client.get(f"{kit}/alerts").text
+    found = rows(page)
+    assert [r.split(" ")[0] for r in found] == [w.split(" ")[0] for w in HEAVIEST_FIRST]
+    (resuscitation,) = [r for r in page.split("<tr")[1:] if "Not for resuscitation" in r]
+    assert resuscitation.count("cr-chip") == 3
+    assert resuscitation.count('data-testid="also-from"') == 2

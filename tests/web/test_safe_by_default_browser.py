@@ -10,9 +10,10 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
+from carerecord.store import Store
 from tests.web.browser import ARTIFACTS, offline_context, serving, standard_and, violations
 from tests.web.conftest import NOW
-from tests.web.safe_person import SAM, seed_safe_person
+from tests.web.safe_person import KIT, SAM, seed_busy_person, seed_safe_person
 from tests.web.seed import JANE
 from tests.web.test_browser import browser, find  # noqa: F401 (fixture)
 
@@ -23,7 +24,12 @@ WIDTHS = {"desktop": (1366, 768), "phone": (390, 844)}
 @pytest.fixture(scope="module")
 def site(sqlite_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     folder = tmp_path_factory.mktemp("safe-browser")
-    with serving(sqlite_template, folder, NOW, standard_and(seed_safe_person)) as (url, _):
+
+    def people(store: Store, folder: Path) -> None:
+        seed_safe_person(store, folder)
+        seed_busy_person(store, folder)
+
+    with serving(sqlite_template, folder, NOW, standard_and(people)) as (url, _):
         yield url
 
 
@@ -82,3 +88,41 @@ def test_the_summary_passes_axe_and_is_captured_on_screen_and_in_print(page: Pag
         page.screenshot(path=str(ARTIFACTS / "summary-print.png"), full_page=True)
         scroll_to_the_bottom(page)  # in print the pinned copy never shows: the banner prints once
         expect(page.get_by_test_id("banner-pinned")).to_be_hidden()
+
+
+def above_the_fold(page: Page, test_id: str) -> list[str]:
+    """The words of each element with this test id that is wholly inside the first screen."""
+    height = page.viewport_size["height"] if page.viewport_size else 0
+    return [
+        row.inner_text()
+        for row in page.get_by_test_id(test_id).all()
+        if (box := row.bounding_box()) is not None and box["y"] + box["height"] <= height
+    ]
+
+
+def test_a_busy_record_shows_allergies_alerts_and_five_medicines_on_the_first_screen(
+    page: Page,
+) -> None:
+    """UI.md's screen goal at 1366x768 with 8 allergies, 6 alerts (sent as 8) and 15
+    medicines: the allergy status, every alert and the first five medicines without
+    scrolling. At phone width the heaviest alert still comes before the first medicine."""
+    find(page, KIT)
+    width = page.width_name  # type: ignore[attr-defined]
+    page.screenshot(path=str(ARTIFACTS / f"summary-busy-{width}.png"))
+    summary = page.locator(".cr-summary").first
+    alerts = page.locator('[aria-labelledby="summary-alerts"] [data-testid="clinical-row"]')
+    medicines = page.locator('[aria-labelledby="summary-medicines"] [data-testid="clinical-row"]')
+    assert alerts.count() == 6 and medicines.count() == 15
+    if width == "phone":
+        first_alert, first_medicine = alerts.first.bounding_box(), medicines.first.bounding_box()
+        assert first_alert and first_medicine and first_alert["y"] < first_medicine["y"]
+        return
+    height = 768
+    heading = page.locator("#summary-allergies").bounding_box()
+    assert heading is not None and heading["y"] + heading["height"] <= height
+    boxes = [alerts.nth(n).bounding_box() for n in range(6)]
+    boxes += [medicines.nth(n).bounding_box() for n in range(5)]
+    low = [b for b in boxes if b is None or b["y"] + b["height"] > height]
+    assert not low, f"{len(low)} of the alerts and first five medicines are below the fold"
+    assert summary.bounding_box() is not None
+    assert page.evaluate("document.documentElement.scrollWidth") <= 1366  # nothing too wide

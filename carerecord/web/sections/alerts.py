@@ -1,4 +1,5 @@
-"""Alerts (Flag): category, what the alert says, its period and status; active alerts first."""
+"""Alerts (Flag): what the alert says, its category, period and status, and every source that
+sent it; active alerts first, heaviest first (`record.alerts`)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from carerecord.record.items import Item, concept_text
+from carerecord.record.alerts import Weight, alerts, is_active, latest_active, weight
+from carerecord.record.items import concept_text
+from carerecord.record.merge import Group
 from carerecord.record.sections import SectionView
 from carerecord.web import formatting, listing
 from carerecord.web.sections.generic import ProvenanceText, SectionPage, coverage, provenance
@@ -34,7 +37,10 @@ class AlertRow:
     period: str
     status: str
     active: bool
-    provenance: ProvenanceText
+    sources: tuple[str, ...]  # one chip each, newest first
+    provenance: ProvenanceText  # the version shown
+    also: tuple[ProvenanceText, ...] = ()  # each other source's latest version
+    heavy: bool = False  # about resuscitation or safeguarding: marked out wherever shown
 
 
 def category(resource: Mapping[str, Any]) -> str:
@@ -49,24 +55,30 @@ def category(resource: Mapping[str, Any]) -> str:
     return formatting.NOT_KNOWN
 
 
-def row(item: Item) -> AlertRow:
-    status = item.status or ""
+def row(alert: Group) -> AlertRow:
+    shown = latest_active(alert)
+    status = shown.status or ""
     return AlertRow(
-        category=category(item.resource),
-        text=concept_text({"code": item.resource.get("code")}) or formatting.NOT_KNOWN,
-        period=formatting.fhir_period(item.resource.get("period")),
+        category=category(shown.resource),
+        text=concept_text({"code": shown.resource.get("code")}) or formatting.NOT_KNOWN,
+        period=formatting.fhir_period(shown.resource.get("period")),
         status=status.replace("-", " ").capitalize() or formatting.NOT_KNOWN,
-        active=status == "active",
-        provenance=provenance(item),
+        active=is_active(shown),
+        sources=alert.sources,
+        provenance=provenance(shown),
+        also=tuple(provenance(i) for i in alert.latest_by_source if i is not shown),
+        heavy=weight(shown) <= Weight.SAFEGUARDING,
     )
 
 
 def shape(view: SectionView, now: datetime, params: Mapping[str, str]) -> Mapping[str, Any]:
+    # Filters narrow the items first and what is left is merged: a filter by source shows
+    # that source's own versions only.
     listed = listing.of_items(view, params)
-    rows = [row(item) for item in listed.rows]
+    found = alerts(listed.rows)
     return {
-        "active": [r for r in rows if r.active],
-        "inactive": [r for r in rows if not r.active],
+        "active": [row(g) for g in found.active],
+        "inactive": [row(g) for g in found.inactive],
         "listing": listed.form,
         "coverage": coverage(view, now),
     }
