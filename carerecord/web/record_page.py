@@ -10,7 +10,7 @@ from carerecord.record.markers import markers
 from carerecord.record.sections import RecordView
 from carerecord.web.access_notice import access_notices
 from carerecord.web.banner import banner
-from carerecord.web.formatting import local
+from carerecord.web.formatting import day_time, local
 from carerecord.web.new_since import new_since
 
 
@@ -23,6 +23,7 @@ def record_page(record: RecordView, patient_id: str, current: str, now: datetime
         "section_links": section_links(),
         "access_notices": access_notices(record.grant, now),
         "new_since": new_since(record),
+        "shown_at": day_time(now),  # for the end of a printed page
     }
 
 

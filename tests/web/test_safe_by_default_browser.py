@@ -4,12 +4,14 @@ and in print go to test-artifacts/, and axe-core finds nothing at either width."
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
+from carerecord.fhir.sections import SECTIONS
 from carerecord.store import Store
 from tests.web.browser import ARTIFACTS, offline_context, serving, standard_and, violations
 from tests.web.conftest import NOW
@@ -126,3 +128,66 @@ def test_a_busy_record_shows_allergies_alerts_and_five_medicines_on_the_first_sc
     assert not low, f"{len(low)} of the alerts and first five medicines are below the fold"
     assert summary.bounding_box() is not None
     assert page.evaluate("document.documentElement.scrollWidth") <= 1366  # nothing too wide
+
+
+PRINTED = re.compile(r"Printed at \d\d-[A-Z][a-z]{2}-\d{4} \d\d:\d\d \(UK time\)")
+
+
+@pytest.mark.parametrize("section", ["", "/results", "/medications"])
+def test_a_printout_opens_zone_two_drops_link_addresses_and_ends_with_sources_and_times(
+    page: Page, section: str
+) -> None:
+    find(page, JANE)
+    page.goto(page.url + section)
+    page.emulate_media(media="print")
+    page.evaluate("window.dispatchEvent(new Event('beforeprint'))")
+    try:
+        expect(
+            page.get_by_test_id("banner-zone2").get_by_text("Registered GP practice")
+        ).to_be_visible()
+        after = page.evaluate(
+            "[...document.querySelectorAll('main a[href]')]"
+            ".map(a => getComputedStyle(a, '::after').content)"
+            ".filter(c => c && c !== 'none' && c !== 'normal')"
+        )
+        assert after == [], "link addresses printed"
+        note = page.get_by_test_id("printed-note")
+        expect(note).to_be_visible()
+        words = note.inner_text()
+        assert "Shown at 02-Oct-2026 00:00 (UK time) to Gp Clinician, F83004" in words
+        assert PRINTED.search(words), words
+        if section:  # a section page: its sources, then the partial-record note, then times
+            expect(page.get_by_test_id("coverage").locator("li").first).to_be_visible()
+            assert "This is a partial record" in words
+        else:  # the summary ends with its sources table and its own partial-record note
+            expect(page.locator("#sources")).to_be_visible()
+            expect(page.get_by_test_id("partial-record-note")).to_be_visible()
+            assert "partial record" not in words
+        if page.width_name == "desktop":  # type: ignore[attr-defined]
+            name = section.strip("/") or "summary"
+            page.pdf(path=str(ARTIFACTS / f"print-{name}.pdf"))
+            page.screenshot(path=str(ARTIFACTS / f"print-{name}.png"), full_page=True)
+    finally:
+        page.evaluate("window.dispatchEvent(new Event('afterprint'))")
+        page.emulate_media(media="screen")
+    expect(page.get_by_test_id("banner-zone2").get_by_text("Registered GP practice")).to_be_hidden()
+
+
+PAGES = ["", "/timeline", *(f"/{s}" for s in SECTIONS if s != "demographics")]
+
+
+@pytest.mark.parametrize("who", ["jane", "kit"])
+def test_no_record_page_is_wider_than_a_phone(page: Page, who: str) -> None:
+    """At 390 px nothing is laid out wider than the screen: long tables scroll inside their
+    own box, medicine lines wrap between their parts."""
+    if page.width_name != "phone":  # type: ignore[attr-defined]
+        pytest.skip("a phone-width check")
+    find(page, JANE if who == "jane" else KIT)
+    record = page.url
+    wide = {}
+    for path in PAGES:
+        page.goto(record + path)
+        width = page.evaluate("document.documentElement.scrollWidth")
+        if width > 390:
+            wide[path or "/"] = width
+    assert wide == {}
