@@ -50,15 +50,15 @@ class AllergyRow:
     # The newest source's criticality (each source's is in `versions`), but a high one from
     # any source: it is never hidden behind a newer, lower one.
     criticality: str | None
-
-    @property
-    def high_criticality(self) -> bool:
-        return self.criticality == HIGH_CRITICALITY
     updated: str  # when its record was last updated, at any source
     sources: tuple[str, ...]
     provenance: tuple[ProvenanceText, ...]
     versions: tuple[AllergyVersion, ...]
     differences: tuple[str, ...]
+
+    @property
+    def high_criticality(self) -> bool:
+        return self.criticality == HIGH_CRITICALITY
 
 
 @dataclass(frozen=True)
