@@ -7,25 +7,19 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from carerecord import nhs_number
 from carerecord.fhir.extract import parse_fhir_datetime
 from carerecord.record.items import later_than
+from carerecord.uk_time import UK as UK  # re-exported: pages use formatting.UK and .local
+from carerecord.uk_time import local as local
 
 NOT_KNOWN = "Not Known"
-UK = ZoneInfo("Europe/London")
 
 _GENDERS = {"male": "Male", "female": "Female", "other": "Other", "unknown": NOT_KNOWN}
-
-
-def local(moment: datetime) -> datetime:
-    """The moment in UK local time; a naive datetime is taken to be UTC, as the store keeps it."""
-    aware = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-    return aware.astimezone(UK)
 
 
 def day(value: date | datetime | None, weekday: bool = False) -> str:
