@@ -81,11 +81,30 @@ def severity(item: Item) -> str | None:
     return ", ".join(dict.fromkeys(found)) or None
 
 
+# AllergyIntolerance.criticality: the potential for a future reaction to be serious.
+HIGH_CRITICALITY = "High criticality"
+_CRITICALITY = {
+    "high": HIGH_CRITICALITY,
+    "low": "Low criticality",
+    "unable-to-assess": "Criticality unable to assess",
+}
+
+
+def criticality(item: Item) -> str | None:
+    """The source's criticality in words; a code FHIR does not define is left out."""
+    return _CRITICALITY.get(str(item.resource.get("criticality") or "").lower())
+
+
 def _standing(item: Item) -> str:
     return "past" if is_past(item) else "current"
 
 
-FACETS = {"reaction": reactions, "severity": severity, "status": _standing}
+FACETS = {
+    "reaction": reactions,
+    "severity": severity,
+    "criticality": criticality,
+    "status": _standing,
+}
 
 
 def allergy_section(view: SectionView) -> AllergySection:

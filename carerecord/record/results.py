@@ -143,7 +143,7 @@ def latest_of_each_test(items: Iterable[Item]) -> tuple[TestLatest, ...]:
         newest = members[0]
         numbers = sum(1 for i in members if _number_of(i.resource) is not None)
         has_trend = newest.code is not None and numbers >= 2
-        name = newest.text or key
+        name = display_name(newest) or key
         found.append(TestLatest(key, newest.code, name, result_of(newest), len(members), has_trend))
     return tuple(sorted(found, key=lambda t: _newest_first(t.latest.when)))
 
@@ -212,7 +212,43 @@ def _flag(concept: Any) -> Flag | None:
 def _group(key: str, results: Sequence[Result]) -> TestGroup:
     ordered = tuple(sorted(results, key=lambda r: _newest_first(r.when)))
     first = ordered[0].item
-    return TestGroup(key, first.code, first.text or key, ordered)
+    return TestGroup(key, first.code, display_name(first) or key, ordered)
+
+
+LOINC = "http://loinc.org"
+# A LOINC long name: `Hemoglobin [Mass/volume] in Blood by Automated count`.
+_LOINC_LONG = re.compile(r"(?P<name>.+?)\s*\[[^\]]*\](?:\s+in\s+(?P<system>.+?))?(?:\s+by\s+.+)?")
+# The specimens a reader takes for granted; any other (urine, CSF) stays in the name.
+_BLOOD = frozenset({"blood", "serum", "plasma", "bld", "ser/plas", "or"})
+
+
+def display_name(item: Item) -> str | None:
+    """What to call a test: the source's own words (`code.text`), else a coding's display,
+    a local or SNOMED CT one before LOINC's; a LOINC long name is shortened only when it is
+    all there is (`Hemoglobin [Mass/volume] in Blood` -> `Hemoglobin`)."""
+    code = item.resource.get("code")
+    if not isinstance(code, dict):
+        return item.text
+    if text := _text(code.get("text")):
+        return text
+    codings = [c for c in _list(code.get("coding")) if isinstance(c, dict)]
+    for coding in sorted(codings, key=lambda c: c.get("system") == LOINC):
+        if display := _text(coding.get("display")):
+            return short_loinc_name(display) if coding.get("system") == LOINC else display
+    return item.text
+
+
+def short_loinc_name(display: str) -> str:
+    """A LOINC long name without its [property], and without its system and method when the
+    system is blood, serum or plasma: `Albumin [Mass/volume] in Urine` -> `Albumin in Urine`.
+    Names without a [property] are LOINC's short forms already and kept as they are."""
+    found = _LOINC_LONG.fullmatch(display.strip())
+    if found is None:
+        return display
+    name, system = found["name"], found["system"]
+    if system is None or set(re.split(r"[\s,]+", system.lower())) <= _BLOOD:
+        return name
+    return f"{name} in {system}"
 
 
 def _key(item: Item) -> str:

@@ -1,7 +1,8 @@
 """Clinical letters and summaries, as DocumentReferences with the text inline (base64).
 
 Each letter is short plain text a clinician could read: who, when, what happened, what
-happens next. Document types are LOINC document codes.
+happens next. Times in the text are UK local time, as a UK letter writes them and as the
+page showing the letter gives its date. Document types are LOINC document codes.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from typing import Any
 from carerecord.synth.codes import Code
 from carerecord.synth.source import Source, instant
 from carerecord.synth.story import Stay, Story
+from carerecord.uk_time import local
 
 
 def document(
@@ -57,7 +59,7 @@ def _header(story: Story, source: Source, title: str, when: datetime) -> list[st
         title,
         f"Patient: {person.given} {person.family.upper()}   Born: "
         f"{person.birth_date:%d %b %Y}   NHS number: {person.nhs_number if known else 'not known'}",
-        f"Date: {when:%d %b %Y %H:%M}",
+        f"Date: {local(when):%d %b %Y %H:%M}",  # UK time, as the page beside it shows
         "",
     ]
 
@@ -82,7 +84,8 @@ def discharge_summary(story: Story, source: Source, stay: Stay) -> str:
     wards = ", ".join(ward for ward, _ in stay.wards)
     lines = [
         *_header(story, source, "Discharge summary", stay.end),
-        f"Admitted: {stay.start:%d %b %Y} via the emergency department with {stay.complaint}.",
+        f"Admitted: {local(stay.start):%d %b %Y} via the emergency department with "
+        f"{stay.complaint}.",
         f"Wards: {wards}.",
         f"Diagnosis: {stay.problem.display}.",
         "Treated and improved; mobilising independently at discharge.",
@@ -99,7 +102,7 @@ def discharge_summary(story: Story, source: Source, stay: Stay) -> str:
 def ed_summary(story: Story, source: Source, stay: Stay) -> str:
     lines = [
         *_header(story, source, "Emergency department attendance summary", stay.end),
-        f"Arrived {stay.start:%H:%M} with {stay.complaint}.",
+        f"Arrived {local(stay.start):%H:%M} with {stay.complaint}.",
         f"Working diagnosis: {stay.problem.display}.",
         "Observations stable after treatment; safe for discharge home.",
         "Advice given on when to return. No follow-up needed unless symptoms recur.",

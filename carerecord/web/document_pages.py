@@ -64,7 +64,7 @@ def trend_page_of(
     points = results.trend(view.items, code) if view else ()
     if not points:
         raise PatientNotFound(patient_id)  # an unknown code is as absent as an unknown person
-    name = points[-1].item.text or code
+    name = results.display_name(points[-1].item) or code
     context = {
         **record_page(record, patient_id, "results", now),
         "name": name,

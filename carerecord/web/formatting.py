@@ -5,26 +5,21 @@ Pure functions, no I/O: every example on UI.md has a unit test in tests/web/test
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from carerecord import nhs_number
 from carerecord.fhir.extract import parse_fhir_datetime
 from carerecord.record.items import later_than
+from carerecord.uk_time import UK as UK  # re-exported: pages use formatting.UK and .local
+from carerecord.uk_time import local as local
 
 NOT_KNOWN = "Not Known"
-UK = ZoneInfo("Europe/London")
 
 _GENDERS = {"male": "Male", "female": "Female", "other": "Other", "unknown": NOT_KNOWN}
-
-
-def local(moment: datetime) -> datetime:
-    """The moment in UK local time; a naive datetime is taken to be UTC, as the store keeps it."""
-    aware = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-    return aware.astimezone(UK)
 
 
 def day(value: date | datetime | None, weekday: bool = False) -> str:
@@ -35,6 +30,40 @@ def day(value: date | datetime | None, weekday: bool = False) -> str:
         value = local(value).date()
     text = value.strftime("%d-%b-%Y")
     return f"{value.strftime('%a')} {text}" if weekday else text
+
+
+# Typed dates: what a date box accepts. Month names are spelt out here, not taken from the
+# locale, so a server's locale cannot change what is understood.
+_MONTH_NAMES = [
+    *("january", "february", "march", "april", "may", "june"),
+    *("july", "august", "september", "october", "november", "december"),
+]
+_MONTHS = {name[:3]: n for n, name in enumerate(_MONTH_NAMES, 1)} | {
+    name: n for n, name in enumerate(_MONTH_NAMES, 1)
+}
+_TYPED_DAYS = (
+    re.compile(r"(?P<d>\d{1,2})[- ](?P<m>[A-Za-z]{3,9})[- ](?P<y>\d{4})"),  # 05-Jan-2026
+    re.compile(r"(?P<d>\d{1,2})/(?P<m>\d{1,2})/(?P<y>\d{4})"),  # 05/01/2026: UK, day first
+    re.compile(r"(?P<y>\d{4})-(?P<m>\d{1,2})-(?P<d>\d{1,2})"),  # 2026-01-05, as links carry it
+)
+DATE_HINT = "For example, 05-Jan-2026"
+
+
+def typed_day(text: str) -> date | None:
+    """A date as typed in a date box: `05-Jan-2026` (as dates are shown), `05/01/2026` (UK
+    order, never American) or `2026-01-05`; None when it is none of these or no real date."""
+    value = text.strip()
+    for pattern in _TYPED_DAYS:
+        found = pattern.fullmatch(value) if len(value) <= 20 else None
+        if found is None:
+            continue
+        month = found["m"]
+        month_number = int(month) if month.isdigit() else _MONTHS.get(month.lower(), 0)
+        try:
+            return date(int(found["y"]), month_number, int(found["d"]))
+        except ValueError:
+            return None
+    return None
 
 
 def long_day(value: date | None) -> str:
@@ -134,10 +163,22 @@ def _as_date(value: date | datetime) -> date:
 
 
 def duration(elapsed: timedelta) -> str:
-    """`4hr 32min`; under an hour `32min`."""
-    minutes = max(int(elapsed.total_seconds() // 60), 0)
+    """How long something lasted: `32min`, `4hr 32min`, `1hr` (a zero part left out); from two
+    days on, in days and hours (`9 days 22hr`, `10 days`), as lengths of stay are counted.
+    An end before its start is a source's error, so the length is not known."""
+    if elapsed < timedelta(0):
+        return NOT_KNOWN
+    minutes = int(elapsed.total_seconds() // 60)
     hours, minutes = divmod(minutes, 60)
-    return f"{hours}hr {minutes}min" if hours else f"{minutes}min"
+    if hours < 48:
+        return _parts((hours, "hr"), (minutes, "min")) or "0min"
+    days, hours = divmod(hours, 24)
+    return _parts((days, " days"), (hours, "hr"))
+
+
+def _parts(*parts: tuple[int, str]) -> str:
+    """`4hr 32min`, with any part of zero left out (`1hr`, `10 days`)."""
+    return " ".join(f"{number(amount)}{unit}" for amount, unit in parts if amount)
 
 
 def number(value: int | float | Decimal) -> str:
@@ -150,8 +191,39 @@ def number(value: int | float | Decimal) -> str:
 
 
 def quantity(value: int | float | Decimal, unit: str) -> str:
-    """A number with a space before its unit: `400 mg`, `5,000 units`."""
-    return f"{number(value)} {unit}"
+    """A number with a space before its unit: `400 mg`, `5,000 units`, `6.8 ×10⁹/L`."""
+    return f"{number(value)} {unit_text(unit)}"
+
+
+# UCUM codes as readers write them. Whole units first, then the parts of any other.
+_UNITS = {"Cel": "°C", "[degF]": "°F", "%": "%"}
+_SUPERSCRIPTS = str.maketrans("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻")
+_UNIT_PARTS = (
+    # `{1.73_m2}`, `{cells}`: a UCUM annotation is a word for the reader, kept without braces
+    (re.compile(r"\{([^{}]*)\}"), lambda m: m[1].replace("_", "")),
+    # `10*9/L`, `10^12/L`, `x10^9/L`: a power of ten, written `×10⁹/L`
+    (re.compile(r"(?:[xX×]\s?)?10[*^](-?\d+)"), lambda m: "×10" + m[1].translate(_SUPERSCRIPTS)),
+    # `[IU]`, `mm[Hg]`: square brackets only mark special units in UCUM
+    (re.compile(r"\[([A-Za-z0-9]+)\]"), lambda m: m[1]),
+    # micrograms are written in full: `µg` is misread as `mg` (NHS medicines safety)
+    (re.compile(r"(?<![A-Za-z])ug(?![A-Za-z])"), lambda m: "microgram"),
+    # `umol/L`, `uL`: the micro prefix
+    (re.compile(r"(?<![A-Za-z])u(?=(?:mol|L|IU|U|kat|eq|Eq)(?![a-z]))"), lambda m: "µ"),
+    # `m2`, `1.73m2`, `cm3`: areas and volumes
+    (re.compile(r"(?<=m)([23])(?![0-9])"), lambda m: m[1].translate(_SUPERSCRIPTS)),
+)
+
+
+def unit_text(unit: str | None) -> str:
+    """A unit as a reader writes it, from UCUM or a source's own label: `10*9/L` → `×10⁹/L`,
+    `umol/L` → `µmol/L`, `mL/min/{1.73_m2}` → `mL/min/1.73m²`, `Cel` → `°C`. Units already
+    readable (`mmol/L`, `mg`, `units`) are unchanged."""
+    text = (unit or "").strip()
+    if text in _UNITS:
+        return _UNITS[text]
+    for pattern, written in _UNIT_PARTS:
+        text = pattern.sub(written, text)
+    return text
 
 
 # A time later than now is a source's error: flagged wherever shown, never read as fresh

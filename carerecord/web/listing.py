@@ -1,6 +1,7 @@
 """Filtering, sorting and paging a list of rows from GET query parameters.
 
-`?source=ODS&from=YYYY-MM-DD&to=YYYY-MM-DD&sort=newest|oldest&page=N`. Values are validated
+`?source=ODS&from=DATE&to=DATE&sort=newest|oldest&page=N`, a DATE as `formatting.typed_day`
+reads it (`05-Jan-2026`, `05/01/2026` or `2026-01-05`; links carry the last). Values are validated
 once, into a frozen `Filters`; anything wrong becomes a message for the page, and the list is
 then shown unfiltered, so a bad link never hides part of the record without saying so.
 """
@@ -76,15 +77,15 @@ def _source(value: str, known: set[str], problems: list[Problem]) -> str | None:
 def _date(value: str, field: str, label: str, problems: list[Problem]) -> date | None:
     if not value:
         return None
-    try:
-        return date.fromisoformat(value) if len(value) == 10 else _bad_date()
-    except ValueError:
-        problems.append(Problem(field, f"{label} must be a real date, like 2009-01-05"))
-        return None
+    found = formatting.typed_day(value)
+    if found is None:
+        problems.append(Problem(field, date_problem(label)))
+    return found
 
 
-def _bad_date() -> date:
-    raise ValueError("not YYYY-MM-DD")
+def date_problem(label: str) -> str:
+    """The message for a date box that could not be read (every filter form says the same)."""
+    return f"{label} must be a real date, for example 05-Jan-2026"
 
 
 def _sort(value: str, problems: list[Problem]) -> str:
@@ -127,6 +128,14 @@ class Form:
     shown: str  # "Showing 26 to 50 of 60"
     previous: PageLink | None
     next: PageLink | None
+
+    @property
+    def errors(self) -> dict[str, str]:
+        """Each field's problem, for the message beside it (the first, if it has several)."""
+        found: dict[str, str] = {}
+        for problem in self.problems:
+            found.setdefault(problem.field, problem.message)
+        return found
 
 
 @dataclass(frozen=True)
@@ -211,13 +220,18 @@ def _form(
     return Form(
         sources=options,
         sorts=sorts,
-        date_from=typed.get("from", ""),
-        date_to=typed.get("to", ""),
+        date_from=_shown_day(filters.date_from, typed.get("from", "")),
+        date_to=_shown_day(filters.date_to, typed.get("to", "")),
         problems=problems,
         shown=_shown(total, start, count),
         previous=_link(filters, filters.page - 1, pages) if filters.page > 1 else None,
         next=_link(filters, filters.page + 1, pages) if filters.page < pages else None,
     )
+
+
+def _shown_day(understood: date | None, typed: str) -> str:
+    """A date box's value: a date as dates are shown (`05-Jan-2026`), else what was typed."""
+    return formatting.day(understood) if understood else typed[:20]
 
 
 def _shown(total: int, start: int, count: int) -> str:

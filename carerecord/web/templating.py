@@ -55,6 +55,7 @@ def environment() -> Environment:
     )
     env.globals["service_name"] = SERVICE_NAME
     env.globals["NOT_KNOWN"] = formatting.NOT_KNOWN
+    env.globals["date_hint"] = formatting.DATE_HINT
     return env
 
 

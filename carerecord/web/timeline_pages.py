@@ -17,6 +17,8 @@ from fastapi.responses import HTMLResponse, Response
 from carerecord.fhir.sections import SECTION_TITLES, SECTIONS
 from carerecord.organisations import ORG_TYPES
 from carerecord.record import timeline
+from carerecord.record.items import Item
+from carerecord.record.results import RESULT_TYPES, display_name
 from carerecord.record.sections import RecordView, SectionView, SourceCoverage
 from carerecord.web import formatting, listing
 from carerecord.web.record_page import record_page
@@ -25,6 +27,7 @@ from carerecord.web.sections.generic import (
     ProvenanceText,
     provenance,
 )
+from carerecord.web.sections.medications import LinePart, line
 from carerecord.web.session import csrf_protected, request_reader, request_time
 from carerecord.web.templating import render
 
@@ -72,6 +75,7 @@ class TimelineRow:
     what: str
     date: str
     provenance: ProvenanceText
+    medicine: tuple[LinePart, ...] = ()  # a medicine's CUI line, drawn in place of `what`
 
 
 def shape_timeline(views: Sequence[SectionView], params: Mapping[str, str]) -> dict[str, Any]:
@@ -88,13 +92,23 @@ def shape_timeline(views: Sequence[SectionView], params: Mapping[str, str]) -> d
             section=entry.section,
             section_title=SECTION_TITLES.get(entry.section, entry.section),
             kind=entry.kind,
-            what=entry.item.text or entry.kind,
+            what=_what(entry.item) or entry.kind,
             date=formatting.day(entry.when),
             provenance=provenance(entry.item),
+            medicine=line(entry.item) if entry.item.resource_type in MEDICINES else (),
         )
         for entry in listed.rows
     ]
     return {"rows": rows, "listing": listed.form}
+
+
+# Written as the Medications page writes them: the one CUI line, route and all.
+MEDICINES = frozenset({"MedicationStatement", "MedicationRequest", "MedicationDispense"})
+
+
+def _what(item: Item) -> str | None:
+    """The item's name, a test's as the Results page gives it."""
+    return display_name(item) if item.resource_type in RESULT_TYPES else item.text
 
 
 def _sources(views: Sequence[SectionView]) -> tuple[tuple[str, str], ...]:

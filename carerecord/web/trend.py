@@ -61,7 +61,8 @@ class TableRow:
     value: str
     unit: str
     range: str
-    flag: str
+    flag: str  # in words, as the Results page writes it; the chart carries the letters
+    abnormal: bool  # marked in bold, as on the Results page
     provenance: ProvenanceText  # the source, its type and when it last updated the value
 
 
@@ -93,7 +94,7 @@ def chart(name: str, results: tuple[Result, ...]) -> Chart:
             Tick(WIDTH - RIGHT - INSET, formatting.day(last)),
         ),
         description=_summary(name, results),
-        unit=results[-1].unit or "",
+        unit=formatting.unit_text(results[-1].unit),
     )
 
 
@@ -103,9 +104,10 @@ def table(results: tuple[Result, ...]) -> tuple[TableRow, ...]:
         TableRow(
             date=formatting.day_time(r.when),
             value=formatting.number(_value(r)),
-            unit=r.unit or formatting.NOT_KNOWN,
+            unit=formatting.unit_text(r.unit) if r.unit else formatting.NOT_KNOWN,
             range=range_text(r.low, r.high, r.unit, r.range_text),
             flag=flag_text(r),
+            abnormal=any(f.abnormal for f in r.flags),
             provenance=provenance(r.item),
         )
         for r in reversed(results)

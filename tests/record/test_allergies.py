@@ -15,6 +15,7 @@ from carerecord.record.sections import (
     SectionView,
     SourceCoverage,
 )
+from carerecord.web.sections.allergies import allergy_row
 from tests.record.factories_items import allergy
 
 _AS_AT = datetime(2026, 10, 1, tzinfo=UTC)
@@ -97,3 +98,34 @@ def test_reactions_and_severity_in_the_sources_words() -> None:
     found = allergy(reaction="Wheezing", severity="moderate")
     assert (al.reactions(found), al.severity(found)) == ("Wheezing", "Moderate")
     assert (al.reactions(NKA), al.severity(NKA)) == (None, None)
+
+
+def _critical(level: str | None, **kw: str) -> Item:
+    found = allergy(**kw)
+    if level is not None:
+        found.resource["criticality"] = level
+    return found
+
+
+@pytest.mark.parametrize(
+    ("level", "words"),
+    [
+        ("high", "High criticality"),
+        ("low", "Low criticality"),
+        ("unable-to-assess", "Criticality unable to assess"),
+        (None, None),
+        ("severe", None),  # not a FHIR criticality: left out, not guessed
+    ],
+)
+def test_criticality_in_words(level: str | None, words: str | None) -> None:
+    assert al.criticality(_critical(level)) == words
+
+
+def test_sources_differing_on_criticality_are_flagged_and_a_high_one_is_kept() -> None:
+    gp = _critical("high", updated="2026-01-01T09:00")
+    hospital = _critical("low", source="HOSPITAL", updated="2026-09-01T09:00")
+    (merged,) = al.allergy_section(_view([gp, hospital], GP_SHARES)).current
+    assert merged.disagrees_on("criticality") is not None
+    row = allergy_row(merged)
+    assert row.criticality == "High criticality" and row.high_criticality  # though older
+    assert [v.criticality for v in row.versions] == ["Low criticality", "High criticality"]

@@ -7,11 +7,14 @@ from decimal import Decimal
 import pytest
 
 from carerecord.record.results import (
+    LOINC,
     Flag,
+    display_name,
     flags,
     group_by_test,
     latest_by_test,
     result_of,
+    short_loinc_name,
     trend,
 )
 from tests.record.factories_results import (
@@ -32,7 +35,7 @@ def test_results_are_grouped_by_test_code_newest_group_and_value_first() -> None
     groups = group_by_test(items)
     assert [g.code for g in groups] == [POTASSIUM[0], SODIUM[0]]
     assert [r.value for r in groups[0].results] == [Decimal("5.9"), Decimal("4.1")]
-    assert groups[0].name == POTASSIUM[1]
+    assert groups[0].name == "Potassium"  # the LOINC long name, shortened
 
 
 def test_latest_by_test_reads_only_each_tests_newest_results_and_agrees_with_grouping() -> None:
@@ -139,3 +142,61 @@ def test_a_lab_report_counts_the_results_it_groups() -> None:
     report["result"] = [{"reference": "Observation/1"}, {"reference": "Observation/2"}]
     result = result_of(item_of(report, "RAL01"))
     assert (result.conclusion, result.result_count) == (None, 2)
+
+
+# -- What a test is called -------------------------------------------------------------------
+
+HAEMOGLOBIN = ("718-7", "Hemoglobin [Mass/volume] in Blood")
+
+
+@pytest.mark.parametrize(
+    ("code", "name"),
+    [
+        (
+            {"text": "Haemoglobin", "coding": [{"system": LOINC, "display": HAEMOGLOBIN[1]}]},
+            "Haemoglobin",
+        ),
+        (
+            {
+                "coding": [
+                    {"system": LOINC, "code": "718-7", "display": HAEMOGLOBIN[1]},
+                    {"system": "https://lab.example/codes", "code": "HB", "display": "Hb"},
+                ]
+            },
+            "Hb",  # the laboratory's own name before LOINC's
+        ),
+        ({"coding": [{"system": LOINC, "code": "718-7", "display": HAEMOGLOBIN[1]}]}, "Hemoglobin"),
+        ({"coding": [{"system": LOINC, "code": "718-7"}]}, None),
+    ],
+)
+def test_a_test_is_called_by_the_sources_words_before_a_loinc_long_name(
+    code: dict[str, object], name: str | None
+) -> None:
+    resource = observation(130, "2026-01-05T09:00:00", test=HAEMOGLOBIN, unit="g/L")
+    resource["code"] = code
+    assert display_name(item_of(resource)) == name
+
+
+@pytest.mark.parametrize(
+    ("display", "name"),
+    [
+        ("Hemoglobin [Mass/volume] in Blood", "Hemoglobin"),
+        ("Leukocytes [#/volume] in Blood by Automated count", "Leukocytes"),
+        ("Sodium [Moles/volume] in Serum or Plasma", "Sodium"),
+        (
+            "Glomerular filtration rate/1.73 sq M.predicted [Volume Rate/Area] in Serum, Plasma or "
+            "Blood by Creatinine-based formula (CKD-EPI)",
+            "Glomerular filtration rate/1.73 sq M.predicted",
+        ),
+        ("Albumin [Mass/volume] in Urine", "Albumin in Urine"),  # a specimen that matters stays
+        ("Glucose [Mass/volume] in Cerebral spinal fluid", "Glucose in Cerebral spinal fluid"),
+        ("Body weight [Mass]", "Body weight"),
+        (
+            "Hemoglobin A1c/Hemoglobin.total in Blood by IFCC protocol",
+            "Hemoglobin A1c/Hemoglobin.total in Blood by IFCC protocol",
+        ),
+        ("Renal panel", "Renal panel"),
+    ],
+)
+def test_a_loinc_long_name_loses_its_property_and_a_blood_system(display: str, name: str) -> None:
+    assert short_loinc_name(display) == name

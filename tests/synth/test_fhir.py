@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import base64
 from collections import Counter
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from fhir.resources.R4B import get_fhir_model_class
 
 from carerecord.synth import SynthSummary
+from carerecord.uk_time import local
 from tests.synth.conftest import read_resources
 
 
@@ -52,6 +54,20 @@ def test_documents_are_readable_text(dataset: tuple[Path, SynthSummary]) -> None
         attachment = letter["content"][0]["attachment"]
         assert attachment["contentType"].startswith("text/plain")
         assert "Patient:" in base64.b64decode(attachment["data"]).decode("utf-8")
+
+
+def test_letters_give_their_time_in_uk_local_time(dataset: tuple[Path, SynthSummary]) -> None:
+    """The letter's own `Date:` line says what the page beside it says: UK time, an hour
+    ahead of UTC in summer."""
+    out, _ = dataset
+    letters = [r for _, r in read_resources(out) if r["resourceType"] == "DocumentReference"]
+    summer = 0
+    for letter in letters:
+        text = base64.b64decode(letter["content"][0]["attachment"]["data"]).decode("utf-8")
+        moment = datetime.fromisoformat(letter["date"])
+        assert f"Date: {local(moment):%d %b %Y %H:%M}" in text
+        summer += local(moment).utcoffset() != timedelta(0)
+    assert summer  # some letters were written in British Summer Time
 
 
 def test_results_trend_over_time(dataset: tuple[Path, SynthSummary]) -> None:

@@ -94,6 +94,7 @@ def test_every_document_row_shows_type_author_organisation_date_and_provenance(
         ("organisation=Royal+Free+London", ["Discharge letter", TITLES.composition]),
         ("from=01-Aug-2025&to=2025-09-30", [TITLES.broken, TITLES.link_only]),
         ("from=2026-03-05", ["Discharge letter", TITLES.composition]),
+        ("from=05/03/2026", ["Discharge letter", TITLES.composition]),  # UK order: 5 March
     ],
 )
 def test_filters(client: TestClient, jane: str, query: str, expected: list[str]) -> None:
@@ -106,8 +107,9 @@ def test_filters(client: TestClient, jane: str, query: str, expected: list[str])
 @pytest.mark.parametrize(
     ("query", "message"),
     [
-        ("from=31-Feb-2025", "Enter the &#39;from&#39; date as a real date, like 05-Jan-2009"),
-        ("to=yesterday", "Enter the &#39;to&#39; date as a real date"),
+        ("from=31-Feb-2025", "From date must be a real date, for example 05-Jan-2026"),
+        ("to=yesterday", "To date must be a real date, for example 05-Jan-2026"),
+        ("to=12/31/2025", "To date must be a real date"),  # American order is never guessed
         ("type=%3Cscript%3E", "Choose a document type from the list"),
         ("organisation=" + "x" * 5000, "Choose an organisation from the list"),
         ("from=2026-01-01&to=2025-01-01", "must be the same as or after the"),

@@ -54,9 +54,64 @@ def test_unknown_dates_say_so_in_words() -> None:
     assert fmt.long_day(None) == "Not Known"
 
 
-def test_durations_in_hours_and_minutes() -> None:
-    assert fmt.duration(timedelta(hours=4, minutes=32)) == "4hr 32min"
-    assert fmt.duration(timedelta(minutes=32)) == "32min"
+@pytest.mark.parametrize(
+    ("elapsed", "text"),
+    [
+        (timedelta(hours=4, minutes=32), "4hr 32min"),
+        (timedelta(minutes=32), "32min"),
+        (timedelta(seconds=20), "0min"),
+        (timedelta(hours=1), "1hr"),  # not `1hr 0min`
+        (timedelta(hours=47, minutes=59), "47hr 59min"),
+        (timedelta(hours=48), "2 days"),
+        (timedelta(hours=238), "9 days 22hr"),  # not `238hr 0min`
+        (timedelta(hours=240, minutes=40), "10 days"),  # minutes no longer matter
+        (timedelta(days=1200, hours=1), "1,200 days 1hr"),
+    ],
+)
+def test_durations_in_hours_and_minutes_then_days(elapsed: timedelta, text: str) -> None:
+    assert fmt.duration(elapsed) == text
+
+
+def test_an_end_before_its_start_has_no_length() -> None:
+    assert fmt.duration(timedelta(minutes=-5)) == "Not Known"
+
+
+# -- Dates as typed --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "typed",
+    [
+        "05-Jan-2026",
+        "5-jan-2026",
+        "05 Jan 2026",
+        "05-January-2026",
+        "05/01/2026",
+        "5/1/2026",
+        "2026-01-05",
+        " 2026-01-05 ",
+    ],
+)
+def test_a_date_box_takes_the_shown_form_uk_slashes_and_iso(typed: str) -> None:
+    assert fmt.typed_day(typed) == date(2026, 1, 5)
+
+
+@pytest.mark.parametrize(
+    "typed",
+    [
+        "",
+        "01/13/2026",
+        "31/02/2026",
+        "2026-02-30",
+        "05-Jax-2026",
+        "Jan 5 2026",
+        "05-01-26",
+        "tomorrow",
+        "05/01/2026" * 10,
+    ],
+)
+def test_a_date_that_cannot_be_read_is_none(typed: str) -> None:
+    assert fmt.typed_day(typed) is None  # American month-first is refused, never guessed
 
 
 # -- Ages, by the CUI bands ------------------------------------------------------------------
@@ -174,6 +229,39 @@ def test_numbers_have_a_leading_zero_no_trailing_zero_and_thousands_commas(
 def test_a_unit_follows_a_space() -> None:
     assert fmt.quantity(400, "mg") == "400 mg"
     assert fmt.quantity(5000, "units") == "5,000 units"
+
+
+@pytest.mark.parametrize(
+    ("ucum", "text"),
+    [
+        ("10*9/L", "×10⁹/L"),
+        ("10*12/L", "×10¹²/L"),
+        ("10^9/L", "×10⁹/L"),
+        ("x10^9/L", "×10⁹/L"),
+        ("mL/min/1.73m2", "mL/min/1.73m²"),
+        ("mL/min/{1.73_m2}", "mL/min/1.73m²"),
+        ("umol/L", "µmol/L"),
+        ("{cells}/uL", "cells/µL"),
+        ("m[IU]/L", "mIU/L"),
+        ("mm[Hg]", "mmHg"),
+        ("kg/m2", "kg/m²"),
+        ("Cel", "°C"),
+        ("ug/L", "microgram/L"),  # never µg: misread as mg
+        ("mmol/mol", "mmol/mol"),
+        ("mmol/L", "mmol/L"),
+        ("units", "units"),
+        ("U/L", "U/L"),
+        ("µmol/L", "µmol/L"),  # already readable: unchanged
+        ("×10⁹/L", "×10⁹/L"),
+    ],
+)
+def test_units_are_written_for_readers_not_as_ucum_codes(ucum: str, text: str) -> None:
+    assert fmt.unit_text(ucum) == text
+
+
+def test_a_quantity_writes_its_unit_for_readers() -> None:
+    assert fmt.quantity(Decimal("6.8"), "10*9/L") == "6.8 ×10⁹/L"
+    assert fmt.quantity(80, "umol/L") == "80 µmol/L"
 
 
 # -- How old data is -------------------------------------------------------------------------

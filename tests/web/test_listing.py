@@ -20,6 +20,8 @@ ODS = [ods for ods, _ in SOURCES]
         ({}, Filters()),
         ({"source": "RAL01"}, Filters(source="RAL01")),
         ({"from": "2020-01-05"}, Filters(date_from=date(2020, 1, 5))),
+        ({"from": "05-Jan-2020"}, Filters(date_from=date(2020, 1, 5))),
+        ({"from": "05/01/2020"}, Filters(date_from=date(2020, 1, 5))),  # UK order: 5 January
         ({"to": " 2021-02-28 "}, Filters(date_to=date(2021, 2, 28))),
         (
             {"from": "2020-01-01", "to": "2020-01-01"},
@@ -39,9 +41,9 @@ def test_good_parameters_become_filters(params: dict[str, str], filters: Filters
     ("params", "field", "message"),
     [
         ({"source": "XXXXX"}, "source", "Select a source from the list"),
-        ({"from": "2020-13-01"}, "from", "Date from must be a real date, like 2009-01-05"),
-        ({"from": "05/01/2009"}, "from", "Date from must be a real date, like 2009-01-05"),
-        ({"to": "2020-1-5"}, "to", "Date to must be a real date, like 2009-01-05"),
+        ({"from": "2020-13-01"}, "from", "Date from must be a real date, for example 05-Jan-2026"),
+        ({"from": "01/13/2009"}, "from", "Date from must be a real date, for example 05-Jan-2026"),
+        ({"to": "5th Jan"}, "to", "Date to must be a real date, for example 05-Jan-2026"),
         (
             {"from": "2021-01-01", "to": "2020-01-01"},
             "to",
@@ -135,11 +137,18 @@ def test_a_page_past_the_end_says_so_and_shows_the_first() -> None:
 
 
 def test_the_form_offers_the_sources_and_shows_back_what_was_typed() -> None:
-    listed = _apply({"source": "RAL01", "from": "2020-1-1"})  # a bad date: nothing applied
+    listed = _apply({"source": "RAL01", "from": "2020-13-1"})  # a bad date: nothing applied
     assert [(o.value, o.selected) for o in listed.form.sources] == [
         ("", True),
         ("F83004", False),
         ("RAL01", False),
     ]
-    assert listed.form.date_from == "2020-1-1"
+    assert listed.form.date_from == "2020-13-1"
+    assert listed.form.errors == {"from": listed.form.problems[0].message}
+
+
+def test_a_date_understood_is_shown_back_as_dates_are_written() -> None:
+    listed = _apply({"from": "2020-01-05", "to": "31/12/2021"})
+    assert (listed.form.date_from, listed.form.date_to) == ("05-Jan-2020", "31-Dec-2021")
+    assert listed.form.errors == {}
     assert isinstance(listing.parse({}, ODS), Parsed)

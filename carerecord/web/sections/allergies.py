@@ -10,7 +10,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from carerecord.record.allergies import allergy_section, reactions, severity
+from carerecord.record.allergies import (
+    HIGH_CRITICALITY,
+    allergy_section,
+    criticality,
+    reactions,
+    severity,
+)
 from carerecord.record.items import Item
 from carerecord.record.merge import Disagreement, Group, newest
 from carerecord.record.sections import SectionView
@@ -20,6 +26,7 @@ from carerecord.web.sections.generic import ProvenanceText, SectionPage, coverag
 _FACET_WORDS = {
     "reaction": "the reaction",
     "severity": "the severity",
+    "criticality": "the criticality",
     "status": "whether it is current",
 }
 
@@ -31,6 +38,7 @@ class AllergyVersion:
     agent: str
     reaction: str
     severity: str | None
+    criticality: str | None
     status: str
     provenance: ProvenanceText
 
@@ -39,11 +47,18 @@ class AllergyVersion:
 class AllergyRow:
     agent: str
     reaction: str  # the newest source's reaction (and severity), or every source's if they differ
+    # The newest source's criticality (each source's is in `versions`), but a high one from
+    # any source: it is never hidden behind a newer, lower one.
+    criticality: str | None
     updated: str  # when its record was last updated, at any source
     sources: tuple[str, ...]
     provenance: tuple[ProvenanceText, ...]
     versions: tuple[AllergyVersion, ...]
     differences: tuple[str, ...]
+
+    @property
+    def high_criticality(self) -> bool:
+        return self.criticality == HIGH_CRITICALITY
 
 
 @dataclass(frozen=True)
@@ -77,11 +92,17 @@ def _status(item: Item) -> str:
     return (item.status or "").capitalize() or formatting.NOT_KNOWN
 
 
+def _criticality(allergy: Group) -> str | None:
+    found = [c for i in allergy.latest_by_source if (c := criticality(i))]
+    return HIGH_CRITICALITY if HIGH_CRITICALITY in found else (found[0] if found else None)
+
+
 def allergy_row(allergy: Group) -> AllergyRow:
     latest = allergy.latest_by_source
     return AllergyRow(
         agent=allergy.latest.text or formatting.NOT_KNOWN,
         reaction=group_reaction(allergy),
+        criticality=_criticality(allergy),
         updated=formatting.day(newest(allergy.latest)),
         sources=allergy.sources,
         provenance=tuple(provenance(i) for i in latest),
@@ -90,6 +111,7 @@ def allergy_row(allergy: Group) -> AllergyRow:
                 i.text or formatting.NOT_KNOWN,
                 reactions(i) or formatting.NOT_KNOWN,
                 severity(i),
+                criticality(i),
                 _status(i),
                 provenance(i),
             )

@@ -14,9 +14,10 @@ from typing import Any
 from carerecord.record.documents import NEWEST, OLDEST, Document, Filters, choices, documents
 from carerecord.record.sections import SectionView
 from carerecord.web import formatting
+from carerecord.web.listing import date_problem
 from carerecord.web.sections.generic import ProvenanceText, SectionPage, coverage, provenance
 
-_DATE_FORMATS = ("%Y-%m-%d", "%d-%b-%Y")
+_DATE_LABELS = {"from": "From date", "to": "To date"}  # as the form's labels say
 _MAX_PARAMETER = 200  # longer values are not a document type or organisation anyone has
 
 
@@ -72,6 +73,7 @@ def shape_documents(
         "filters": filters,
         "form": _form_values(params, filters),
         "problems": problems,
+        "errors": {p.field: p.message for p in reversed(problems)},  # the first of each field
         "filtered": filters != Filters(sort=filters.sort),
     }
 
@@ -108,13 +110,10 @@ def _date(params: Mapping[str, str], name: str, problems: list[Problem]) -> date
     value = (params.get(name) or "").strip()
     if not value:
         return None
-    for pattern in _DATE_FORMATS:
-        try:
-            return datetime.strptime(value[:_MAX_PARAMETER], pattern).date()
-        except ValueError:
-            continue
-    problems.append(Problem(name, f"Enter the '{name}' date as a real date, like 05-Jan-2009"))
-    return None
+    found = formatting.typed_day(value)
+    if found is None:
+        problems.append(Problem(name, date_problem(_DATE_LABELS[name])))
+    return found
 
 
 def _form_values(params: Mapping[str, str], filters: Filters) -> dict[str, str]:

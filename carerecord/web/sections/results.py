@@ -27,7 +27,7 @@ class ResultRow:
     date: str
     value: str
     range: str
-    flag: str  # `H High`, `L Below range`; empty when the value is within range
+    flag: str  # in words, once: `High`, `Below range`; `Not Known` when none was given
     abnormal: bool
     status: str
     provenance: ProvenanceText
@@ -98,7 +98,7 @@ def range_text(
     low: Decimal | None, high: Decimal | None, unit: str | None, words: str | None
 ) -> str:
     """`133 to 146 mmol/L`, `Up to 5 mg/L`, `60 or more mL/min`; the source's words otherwise."""
-    suffix = f" {unit}" if unit else ""
+    suffix = f" {formatting.unit_text(unit)}" if unit else ""
     if low is not None and high is not None:
         return f"{formatting.number(low)} to {formatting.number(high)}{suffix}"
     if high is not None:
@@ -110,14 +110,14 @@ def range_text(
 
 def _row_range(result: Result) -> str:
     if result.value is None and result.low is None and result.high is None:
-        return result.range_text or "Not applicable"
+        return result.range_text or formatting.NOT_KNOWN
     return range_text(result.low, result.high, result.unit, result.range_text)
 
 
 def flag_text(result: Result) -> str:
-    """Text, never colour alone: `H High`; never a blank."""
-    parts = [f"{f.code} {f.words}".strip() if f.code != f.words else f.code for f in result.flags]
-    return ", ".join(parts) or "None given"
+    """The flag once, in words (`High`, `Below range` when worked out from the range), never
+    colour alone and never a blank; the chart's labels are the letters (trend.py)."""
+    return ", ".join(dict.fromkeys(f.words or f.code for f in result.flags)) or formatting.NOT_KNOWN
 
 
 def status_text(status: str | None) -> str:
