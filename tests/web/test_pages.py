@@ -148,11 +148,16 @@ def test_a_preferred_name_sits_beneath_the_name(client: TestClient) -> None:
     assert "BROWN, Jennifer (Ms) Preferred name Jenny Born" in words
 
 
-def test_the_record_warns_that_it_is_partial(client: TestClient) -> None:
-    page = client.get(patient_url(client, JANE))
-    assert "nhsuk-card--warning" in page.text
-    assert "This is a partial record" in page.text
-    assert page.text.count("nhsuk-card--warning") <= 2  # UI.md: at most two warning callouts
+def test_the_record_says_once_that_it_is_partial(client: TestClient) -> None:
+    """The strip at the top links to one note beside the sources table (and the print-only
+    note leaves it out): no warning repeated on the same page."""
+    page = client.get(patient_url(client, JANE)).text
+    assert 'data-testid="partial-record"' in page and 'href="#sources"' in page
+    assert page.count("This is a partial record") == 1
+    note = page.split('data-testid="partial-record-note"')[1].split("</p>")[0]
+    assert "only what the organisations below have shared" in note
+    assert page.index('id="sources"') < page.index('data-testid="partial-record-note"')
+    assert "nhsuk-card--warning" not in page
 
 
 def test_each_source_has_a_row_with_type_region_sections_and_update_time(

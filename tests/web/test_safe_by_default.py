@@ -26,6 +26,8 @@ from tests.web.safe_person import (
     seed_busy_person,
     seed_safe_person,
 )
+from tests.web.seed import JANE
+from tests.web.test_objection_pages import opt_out
 from tests.web.test_pages import text_of
 
 FUTURE = "future date — check with the source"
@@ -179,3 +181,17 @@ def test_the_alerts_page_shows_one_row_per_alert_with_a_chip_per_source(
     (resuscitation,) = [r for r in page.split("<tr")[1:] if "Not for resuscitation" in r]
     assert resuscitation.count("cr-chip") == 3
     assert resuscitation.count('data-testid="also-from"') == 2
+
+
+def test_an_opt_out_a_source_sent_is_acted_on_and_said_not_shown_in_full(
+    client: TestClient, store: Store, tmp_path: Path
+) -> None:
+    """A hospital sends the person's opt-out as a FHIR Consent: the record is not shown in
+    full with no mention of it; the user is told the person objected, and sees who they are."""
+    url = patient_url(client, JANE)
+    opt_out(store, tmp_path, "RAL01", "h1")
+    page = client.get(url).text
+    assert 'data-reason="objection"' in page
+    assert "This person has objected to sharing their record" in text_of(page)
+    assert "SMITH, Jane" in text_of(page)  # who they are, so the user knows it is the right person
+    assert "summary-medicines" not in page and "Known allergies" not in page
