@@ -20,6 +20,7 @@ from carerecord.synth.codes import (
     DOC_ED,
     ENCOUNTER_ADMISSION,
     ENCOUNTER_ED,
+    NOT_FOR_RESUSCITATION,
 )
 from carerecord.synth.results import LabReport
 from carerecord.synth.source import Source
@@ -56,6 +57,10 @@ def record(rng: random.Random, source: Source, story: Story) -> HospitalEvents:
     demographics.patient(source, story)
     for code, category in story.alerts[:1]:
         care.flag(source, events.stays[0].start, code, category)
+    if story.end_of_life and events.stays:
+        # The ward records the resuscitation decision too: the record view must show one
+        # alert with two sources, not two alerts.
+        care.flag(source, events.stays[-1].start, NOT_FOR_RESUSCITATION, "clinical")
     for allergy in story.allergies:
         gp.allergy_intolerance(source, allergy)
     for number, stay in enumerate(events.stays):

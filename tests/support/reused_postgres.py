@@ -4,7 +4,8 @@ Copying a template (CREATE DATABASE) costs 0.06-0.35 s of the server's CPU for a
 size, and a thousand storage tests each wanted one. Instead, each test process keeps one
 database per template and, before each test, ends every session still connected to it and puts
 its rows back as they were: every table emptied and refilled from a copy kept in the schema
-`pristine`, every sequence set back, the statistics counters cleared. Triggers are off for that
+`pristine`, every sequence set back, the planner's statistics put back as the template had
+them, the statistics counters cleared. Triggers are off for that
 (session_replication_role = replica), so the audit tables' append-only guards do not refuse it.
 
 A test that changed the schema itself (a migration run down, a trigger dropped, a table added)
@@ -156,5 +157,42 @@ def _keep_pristine(conn: Connection) -> str:
     for name, start, last in sequences:
         value, called = (start, "false") if last is None else (last, "true")
         script.append(f"SELECT setval('public.{_quoted(name)}', {int(value)}, {called})")
+    script += _planner_statistics(conn)
     script.append("SELECT pg_stat_reset()")  # last_analyze and the rest start empty too
     return "; ".join(script)
+
+
+_PUBLIC = (
+    "SELECT c.oid FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+    "WHERE n.nspname = 'public'"
+)
+
+
+def _planner_statistics(conn: Connection) -> list[str]:
+    """Statements that put the planner's statistics back as the template had them: a test
+    that ran ANALYZE (refresh_statistics does) must not change the plans the next one gets.
+    Each relation's size estimates are restored; tables the template had analysed are
+    analysed again (their rows are the template's), the others lose any statistics."""
+    sizes = conn.exec_driver_sql(
+        "SELECT c.oid::regclass::text, c.relpages, c.reltuples, c.relallvisible "
+        f"FROM pg_class c WHERE c.oid IN ({_PUBLIC}) AND c.relkind IN ('r', 'i', 'p') "
+        "ORDER BY 1"
+    ).all()
+    analysed = conn.exec_driver_sql(
+        f"SELECT DISTINCT starelid::regclass::text FROM pg_statistic WHERE starelid IN ({_PUBLIC})"
+        " ORDER BY 1"
+    ).scalars()
+    values = ", ".join(
+        f"('{name}', {int(pages)}, {float(tuples)}::real, {int(visible)})"
+        for name, pages, tuples, visible in sizes
+        if "'" not in name
+    )
+    script = [f"DELETE FROM pg_statistic WHERE starelid IN ({_PUBLIC})"]
+    if values:
+        script.append(
+            "UPDATE pg_class c SET relpages = v.pages, reltuples = v.tuples, "
+            f"relallvisible = v.visible FROM (VALUES {values}) AS v(name, pages, tuples, visible) "
+            "WHERE c.oid = v.name::regclass"
+        )
+    script += [f"ANALYZE {name}" for name in analysed]
+    return script

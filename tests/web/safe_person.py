@@ -10,7 +10,8 @@ practitioner only through a Practitioner: directory entries about no patient.
 
 Kit has as much as a frail person often has (UI.md's screen goals): 15 medicines, 8 allergies,
 and 6 alerts sent as 8 (the GP, the hospital and the ambulance service each sent "Not for
-resuscitation"), the heaviest recorded longest ago, so that weight, not date, orders them.
+resuscitation"), the heaviest recorded longest ago, so that weight, not date, orders them;
+a care home that shares no allergies knows them too.
 Loaded through the real ingest pipeline.
 """
 
@@ -43,6 +44,7 @@ from tests.web.factories_medicines import (
 SAM = valid_nhs_number(70)
 KIT = valid_nhs_number(71)
 GP, HOSPITAL, AMBULANCE, NHS_111 = "F83004", "RAL01", "RRU", "NHS111"
+CARE_HOME = "CH0001"  # shares demographics and medicines only, never allergies
 ED_NOTE = ("34111-5", "Emergency department Note")
 TOMORROW = (NOW + timedelta(days=1)).isoformat()
 HOURS_AHEAD = (NOW + timedelta(hours=4)).isoformat()
@@ -214,6 +216,7 @@ def seed_busy_person(store: Store, folder: Path) -> None:
         make_org(GP, "gp"),
         make_org(HOSPITAL, "acute"),
         make_org(AMBULANCE, "ambulance", name="London Ambulance Service"),
+        make_org(CARE_HOME, "care-home", sections=("demographics", "medications")),
     )
     gp_alerts = [
         flag("kit-g", GP, code, words, kind, days_ago=10 + 10 * n)
@@ -237,6 +240,11 @@ def seed_busy_person(store: Store, folder: Path) -> None:
         make_patient("kit-a", KIT, family="MORRIS", given=("Kit",), source=AMBULANCE, gp_ods=None),
         flag("kit-a", AMBULANCE, *resuscitation, days_ago=70),
     )
+    care_home = write_ndjson(
+        folder / "busy-care-home.ndjson",
+        make_patient("kit-c", KIT, family="MORRIS", given=("Kit",), source=CARE_HOME, gp_ods=None),
+    )
     ingest_paths(store, [gp], source=GP)
     ingest_paths(store, [hospital], source=HOSPITAL)
     ingest_paths(store, [ambulance], source=AMBULANCE)
+    ingest_paths(store, [care_home], source=CARE_HOME)
