@@ -229,9 +229,11 @@ def display_name(item: Item) -> str | None:
     code = item.resource.get("code")
     if not isinstance(code, dict):
         return item.text
-    if text := _text(code.get("text")):
-        return text
     codings = [c for c in _list(code.get("coding")) if isinstance(c, dict)]
+    if text := _text(code.get("text")):
+        # A source that copied LOINC's long name into its own words said nothing more.
+        loinc = {c.get("display") for c in codings if c.get("system") == LOINC}
+        return short_loinc_name(text) if text in loinc else text
     for coding in sorted(codings, key=lambda c: c.get("system") == LOINC):
         if display := _text(coding.get("display")):
             return short_loinc_name(display) if coding.get("system") == LOINC else display

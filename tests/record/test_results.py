@@ -167,6 +167,10 @@ HAEMOGLOBIN = ("718-7", "Hemoglobin [Mass/volume] in Blood")
         ),
         ({"coding": [{"system": LOINC, "code": "718-7", "display": HAEMOGLOBIN[1]}]}, "Hemoglobin"),
         ({"coding": [{"system": LOINC, "code": "718-7"}]}, None),
+        (  # the source's "own words" are LOINC's long name, copied
+            {"text": HAEMOGLOBIN[1], "coding": [{"system": LOINC, "display": HAEMOGLOBIN[1]}]},
+            "Hemoglobin",
+        ),
     ],
 )
 def test_a_test_is_called_by_the_sources_words_before_a_loinc_long_name(
