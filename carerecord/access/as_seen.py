@@ -135,10 +135,18 @@ def _grant(detail: dict[str, Any], shown: dict[str, Any]) -> Grant:
 
 
 def _tally(row: list[Any]) -> SectionTally:
-    source, section, count, updated, received = row
+    # Entries written before the newest entry was recorded have five fields.
+    source, section, count, updated, received, *newest = row
     received_at = _moment(received)
     assert received_at is not None
-    return SectionTally(str(source), str(section), int(count), _moment(updated), received_at)
+    return SectionTally(
+        str(source),
+        str(section),
+        int(count),
+        _moment(updated),
+        received_at,
+        _moment(newest[0]) if newest else None,
+    )
 
 
 def _moment(text: object) -> datetime | None:

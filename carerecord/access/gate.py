@@ -553,7 +553,7 @@ def _versions(rows: Sequence[StoredResource]) -> tuple[ShownVersion, ...]:
 
 def _tally_rows(
     tallies: Sequence[SectionTally],
-) -> tuple[tuple[str, str, int, str | None, str], ...]:
+) -> tuple[tuple[str, str, int, str | None, str, str | None], ...]:
     return tuple(
         (
             t.source_ods,
@@ -561,6 +561,7 @@ def _tally_rows(
             t.count,
             t.last_updated_at_source.isoformat() if t.last_updated_at_source else None,
             t.last_received_at.isoformat(),
+            t.newest_entry.isoformat() if t.newest_entry else None,
         )
         for t in tallies
     )
@@ -639,10 +640,12 @@ def _merge_tallies(tallies: list[SectionTally]) -> list[SectionTally]:
             merged[key] = t
             continue
         updated = [d for d in (held.last_updated_at_source, t.last_updated_at_source) if d]
+        entries = [d for d in (held.newest_entry, t.newest_entry) if d]
         merged[key] = replace(
             held,
             count=held.count + t.count,
             last_updated_at_source=max(updated) if updated else None,
             last_received_at=max(held.last_received_at, t.last_received_at),
+            newest_entry=max(entries) if entries else None,
         )
     return list(merged.values())

@@ -43,7 +43,8 @@ class Shown:
     sections: tuple[str, ...]
     versions: tuple[ShownVersion, ...]
     params: Mapping[str, str] = field(default_factory=dict)  # the page's filters
-    tallies: tuple[tuple[str, str, int, str | None, str], ...] = ()  # the sources table
+    # the sources table: source, section, count, updated at source, received, newest entry
+    tallies: tuple[tuple[str, str, int, str | None, str, str | None], ...] = ()
     new_since: datetime | None = None  # what "new since your last view" was measured from
 
 

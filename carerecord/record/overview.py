@@ -66,6 +66,7 @@ class SourceHolding:
     section_counts: dict[str, int] = field(default_factory=dict)
     last_updated_at_source: datetime | None = None
     last_received_at: datetime | None = None
+    newest_entry: datetime | None = None  # the clinical date of its newest entry
 
     @property
     def total(self) -> int:
@@ -103,6 +104,7 @@ def holdings(
         org = registry.get(ods)
         counts = {r.section: r.count for r in sorted(rows, key=lambda r: SECTIONS.index(r.section))}
         updated = [r.last_updated_at_source for r in rows if r.last_updated_at_source]
+        entries = [r.newest_entry for r in rows if r.newest_entry]
         result.append(
             SourceHolding(
                 ods_code=ods,
@@ -112,6 +114,7 @@ def holdings(
                 section_counts=counts,
                 last_updated_at_source=max(updated) if updated else None,
                 last_received_at=max(r.last_received_at for r in rows),
+                newest_entry=max(entries) if entries else None,
             )
         )
     return tuple(sorted(result, key=lambda h: (_TYPE_ORDER.get(h.org_type, 99), h.name)))

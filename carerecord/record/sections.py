@@ -30,9 +30,11 @@ class SourceCoverage:
     state: str
     count: int
     # The one definition of freshness (docs/ui.md): when the source last updated what it holds
-    # about this person, and separately when carerecord last received any of it.
+    # about this person and the date of its newest entry, and separately when carerecord last
+    # received any of it.
     updated_at_source: datetime | None
     received_at: datetime | None
+    newest_entry: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -109,7 +111,7 @@ def build_sections(
     }
 
 
-Times = tuple[datetime | None, datetime | None]  # (updated at source, received)
+Times = tuple[datetime | None, datetime | None, datetime | None]  # (updated, received, newest)
 
 
 def _times_by_source(
@@ -118,7 +120,7 @@ def _times_by_source(
     """Each source's newest update and newest receipt across everything it holds about the
     person: the very figures of the summary's sources table (overview.holdings)."""
     return {
-        h.ods_code: (h.last_updated_at_source, h.last_received_at)
+        h.ods_code: (h.last_updated_at_source, h.last_received_at, h.newest_entry)
         for h in holdings(tallies, registry)
     }
 
@@ -152,4 +154,5 @@ def _coverage(
         count=count,
         updated_at_source=times[0],
         received_at=times[1],
+        newest_entry=times[2],
     )

@@ -6,7 +6,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Select, String, bindparam, func, not_, select, type_coerce
+from sqlalchemy import Connection, Select, String, bindparam, case, func, not_, select, type_coerce
 
 from carerecord.store.records import SectionTally, StoredResource
 from carerecord.store.schema import metadata, patient_links, patient_search, patients, resources
@@ -159,6 +159,9 @@ _TALLIES = (
         func.count(),
         func.max(resources.c.last_updated_at_source),
         func.max(resources.c.received_at),
+        func.max(
+            case((resources.c.clinical_date <= resources.c.received_at, resources.c.clinical_date))
+        ),
     )
     .where(
         resources.c.patient_id == bindparam("patient_id"),

@@ -180,6 +180,9 @@ class SectionTally:
     count: int
     last_updated_at_source: datetime | None
     last_received_at: datetime
+    # The clinical date of its newest entry that is not dated after it arrived (a booked
+    # appointment is not news, and a date ahead is a source's error, flagged apart).
+    newest_entry: datetime | None = None
 
 
 @dataclass(frozen=True)

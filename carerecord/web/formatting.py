@@ -248,18 +248,31 @@ def received_ago(moment: datetime | None, now: datetime) -> str:
 
 
 def freshness(
-    updated_at_source: datetime | None, received_at: datetime | None, now: datetime
+    updated_at_source: datetime | None,
+    received_at: datetime | None,
+    now: datetime,
+    newest_entry: datetime | None = None,
 ) -> str:
-    """One source's freshness, the same words on every page: its own last update, then when
-    carerecord received it. `updated at source 01-Oct-2026 09:00 (14 hr ago); received 11 min
-    ago`."""
+    """One source's freshness, the same words on every page: its own last update and its
+    newest entry, then when carerecord received it. `updated at source 01-Oct-2026 09:00
+    (14 hr ago), newest entry 28-Sep-2026; received 11 min ago`."""
     if updated_at_source is None:
         updated = f"last update at source {NOT_KNOWN}"
     elif later_than(updated_at_source, now):
         updated = f"updated at source {day_time(updated_at_source)} ({FUTURE})"
     else:
         updated = f"updated at source {day_time(updated_at_source)} ({ago(updated_at_source, now)})"
+    if newest_entry is not None:
+        updated += f", {newest_entry_text(newest_entry, now)}"
     return f"{updated}; {received_ago(received_at, now)}"
+
+
+def newest_entry_text(moment: datetime | None, now: datetime) -> str:
+    """`newest entry 28-Sep-2026`: the clinical date of a source's newest entry."""
+    if moment is None:
+        return f"newest entry {NOT_KNOWN}"
+    flag = f" ({FUTURE})" if later_than(moment, now) else ""
+    return f"newest entry {day(moment)}{flag}"
 
 
 def ago(moment: datetime, now: datetime) -> str:

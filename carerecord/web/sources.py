@@ -23,6 +23,7 @@ class SourceRow:
     updated_at: str  # last updated at source, UK local time
     updated_ago: str  # or the future-date flag
     received_ago: str  # when carerecord last received its data, kept apart
+    newest_entry: str  # `newest entry 28-Sep-2026`
     updated_future: bool  # its last update is dated later than now: flagged
     stale: str | None  # "Stale feed: last received 3 days ago" when nothing came in lately
 
@@ -46,6 +47,7 @@ def _row(holding: SourceHolding, now: datetime, stale_after: timedelta) -> Sourc
         updated_at=fmt.day_time(holding.last_updated_at_source),
         updated_ago=fmt.updated_ago(holding.last_updated_at_source, now),
         received_ago=fmt.received_ago(holding.last_received_at, now),
+        newest_entry=fmt.newest_entry_text(holding.newest_entry, now),
         updated_future=later_than(holding.last_updated_at_source, now),
         stale=_staleness(holding.last_received_at, now, stale_after),
     )

@@ -133,7 +133,7 @@ def timeline_coverage(views: Sequence[SectionView], now: datetime) -> tuple[Cove
             c.name,
             ORG_TYPES.get(c.org_type, formatting.NOT_KNOWN),
             f"{totals[ods]} item{'s' if totals[ods] != 1 else ''} across the record",
-            formatting.freshness(c.updated_at_source, c.received_at, now),
+            formatting.freshness(c.updated_at_source, c.received_at, now, c.newest_entry),
         )
         for ods, c in first.items()
     )

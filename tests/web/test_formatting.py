@@ -348,3 +348,15 @@ def test_freshness_gives_the_sources_update_then_the_receipt() -> None:
         f"updated at source {fmt.day_time(updated)} (14 hr ago); received 11 min ago"
     )
     assert fmt.freshness(None, None, NOW) == "last update at source Not Known; received Not Known"
+
+
+def test_freshness_names_the_date_of_the_sources_newest_entry() -> None:
+    updated, received = NOW - timedelta(hours=14), NOW - timedelta(minutes=11)
+    newest = NOW - timedelta(days=3)
+    assert fmt.freshness(updated, received, NOW, newest) == (
+        f"updated at source {fmt.day_time(updated)} (14 hr ago), newest entry {fmt.day(newest)};"
+        " received 11 min ago"
+    )
+    ahead = fmt.newest_entry_text(NOW + timedelta(days=2), NOW)
+    assert ahead.endswith("(future date — check with the source)")
+    assert fmt.newest_entry_text(None, NOW) == "newest entry Not Known"

@@ -103,6 +103,8 @@ def test_the_summary_and_each_section_give_a_source_the_same_freshness(
     (line,) = [part for part in section.split("Camden Road Surgery (GP practice):")[1:] if part][:1]
     updated_at = line.split("updated at source ")[1][:17]  # 30-Sep-2026 23:00
     assert updated_at in summary
+    newest = line.split("newest entry ")[1][:11]  # the date of the source's newest entry
+    assert f"newest entry {newest}" in summary
     assert "received" in line
     assert "as at" not in section
 

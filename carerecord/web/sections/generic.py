@@ -65,7 +65,7 @@ def coverage(view: SectionView, now: datetime) -> tuple[CoverageRow, ...]:
             state = "Does not share this section"
         else:
             state = "Nothing recorded"
-        fresh = formatting.freshness(c.updated_at_source, c.received_at, now)
+        fresh = formatting.freshness(c.updated_at_source, c.received_at, now, c.newest_entry)
         rows.append(CoverageRow(c.name, ORG_TYPES.get(c.org_type, c.org_type), state, fresh))
     return tuple(rows)
 
