@@ -179,13 +179,13 @@ SHOT = ("", "/alerts", "/results", "/medications")
 PAGES = ["", "/timeline", *(f"/{s}" for s in SECTIONS if s != "demographics")]
 
 
-@pytest.mark.parametrize("who", ["jane", "kit", "wren"])
+@pytest.mark.parametrize("who", ["kit", "wren"])  # a synthetic person: tests/web/test_timeline.py
 def test_every_record_page_fits_a_phone_and_passes_axe_at_both_widths(page: Page, who: str) -> None:
     """At 390 px nothing is laid out wider than the screen: a table is read row by row, each
     cell under its column's name, and medicine lines wrap between their parts. axe-core finds
     nothing on any page type at either width."""
     width_name = page.width_name  # type: ignore[attr-defined]
-    find(page, {"jane": JANE, "kit": KIT, "wren": WREN}[who])
+    find(page, {"kit": KIT, "wren": WREN}[who])
     record = page.url
     wide, failing = {}, {}
     for path in PAGES:
@@ -197,7 +197,7 @@ def test_every_record_page_fits_a_phone_and_passes_axe_at_both_widths(page: Page
             if path in SHOT:
                 name = path.strip("/") or "summary"
                 page.screenshot(path=str(ARTIFACTS / f"phone-{who}-{name}.png"), full_page=True)
-        if who != "jane" and (found := violations(page)):
+        if found := violations(page):
             failing[path or "/"] = found
     assert wide == {}
     assert failing == {}

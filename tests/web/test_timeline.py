@@ -119,7 +119,11 @@ def page(browser: Browser, site: tuple[str, str]) -> Iterator[Page]:
         yield context.new_page()
 
 
-@pytest.fixture
+@pytest.fixture(name="record")
+def record_fixture(page: Page, site: tuple[str, str]) -> str:
+    return record(page, site)
+
+
 def record(page: Page, site: tuple[str, str]) -> str:
     """A synthetic person's record address, found by NHS number."""
     page.goto("/")
@@ -130,11 +134,25 @@ def record(page: Page, site: tuple[str, str]) -> str:
 
 
 @pytest.mark.browser
-@pytest.mark.parametrize("section", [*SECTIONS, "timeline", "timeline?source=NOPE&page=x"])
-def test_axe_finds_nothing_on_each_page(page: Page, record: str, section: str) -> None:
-    page.goto(f"{record}/{section}")
-    expect(page.locator("h1").last).to_be_visible()
-    assert violations(page) == []
+@pytest.mark.parametrize("width", [1366, 390], ids=["desktop", "phone"])
+def test_axe_finds_nothing_on_each_page_and_none_is_wider_than_the_screen(
+    browser: Browser, site: tuple[str, str], width: int
+) -> None:
+    """A synthetic person holds something in every section: each page, and the timeline
+    with a broken filter, at desktop and phone width (one signed-in context per width)."""
+    with offline_context(browser, site[0], viewport=(width, 768 if width > 390 else 844)) as ctx:
+        page = ctx.new_page()
+        found, wide = {}, {}
+        address = record(page, site)
+        for section in [*SECTIONS, "timeline", "timeline?source=NOPE&page=x"]:
+            page.goto(f"{address}/{section}")
+            expect(page.locator("h1").last).to_be_visible()
+            if problems := violations(page):
+                found[section] = problems
+            if (scrolled := page.evaluate("document.documentElement.scrollWidth")) > width:
+                wide[section] = scrolled
+    assert found == {}
+    assert wide == {}
 
 
 @pytest.mark.browser
