@@ -183,6 +183,7 @@ def test_the_alerts_page_shows_one_row_per_alert_with_a_chip_per_source(
     (resuscitation,) = [r for r in page.split("<tr")[1:] if "Not for resuscitation" in r]
     assert resuscitation.count("cr-chip") == 3
     assert resuscitation.count('data-testid="also-from"') == 2
+    assert "Showing all 8 entries, as 6 alerts" in text_of(page)
 
 
 def test_an_opt_out_a_source_sent_is_acted_on_and_said_not_shown_in_full(

@@ -4,7 +4,7 @@ sent it; active alerts first, heaviest first (`record.alerts`)."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -76,10 +76,14 @@ def shape(view: SectionView, now: datetime, params: Mapping[str, str]) -> Mappin
     # that source's own versions only.
     listed = listing.of_items(view, params)
     found = alerts(listed.rows)
+    merged = len(found.active) + len(found.inactive)
+    form = listed.form
+    if merged != len(listed.rows):  # the count is of entries; say what they make
+        form = replace(form, shown=f"{form.shown} entries, as {merged} alerts")
     return {
         "active": [row(g) for g in found.active],
         "inactive": [row(g) for g in found.inactive],
-        "listing": listed.form,
+        "listing": form,
         "coverage": coverage(view, now),
     }
 
