@@ -219,6 +219,7 @@ LOINC = "http://loinc.org"
 # A LOINC long name: `Hemoglobin [Mass/volume] in Blood by Automated count`.
 _LOINC_LONG = re.compile(r"(?P<name>.+?)\s*\[[^\]]*\](?:\s+in\s+(?P<system>.+?))?(?:\s+by\s+.+)?")
 # The specimens a reader takes for granted; any other (urine, CSF) stays in the name.
+_LONGEST_LOINC = 255
 _BLOOD = frozenset({"blood", "serum", "plasma", "bld", "ser/plas", "or"})
 
 
@@ -244,7 +245,9 @@ def short_loinc_name(display: str) -> str:
     """A LOINC long name without its [property], and without its system and method when the
     system is blood, serum or plasma: `Albumin [Mass/volume] in Urine` -> `Albumin in Urine`.
     Names without a [property] are LOINC's short forms already and kept as they are."""
-    found = _LOINC_LONG.fullmatch(display.strip())
+    # LOINC's long names stay well under this; a longer text is not one, and the pattern
+    # costs time growing with the square of what a hostile source could send.
+    found = _LOINC_LONG.fullmatch(display.strip()) if len(display) <= _LONGEST_LOINC else None
     if found is None:
         return display
     name, system = found["name"], found["system"]
