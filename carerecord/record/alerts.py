@@ -98,11 +98,14 @@ def is_active(item: Item) -> bool:
 
 
 def alerts(items: Iterable[Item]) -> Alerts:
-    groups = group(items, concept_key, {})
-    active = [g for g in groups if any(is_active(i) for i in g.latest_by_source)]
+    active: list[Group] = []
+    inactive: list[Group] = []
+    for found in group(items, concept_key, {}):
+        held = any(is_active(i) for i in found.latest_by_source)
+        (active if held else inactive).append(found)
     # Stable: equal weights keep the newest first, as `group` ordered them.
     active.sort(key=lambda g: weight(g.latest))
-    return Alerts(tuple(active), tuple(g for g in groups if g not in active))
+    return Alerts(tuple(active), tuple(inactive))
 
 
 def active_count(items: Iterable[Item]) -> int:
