@@ -9,16 +9,14 @@ import argparse
 import getpass
 import os
 import time
-from concurrent.futures import ProcessPoolExecutor
 from datetime import UTC, datetime
-from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
 
 import orjson
 from rich.console import Console
 
-from carerecord.audit import canonical, head, verify
+from carerecord.audit import canonical, head, stretches, verify
 from carerecord.audit.entry import AuditRecord
 from carerecord.commands.audit_export import register_export
 from carerecord.commands.audit_retention import register_retention
@@ -88,7 +86,7 @@ def run_verify(args: argparse.Namespace, console: Console) -> int:
         report = None if problem is None else verify.Report(0, None, start_hash, problem)
         jobs = args.jobs or _jobs_for(store, after_id)
         if report is None and jobs > 1 and known is None:
-            report = _in_parallel(settings.db, store, after_id, start_hash, jobs)
+            report = stretches.in_parallel(settings.db, store, after_id, start_hash, jobs)
         if report is None:  # one process; or a break, named exactly by the ordered walk
             report = verify.verify(
                 audit_log.entries(store.engine, after_id),
@@ -145,39 +143,6 @@ def _jobs_for(store: Store, after_id: int) -> int:
     if bounds is None or bounds[1] - bounds[0] < PARALLEL_FROM:
         return 1
     return min(4, os.cpu_count() or 1)
-
-
-def _in_parallel(
-    url: str, store: Store, after_id: int, start_hash: str, jobs: int
-) -> verify.Report | None:
-    """Each process checks one stretch of ids; the stretches are then joined. The report,
-    when all is intact; None on any break, so the ordered walk can name it."""
-    bounds = audit_log.id_bounds(store.engine, after_id)
-    if bounds is None:
-        return None
-    low, high = bounds
-    step = max(1, (high - low + jobs) // jobs)
-    stretches = [(start - 1, min(start + step - 1, high)) for start in range(low, high + 1, step)]
-    with ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("spawn")) as pool:
-        spans = list(pool.map(_check_stretch, [url] * len(stretches), stretches))
-    if not verify.joined(spans, start_hash):
-        return None
-    newest = next((s for s in reversed(spans) if s.checked), None)
-    return verify.Report(
-        sum(s.checked for s in spans),
-        newest.last_id if newest else None,
-        newest.last_hash if newest and newest.last_hash else start_hash,
-        None,
-    )
-
-
-def _check_stretch(url: str, stretch: tuple[int, int]) -> verify.Span:
-    held = Store.open(url)
-    try:
-        after, up_to = stretch
-        return verify.check_span(audit_log.entries(held.engine, after, up_to=up_to))
-    finally:
-        held.close()
 
 
 def _purged_head(
