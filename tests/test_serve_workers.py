@@ -196,16 +196,16 @@ def test_the_hl7_listener_is_bound_once_by_the_supervisor(served: Served) -> Non
     assert served.web_port not in listening(served.process.pid)  # the workers take every request
 
 
-def test_sigterm_stops_the_supervisor_and_every_worker(db_url: str, tmp_path: Path) -> None:
-    prepare(db_url)
-    running = start(db_url, tmp_path)
-    workers = running.workers()
+def test_sigterm_stops_the_supervisor_and_every_worker(served: Served) -> None:
+    """The module's server, stopped: this is the last test to use it (pytest keeps a module's
+    tests in file order within each engine), and the fixture's own stop then finds it ended."""
+    workers = served.workers()
 
-    code = running.stop()
+    code = served.stop()
 
-    assert code == 0, running.log.read_text()
+    assert code == 0, served.log.read_text()
     assert [alive(pid) for pid in workers] == [False, False]
-    assert not answers(running.web)
+    assert not answers(served.web)
 
 
 def test_a_worker_that_dies_stops_the_others_and_the_command_fails(
