@@ -22,6 +22,7 @@ from carerecord.cli import main
 from carerecord.store import Store
 from tests.factories import make_org, register
 from tests.ingest.listener import HOST, adt_a01, register_loopback, send
+from tests.support.http import http_client, http_get
 from tests.support.postgres import free_port
 from tests.support.signing_in import sign_in
 from tests.support.staff import PASSWORD, TOTP_SECRET, add_staff
@@ -90,7 +91,7 @@ def alive(pid: int) -> bool:
 
 def fresh() -> httpx.Client:
     """A client opening a new connection for every request, so any worker may answer it."""
-    return httpx.Client(limits=httpx.Limits(max_keepalive_connections=0), timeout=30)
+    return http_client(limits=httpx.Limits(max_keepalive_connections=0), timeout=30)
 
 
 def health_of_many(web: str, count: int) -> list[httpx.Response]:
@@ -114,7 +115,7 @@ def wait_until_both_answer(served: Served, timeout: float = 120.0) -> None:
 
 def answers(web: str) -> bool:
     try:
-        return httpx.get(f"{web}/health", timeout=5).status_code == 200
+        return http_get(f"{web}/health", timeout=5).status_code == 200
     except httpx.TransportError:
         return False
 

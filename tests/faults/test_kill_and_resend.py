@@ -51,6 +51,7 @@ from carerecord.store.migrate import upgrade
 from carerecord.store.schema import hl7_messages, patient_links, patients, resources
 from carerecord.synth import generate
 from tests.ingest.listener import register_loopback
+from tests.support.http import http_client
 from tests.support.postgres import free_port
 
 SCALE = int(os.environ.get("CARERECORD_FAULT_SCALE", "80"))
@@ -251,7 +252,7 @@ def start_feeds(
     lock = threading.Lock()
 
     def push() -> None:
-        with httpx.Client(base_url=base, timeout=120) as http:
+        with http_client(base_url=base, timeout=120) as http:
             while True:
                 with lock:
                     ods = next(queue, None)

@@ -8,7 +8,6 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
-import httpx
 import pytest
 from sqlalchemy import func, select
 
@@ -25,6 +24,7 @@ from tests.push.helpers import (
     register_source,
     row_count,
 )
+from tests.support.http import http_client
 
 T = TypeVar("T")
 WRITERS = [8, 32, 64]
@@ -87,12 +87,12 @@ def server(store: Store, db_url: str, gp: SourceSystem) -> Iterator[str]:
 def test_the_same_transaction_pushed_at_once_is_stored_once(
     store: Store, server: str, gp: SourceSystem, writers: int
 ) -> None:
-    with httpx.Client(base_url=server, timeout=60) as http:
+    with http_client(base_url=server, timeout=60) as http:
         token = PushClient(http).sign_in(gp).token
     bundle = the_same_visit()
 
     def push() -> tuple[int, list[str]]:
-        with httpx.Client(base_url=server, timeout=120) as http:
+        with http_client(base_url=server, timeout=120) as http:
             response = PushClient(http, token).post(bundle)
         entries = response.json().get("entry", [])
         return response.status_code, [e["response"]["status"] for e in entries]

@@ -33,6 +33,7 @@ from tests.ingest.listener import (
     send,
 )
 from tests.push.helpers import row_count
+from tests.support.http import http_get
 from tests.support.postgres import free_port
 
 REPO = Path(__file__).resolve().parents[2]
@@ -205,7 +206,7 @@ def wait_for(ready: Any, process: subprocess.Popen[bytes], timeout: float = 30.0
 
 def answers_health(url: str) -> bool:
     try:
-        return httpx.get(f"{url}/health", timeout=2).status_code == 200
+        return http_get(f"{url}/health", timeout=2).status_code == 200
     except httpx.TransportError:
         return False
 

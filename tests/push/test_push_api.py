@@ -25,6 +25,7 @@ from tests.push.helpers import (
     row_count,
 )
 from tests.support.audit_log import entries
+from tests.support.http import http_client
 
 NHS = "9434765919"
 EXCLUDED_CODE = "86406008"  # stands in for a legally restricted SNOMED CT code
@@ -118,7 +119,7 @@ def server(store: Store, db_url: str, gp: SourceSystem) -> Iterator[str]:
 
 @pytest.fixture
 def http(server: str) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=server, timeout=30) as client:
+    with http_client(base_url=server, timeout=30) as client:
         yield client
 
 
@@ -574,7 +575,7 @@ def restricting(
 ) -> Iterator[PushClient]:
     """The push API of a server that loads the exclusion code lists."""
     app = build_app(store, db_url, str(exclusion_sets))
-    with live_server(app) as url, httpx.Client(base_url=url, timeout=30) as http:
+    with live_server(app) as url, http_client(base_url=url, timeout=30) as http:
         yield PushClient(http).sign_in(gp)
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-import httpx
 import orjson
 import pytest
 
@@ -12,6 +11,7 @@ from carerecord.store import Store
 from tests.factories import make_patient
 from tests.push.helpers import PushClient, SourceSystem, build_app, live_server, register_source
 from tests.push.test_push_api import bundle, diagnostics, entry, held, statuses
+from tests.support.http import http_client
 
 
 @pytest.fixture
@@ -19,7 +19,7 @@ def push(store: Store, db_url: str) -> Iterator[PushClient]:
     gp: SourceSystem = register_source(store, "F83004")
     with (
         live_server(build_app(store, db_url)) as url,
-        httpx.Client(base_url=url, timeout=30) as http,
+        http_client(base_url=url, timeout=30) as http,
     ):
         yield PushClient(http).sign_in(gp)
 

@@ -8,7 +8,6 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-import httpx
 import orjson
 import pytest
 
@@ -25,6 +24,7 @@ from tests.push.test_push_api import (
     restricted_condition,
     statuses,
 )
+from tests.support.http import http_client
 
 
 @pytest.fixture
@@ -36,7 +36,7 @@ def gp(store: Store) -> SourceSystem:
 def _client(store: Store, db_url: str, gp: SourceSystem, **settings: Any) -> Iterator[PushClient]:
     with (
         live_server(build_app(store, db_url, **settings)) as url,
-        httpx.Client(base_url=url, timeout=60) as http,
+        http_client(base_url=url, timeout=60) as http,
     ):
         yield PushClient(http).sign_in(gp)
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-import httpx
 import pytest
 
 from carerecord.ingest.confirm_merge import confirm, pending_merge
@@ -14,6 +13,7 @@ from carerecord.settings import Settings
 from carerecord.store import Store
 from tests.factories import make_allergy, make_patient, valid_nhs_number
 from tests.push.helpers import PushClient, SourceSystem, build_app, live_server, register_source
+from tests.support.http import http_client
 
 NHS = "9434765919"
 OTHER = valid_nhs_number(1)
@@ -24,7 +24,7 @@ def push(store: Store, db_url: str) -> Iterator[PushClient]:
     gp: SourceSystem = register_source(store, "F83004")
     with (
         live_server(build_app(store, db_url)) as url,
-        httpx.Client(base_url=url, timeout=30) as http,
+        http_client(base_url=url, timeout=30) as http,
     ):
         yield PushClient(http).sign_in(gp)
 

@@ -27,6 +27,7 @@ from carerecord.access.oidc import OidcClient, OidcConfig
 from carerecord.access.rules import load_rules
 from carerecord.access.vocabulary import Role
 from tests.conftest import require
+from tests.support.http import http_client, http_get
 from tests.support.postgres import free_port
 
 REPO = Path(__file__).resolve().parents[2]
@@ -108,7 +109,7 @@ def _wait_until_answering(issuer: str, process: subprocess.Popen[bytes], log: Pa
         if process.poll() is not None:
             raise RuntimeError(f"the OpenID provider exited early:\n{log.read_text()}")
         try:
-            if httpx.get(f"{issuer}/.well-known/openid-configuration", timeout=1).is_success:
+            if http_get(f"{issuer}/.well-known/openid-configuration", timeout=1).is_success:
                 return
         except httpx.TransportError:
             pass
@@ -138,7 +139,7 @@ def sign_in_at_provider(authorisation_url: str, login: str, redirect_uri: str) -
     """Plays the person at the provider: follows its redirects, types `login` and a password into
     its sign-in page, confirms on the consent page, and returns the address it sends the browser
     back to (the redirect URI with the code and state)."""
-    with httpx.Client(timeout=10) as browser:
+    with http_client(timeout=10) as browser:
         response = browser.get(authorisation_url)
         for _ in range(12):
             if response.is_redirect:
