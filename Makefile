@@ -30,11 +30,14 @@ serve: $(INSTALLED) $(ASSETS)
 	$(BIN)/carerecord serve
 
 COVERAGE_FLOOR ?= 95
+# One worker more than the cores: the suite waits on browsers, servers and PostgreSQL often
+# enough that a third worker on two cores finishes sooner (8 min 42 s on 2, 7 min 6 s on 3).
+TEST_WORKERS ?= $(shell $(PYTHON) -c "import os; print(len(os.sched_getaffinity(0)) + 1)")
 
 ## test: lint, type-check and run the whole suite (SQLite, PostgreSQL, browser), on every core,
 ## failing below the coverage floor
 test: lint $(ASSETS)
-	$(BIN)/pytest -n auto --dist loadfile --cov --cov-report=term --cov-fail-under=$(COVERAGE_FLOOR)
+	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadfile --cov --cov-report=term --cov-fail-under=$(COVERAGE_FLOOR)
 
 lint: $(INSTALLED)
 	$(BIN)/ruff check .

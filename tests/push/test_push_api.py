@@ -1,5 +1,8 @@
-"""The FHIR push API through a real HTTP server: what a source sends, what it is told, and what
-the store then holds."""
+"""The FHIR push API: what a source sends, what it is told, and what the store then holds.
+
+The app is called in process (the transport adds nothing to these answers); one test sends a
+transaction through a real HTTP server, as do the push tests of limits, merges, future times
+and concurrency."""
 
 from __future__ import annotations
 
@@ -11,6 +14,7 @@ from typing import Any
 import httpx
 import orjson
 import pytest
+from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from carerecord.store import Store
@@ -112,15 +116,9 @@ def gp(store: Store) -> SourceSystem:
 
 
 @pytest.fixture
-def server(store: Store, db_url: str, gp: SourceSystem) -> Iterator[str]:
-    with live_server(build_app(store, db_url)) as url:
-        yield url
-
-
-@pytest.fixture
-def http(server: str) -> Iterator[httpx.Client]:
-    with http_client(base_url=server, timeout=30) as client:
-        yield client
+def http(store: Store, db_url: str, gp: SourceSystem) -> httpx.Client:
+    """The app in process, answering as the server would: an error is a response, not raised."""
+    return TestClient(build_app(store, db_url), raise_server_exceptions=False)
 
 
 @pytest.fixture
@@ -131,12 +129,25 @@ def push(http: httpx.Client, gp: SourceSystem) -> PushClient:
 # Transactions
 
 
+@pytest.fixture(params=["in process", "over HTTP"])
+def either_way(
+    request: pytest.FixtureRequest, store: Store, db_url: str, gp: SourceSystem
+) -> Iterator[PushClient]:
+    """The push API called in process, and through a real server on 127.0.0.1."""
+    app = build_app(store, db_url)
+    if request.param == "in process":
+        yield PushClient(TestClient(app, raise_server_exceptions=False)).sign_in(gp)
+        return
+    with live_server(app) as url, http_client(base_url=url, timeout=30) as http:
+        yield PushClient(http).sign_in(gp)
+
+
 def test_a_transaction_stores_every_entry_under_the_person_it_names(
-    push: PushClient, store: Store
+    either_way: PushClient, store: Store
 ) -> None:
     sent = visit_bundle()
 
-    response = push.post(sent)
+    response = either_way.post(sent)
 
     assert response.status_code == 200
     assert response.headers["content-type"] == "application/fhir+json"
@@ -575,8 +586,7 @@ def restricting(
 ) -> Iterator[PushClient]:
     """The push API of a server that loads the exclusion code lists."""
     app = build_app(store, db_url, str(exclusion_sets))
-    with live_server(app) as url, http_client(base_url=url, timeout=30) as http:
-        yield PushClient(http).sign_in(gp)
+    yield PushClient(TestClient(app, raise_server_exceptions=False)).sign_in(gp)
 
 
 def restricted_condition(resource_id: str) -> dict[str, Any]:
