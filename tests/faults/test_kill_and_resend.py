@@ -124,6 +124,7 @@ def reference(feeds: Feeds, tmp_path_factory: pytest.TempPathFactory) -> Referen
         store.close()
 
 
+@pytest.mark.slow
 def test_kill_and_resend_loses_and_doubles_nothing(
     db_url: str, feeds: Feeds, reference: Reference, tmp_path: Path
 ) -> None:

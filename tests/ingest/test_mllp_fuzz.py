@@ -18,6 +18,8 @@ from carerecord.store import Store
 from tests.factories import make_org, register
 from tests.ingest.listener import HOST, adt_a01, hl7_listener, parse_ack
 
+pytestmark = pytest.mark.slow  # hypothesis sends each test hundreds of requests
+
 ACK_CODES = {"AA", "AE", "AR"}
 FUZZ = settings(
     max_examples=150,

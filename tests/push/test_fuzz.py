@@ -17,6 +17,8 @@ from carerecord.store import Store
 from tests.factories import make_condition, make_patient
 from tests.push.helpers import FHIR_JSON, PushClient, build_app, register_source
 
+pytestmark = pytest.mark.slow  # hypothesis sends each test hundreds of requests
+
 FUZZ = settings(
     max_examples=120,
     deadline=5000,
