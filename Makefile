@@ -34,10 +34,12 @@ COVERAGE_FLOOR ?= 95
 # enough that a third worker on two cores finishes sooner (8 min 42 s on 2, 7 min 6 s on 3).
 TEST_WORKERS ?= $(shell $(PYTHON) -c "import os; print(len(os.sched_getaffinity(0)) + 1)")
 
+# Bytecode is cached even where the environment says not to: without it every worker, and every
+# server and process the tests start, compiles the package and rewrites each test file again.
 ## test: lint, type-check and run the whole suite (SQLite, PostgreSQL, browser), on every core,
 ## failing below the coverage floor
 test: lint $(ASSETS)
-	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadfile --cov --cov-report=term --cov-fail-under=$(COVERAGE_FLOOR)
+	env -u PYTHONDONTWRITEBYTECODE $(BIN)/pytest -n $(TEST_WORKERS) --dist loadfile --cov --cov-report=term --cov-fail-under=$(COVERAGE_FLOOR)
 
 lint: $(INSTALLED)
 	$(BIN)/ruff check .

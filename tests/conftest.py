@@ -6,7 +6,6 @@ import itertools
 import os
 import re
 import shutil
-from collections import Counter
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -31,19 +30,6 @@ def require(condition: bool, reason: str) -> None:
     if IN_CI:
         pytest.fail(f"CI=true but {reason}", pytrace=False)
     pytest.skip(f"SKIPPED LOUDLY: {reason}")
-
-
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Longest files first: each file runs whole on one worker, so a long one handed out last
-    keeps the suite waiting on one worker after the others are done. Files that drive a browser
-    or are marked slow lead, then the rest by their number of tests; a file's own order stays."""
-    sizes = Counter(item.path for item in items)
-    heavy = {
-        item.path
-        for item in items
-        if item.get_closest_marker("browser") or item.get_closest_marker("slow")
-    }
-    items.sort(key=lambda item: (item.path not in heavy, -sizes[item.path], str(item.path)))
 
 
 @pytest.fixture(scope="session")
