@@ -38,7 +38,10 @@ def _as_server_user(argv: list[str]) -> list[str]:
 def temporary_cluster(bin_dir: Path, durable: bool = False) -> Iterator[str]:
     """Yields a superuser URL for a fresh cluster on a free loopback port; removes it after.
 
-    Tests run without fsync (nothing survives them anyway); benchmarks ask for durable=True.
+    Tests run without fsync (nothing survives them anyway) and without autovacuum: its ANALYZE
+    lands whenever it likes, and one landing between a test's reset and its query changed the
+    plan a test checks (tests/store/test_indexes.py). Benchmarks ask for durable=True, which
+    keeps both, as a server would.
     """
     root = Path(tempfile.mkdtemp(prefix="carerecord-pg-"))
     data, sockets = root / "data", root / "sockets"
@@ -64,6 +67,7 @@ def temporary_cluster(bin_dir: Path, durable: bool = False) -> Iterator[str]:
     options = f"-p {port} -k {sockets} -c listen_addresses=127.0.0.1 -c max_connections=200"
     if not durable:
         options += " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+        options += " -c autovacuum=off"
     run(
         [
             str(bin_dir / "pg_ctl"),
