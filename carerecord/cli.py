@@ -12,8 +12,6 @@ from collections.abc import Sequence
 from rich.console import Console
 from rich.text import Text
 
-from carerecord import commands
-from carerecord.commands.terminal import plain
 from carerecord.errors import (
     AuditUnavailable,
     CareRecordError,
@@ -25,6 +23,10 @@ EXIT_OK, EXIT_QUARANTINED, EXIT_USAGE, EXIT_UNUSABLE = 0, 1, 2, 3
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    # Imported here, not above: a process started by `spawn` (audit verify --jobs) runs this
+    # module again as its main, and must not import every command and the web app to do it.
+    from carerecord import commands
+
     parser = commands.build_parser()
     args = parser.parse_args(argv)
     if not hasattr(args, "run"):
@@ -47,6 +49,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _error(error: Exception) -> Text:
     """Messages can quote input (a file's name, a stored reason): shown as text, never markup."""
+    from carerecord.commands.terminal import plain
+
     return Text.assemble(("error:", "bold red"), " ", plain(str(error)))
 
 

@@ -3,7 +3,8 @@ stretches are joined afterwards (verify.joined).
 
 Kept apart from the command so that a started process imports only the chain and the store:
 importing the command line brings in the web app too, and each process paid about a second
-of start-up for it."""
+of start-up for it. (A spawned process also runs the program's main module again: the
+`carerecord` script imports carerecord.cli, which imports the commands only when run.)"""
 
 from __future__ import annotations
 
