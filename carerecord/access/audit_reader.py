@@ -1,8 +1,11 @@
 """Reading the audit log as FHIR AuditEvents (GET /fhir/AuditEvent): who may, and the record
 of each reading. A system may if its token carries system/AuditEvent.read; a person only as
-the privacy officer's desk allows (the ig-officer role, on their organisation's network, with
-training in date). Every search and read is written to the log before anything is returned:
-one entry per request, with the parameters asked and how many entries were returned."""
+the privacy officer's desk allows (the ig-officer role, their organisation live, on its
+network). Every search and read is written to the log before anything is returned:
+one entry per request, with the parameters asked and how many entries were returned. A reader
+turned away (a token without the scope, a signed-in user who is not a privacy officer) is
+written too, outcome "refused", before the 403: trying to read the log is itself worth knowing.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-from carerecord.access.actors import User
+from carerecord.access.actors import User, requester
 from carerecord.access.audit_desk import AuditDesk, NotPrivacyOfficer
 from carerecord.access.rules import AccessRules
 from carerecord.access.sign_in import Client
@@ -56,19 +59,23 @@ class AuditEventReader:
         self._reader = reader
         self._now = now
         self._client = client
+        self._request_id = request_id
         self._desk: AuditDesk | None = None
         if isinstance(reader, SystemReader):
             if Scope.AUDIT_READ not in reader.scopes:
                 needed = (Scope.AUDIT_READ.value,)
+                self._audit({"reason": "scope"}, None, "refused")
                 raise ScopeRefused(f"reading the audit log needs the scope {needed[0]}", needed)
             return
         try:
             self._desk = AuditDesk(store, reader, rules, now, client, request_id)
         except NotPrivacyOfficer:
+            self._refused(reader, "role")
             raise Refused(
                 "reading the audit log needs the ig-officer role", status=403, code="forbidden"
             ) from None
         except AccessRefused as refused:
+            self._refused(reader, str(refused))
             raise Refused(str(refused), status=403, code="forbidden") from None
 
     def search(self, search: EventSearch) -> EventPage:
@@ -112,6 +119,20 @@ class AuditEventReader:
             outcome,
             context,
             patient_id=patient_id,
+            purpose="audit",
+        )
+        self._store.consent.audit(record, self._now)
+
+    def _refused(self, user: User, reason: str) -> None:
+        """The entry for a signed-in user turned away, written as them (no desk to do it)."""
+        org = self._store.organisation(user.org_ods)
+        client = self._client
+        record = AuditRecord(
+            user.username,
+            ACTION,
+            "refused",
+            {"reason": reason[:200]},
+            requester=requester(user, org, client.address, client.user_agent, self._request_id),
             purpose="audit",
         )
         self._store.consent.audit(record, self._now)

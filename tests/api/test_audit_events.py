@@ -21,6 +21,7 @@ from carerecord.settings import Settings
 from carerecord.store import Store
 from carerecord.store.clients import ClientRegistry
 from tests.api.audit_readers import DAY, audit_system, bearer, logged, token_response
+from tests.factories import make_org, register
 from tests.support.audit_entries import append
 from tests.support.audit_log import entries, refuse_audit_writes
 from tests.support.staff import StaffClient, add_staff
@@ -107,7 +108,9 @@ def test_a_token_without_the_read_scope_is_refused_403(
     assert response.json()["issue"][0]["code"] == "forbidden"
     assert "system/AuditEvent.read" in response.json()["issue"][0]["diagnostics"]
     assert 'error="insufficient_scope"' in response.headers["www-authenticate"]
-    assert reads(store) == []
+    [refused] = reads(store)  # the attempt is written, and nothing was read
+    assert refused["actor"] == f"client:{pusher.client_id}" and refused["outcome"] == "refused"
+    assert refused["detail"]["reason"] == "scope"
 
 
 def test_a_client_cannot_ask_for_a_scope_it_is_not_granted(http: TestClient, store: Store) -> None:
@@ -145,6 +148,7 @@ def test_revoking_the_scope_stops_a_token_already_issued(
     ClientRegistry(store).revoke(reader.client_id, [Scope.AUDIT_READ], "operator:tests")
 
     assert http.get("/fhir/AuditEvent", headers=headers).status_code == 403
+    assert [e["outcome"] for e in reads(store)] == ["success", "refused"]
 
 
 def test_no_credentials_get_401(http: TestClient, ids: dict[str, int]) -> None:
@@ -168,8 +172,27 @@ def test_a_privacy_officer_signed_in_reads_it_and_a_clinician_is_refused(
     assert refused.json()["issue"][0]["diagnostics"] == (
         "reading the audit log needs the ig-officer role"
     )
-    [entry] = reads(store)
-    assert entry["actor"] == OFFICER
+    officers, clinicians = reads(store)[:1], reads(store)[1:]
+    assert [(e["actor"], e["outcome"]) for e in officers] == [(OFFICER, "success")]
+    assert [(e["actor"], e["outcome"]) for e in clinicians] == [("gp-clinician", "refused")] * 2
+    assert clinicians[0]["detail"]["reason"] == "role"
+    assert (clinicians[0]["organisation"], clinicians[0]["role"]) == ("F83004", "clinician")
+
+
+def test_a_privacy_officer_off_their_organisations_network_is_refused_and_that_is_written(
+    app: Any, store: Store, ids: dict[str, int]
+) -> None:
+    register(store, make_org("RAP01", "acute"))
+    trained = NOW - timedelta(days=30)
+    add_staff(store, "remote-ig", "RAP01", "ig-officer", trained, NOW, networks=["10.0.0.0/8"])
+    with StaffClient(app, store, "remote-ig", NOW) as remote:
+        response = remote.get("/fhir/AuditEvent")
+
+    assert response.status_code == 403
+    [refused] = reads(store)
+    assert (refused["actor"], refused["outcome"]) == ("remote-ig", "refused")
+    assert refused["detail"]["reason"] == response.json()["issue"][0]["diagnostics"]
+    assert "not on a network registered for your organisation" in refused["detail"]["reason"]
 
 
 # Search parameters
