@@ -27,11 +27,11 @@ from carerecord.audit.fhir_event import (
 )
 from carerecord.audit.query import UK
 from carerecord.errors import Refused
+from carerecord.nhs_number import SYSTEM as NHS_NUMBER
 from carerecord.nhs_number import is_valid
 
 DEFAULT_COUNT = 50
 MAX_COUNT = 200
-NHS_NUMBER = "https://fhir.nhs.uk/Id/nhs-number"
 PARAMETERS = (
     "date",
     "patient",

@@ -23,11 +23,11 @@ from carerecord.access.gate import RecordAccess
 from carerecord.access.rules import load_rules
 from carerecord.access.sign_in import hash_password, new_totp_secret
 from carerecord.access.vocabulary import Role
+from carerecord.nhs_number import SYSTEM as NHS_SYSTEM
 from carerecord.settings import Settings
 from carerecord.store import Store
 
 LOOPBACK = ("127.0.0.0/8", "::1/128")
-NHS_SYSTEM = "https://fhir.nhs.uk/Id/nhs-number"
 EXAMPLES = 3  # NHS numbers printed for each user who opens records
 RECHECKED = 200  # people sampled, on a later start, for each demo user's examples
 

@@ -13,8 +13,9 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Any
 
+from carerecord.fhir.systems import SNOMED
+
 CONSENT_SCOPE = "http://terminology.hl7.org/CodeSystem/consentscope"
-SNOMED = "http://snomed.info/sct"
 ACT_CODE = "http://terminology.hl7.org/CodeSystem/v3-ActCode"
 
 # Codes that say a Consent is about sharing the record (besides scope patient-privacy).

@@ -16,8 +16,6 @@ import orjson
 
 from carerecord.errors import ConfigurationError
 
-SNOMED = "http://snomed.info/sct"
-
 
 @dataclass(frozen=True)
 class ExclusionList:

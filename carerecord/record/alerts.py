@@ -14,10 +14,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import IntEnum
 
+from carerecord.fhir.systems import SNOMED
 from carerecord.record.items import Item
 from carerecord.record.merge import Group, concept_key, group
-
-SNOMED = "http://snomed.info/sct"
 
 
 class Weight(IntEnum):

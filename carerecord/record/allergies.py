@@ -20,6 +20,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from carerecord.fhir.systems import SNOMED
 from carerecord.record.items import Item, concept_text
 from carerecord.record.merge import Group, concept_key, group
 from carerecord.record.sections import NOT_SHARED, SectionView
@@ -29,7 +30,6 @@ NONE_KNOWN = "No known allergies"
 NOT_RECORDED = "Allergies not recorded"
 UNAVAILABLE = "Allergies unavailable"
 
-SNOMED = "http://snomed.info/sct"
 # "No known ..." findings: a positive record that the person has no allergy of that kind.
 NO_KNOWN_ALLERGY_CODES = frozenset(
     {

@@ -9,7 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-SNOMED = "http://snomed.info/sct"
+from carerecord.fhir.systems import SNOMED
+
 LOINC = "http://loinc.org"
 DMD = "https://dmd.nhs.uk"
 UCUM = "http://unitsofmeasure.org"

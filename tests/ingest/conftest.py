@@ -6,7 +6,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from carerecord.ingest.exclusions import SNOMED, ExclusionList
+from carerecord.fhir.systems import SNOMED
+from carerecord.ingest.exclusions import ExclusionList
 from carerecord.ingest.rules import IntakeRules
 from carerecord.store import Store
 from tests.factories import make_org, register

@@ -11,7 +11,8 @@ import pytest
 from sqlalchemy import select
 
 from carerecord.errors import ConfigurationError
-from carerecord.ingest.exclusions import SNOMED, load_exclusions
+from carerecord.fhir.systems import SNOMED
+from carerecord.ingest.exclusions import load_exclusions
 from carerecord.ingest.fhir_json import prepare
 from carerecord.ingest.pipeline import ingest_paths
 from carerecord.ingest.reader import RawItem

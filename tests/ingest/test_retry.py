@@ -9,7 +9,8 @@ from pathlib import Path
 import orjson
 import pytest
 
-from carerecord.ingest.exclusions import SNOMED, ExclusionList
+from carerecord.fhir.systems import SNOMED
+from carerecord.ingest.exclusions import ExclusionList
 from carerecord.ingest.hl7_receive import receive
 from carerecord.ingest.pipeline import ingest_paths
 from carerecord.ingest.retry import patient_local_id, retry

@@ -9,7 +9,8 @@ resources means a message too broken to map is cleaned all the same.
 
 from __future__ import annotations
 
-from carerecord.ingest.exclusions import SNOMED, ExclusionList
+from carerecord.fhir.systems import SNOMED
+from carerecord.ingest.exclusions import ExclusionList
 from carerecord.ingest.hl7v2.values import coding_system
 
 # Segments that start a group: removing one removes the segments under it up to the next.

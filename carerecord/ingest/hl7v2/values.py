@@ -8,12 +8,12 @@ from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from carerecord.fhir.systems import SNOMED
 from carerecord.ingest.hl7v2.segments import Rep, component
 
 LONDON = ZoneInfo("Europe/London")
 ODS_SYSTEM = "https://fhir.nhs.uk/Id/ods-organization-code"
 LOINC = "http://loinc.org"
-SNOMED = "http://snomed.info/sct"
 UCUM = "http://unitsofmeasure.org"
 
 _TS = re.compile(
