@@ -53,6 +53,12 @@ _CODE_PATHS: dict[str, tuple[str, ...]] = {
 _STATUS_PATHS = ("clinicalStatus", "verificationStatus", "status")
 
 
+def listed(value: Any) -> list[Any]:
+    """A repeating element as a list. Anything else, which a source may send where FHIR has a
+    list (`"link": true`), counts as none of them rather than failing whatever reads it."""
+    return value if isinstance(value, list) else []
+
+
 def get_path(resource: Resource, path: str) -> Any:
     """Follow a dotted path; a list on the way means its first element."""
     value: Any = resource

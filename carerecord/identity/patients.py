@@ -7,7 +7,7 @@ from datetime import date
 from typing import Any
 
 from carerecord import nhs_number
-from carerecord.fhir.extract import identifier_value
+from carerecord.fhir.extract import identifier_value, listed
 
 
 @dataclass(frozen=True)
@@ -49,9 +49,9 @@ def patient_identity(patient: dict[str, Any], local_id: str) -> PatientIdentity 
 
 
 def search_keys(patient: dict[str, Any]) -> SearchKeys:
-    names = [n for n in patient.get("name") or () if isinstance(n, dict)]
+    names = [n for n in listed(patient.get("name")) if isinstance(n, dict)]
     official = next((n for n in names if n.get("use") == "official"), names[0] if names else {})
-    addresses = [a for a in patient.get("address") or () if isinstance(a, dict)]
+    addresses = [a for a in listed(patient.get("address")) if isinstance(a, dict)]
     home = next((a for a in addresses if a.get("use") == "home"), addresses[0] if addresses else {})
     return SearchKeys(
         family=normalise_name(official.get("family")),

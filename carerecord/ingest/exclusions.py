@@ -15,6 +15,7 @@ from typing import Any
 import orjson
 
 from carerecord.errors import ConfigurationError
+from carerecord.fhir.extract import listed
 
 
 @dataclass(frozen=True)
@@ -85,21 +86,17 @@ def _category(value_set: dict[str, Any], file: Path) -> str:
 
 
 def _members(value_set: dict[str, Any]) -> Iterable[str]:
-    for include in _list(_dict(value_set.get("compose")).get("include")):
+    for include in listed(_dict(value_set.get("compose")).get("include")):
         system = _dict(include).get("system")
-        for concept in _list(_dict(include).get("concept")):
+        for concept in listed(_dict(include).get("concept")):
             if isinstance(system, str) and isinstance(concept, dict) and concept.get("code"):
                 yield f"{system}|{concept['code']}"
-    yield from _expansion(_list(_dict(value_set.get("expansion")).get("contains")))
+    yield from _expansion(listed(_dict(value_set.get("expansion")).get("contains")))
 
 
 def _dict(value: Any) -> dict[str, Any]:
     """A malformed part of a ValueSet (a list where an object belongs) contributes nothing."""
     return value if isinstance(value, dict) else {}
-
-
-def _list(value: Any) -> list[Any]:
-    return value if isinstance(value, list) else []
 
 
 def _expansion(contains: Iterable[Any]) -> Iterable[str]:
@@ -108,4 +105,4 @@ def _expansion(contains: Iterable[Any]) -> Iterable[str]:
             continue
         if entry.get("system") and entry.get("code"):
             yield f"{entry['system']}|{entry['code']}"
-        yield from _expansion(_list(entry.get("contains")))
+        yield from _expansion(listed(entry.get("contains")))

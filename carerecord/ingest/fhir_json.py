@@ -12,6 +12,7 @@ from typing import Any
 import orjson
 
 from carerecord.fhir import extract
+from carerecord.fhir.extract import listed
 from carerecord.fhir.references import cited_by, is_fhir_id, patient_reference
 from carerecord.fhir.sections import SECTION_TITLES, SUPPORTING, section_of
 from carerecord.identity.patients import IdentityProblem, patient_identity
@@ -195,7 +196,7 @@ def _replaced_by(
     patient: dict[str, Any], bundle_refs: dict[str, tuple[str, str]] | None
 ) -> str | None:
     """Patient.link type replaced-by: the source merged this record into another of its own."""
-    for link in patient.get("link") or ():
+    for link in listed(patient.get("link")):
         if not isinstance(link, dict) or link.get("type") != "replaced-by":
             continue
         other = link.get("other")

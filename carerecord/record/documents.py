@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
+from carerecord.fhir.extract import listed
 from carerecord.record.items import Item, concept_text
 
 DOCUMENT_TYPES = ("DocumentReference", "Composition")
@@ -159,7 +160,7 @@ def _attachment(attachment: dict[str, Any]) -> Content:
 
 def _composition(resource: dict[str, Any]) -> Content:
     parts = []
-    for section in _list(resource.get("section")):
+    for section in listed(resource.get("section")):
         if isinstance(section, dict):
             div = (
                 section.get("text", {}).get("div")
@@ -185,7 +186,7 @@ def _is_document(item: Item) -> bool:
 
 def _attachments(resource: dict[str, Any]) -> list[dict[str, Any]]:
     found = []
-    for entry in _list(resource.get("content")):
+    for entry in listed(resource.get("content")):
         attachment = entry.get("attachment") if isinstance(entry, dict) else None
         if isinstance(attachment, dict):
             found.append(attachment)
@@ -193,7 +194,7 @@ def _attachments(resource: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def _display(value: Any) -> str | None:
-    for reference in _list(value) if isinstance(value, list) else [value]:
+    for reference in listed(value) if isinstance(value, list) else [value]:
         if isinstance(reference, dict) and _text(reference.get("display")):
             return _text(reference.get("display"))
     return None
@@ -201,7 +202,3 @@ def _display(value: Any) -> str | None:
 
 def _text(value: Any) -> str | None:
     return value.strip() if isinstance(value, str) and value.strip() else None
-
-
-def _list(value: Any) -> list[Any]:
-    return value if isinstance(value, list) else []

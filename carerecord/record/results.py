@@ -13,6 +13,7 @@ from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from carerecord.fhir.extract import listed
 from carerecord.record.items import Item, concept_text
 
 RESULT_TYPES = ("Observation", "DiagnosticReport")
@@ -99,7 +100,7 @@ def result_of(item: Item) -> Result:
         range_text=range_text,
         flags=flags(resource.get("interpretation"), value, low, high),
         conclusion=_text(resource.get("conclusion")),
-        result_count=len(_list(resource.get("result"))),
+        result_count=len(listed(resource.get("result"))),
     )
 
 
@@ -187,7 +188,7 @@ def flags(
     interpretation: Any, value: Decimal | None, low: Decimal | None, high: Decimal | None
 ) -> tuple[Flag, ...]:
     """The source's interpretation in code and words; if it sent none, H or L from the range."""
-    given = tuple(f for f in map(_flag, _list(interpretation)) if f is not None)
+    given = tuple(f for f in map(_flag, listed(interpretation)) if f is not None)
     if given or value is None:
         return given
     if high is not None and value > high:
@@ -200,7 +201,7 @@ def flags(
 def _flag(concept: Any) -> Flag | None:
     if not isinstance(concept, dict):
         return None
-    for coding in _list(concept.get("coding")):
+    for coding in listed(concept.get("coding")):
         code = coding.get("code") if isinstance(coding, dict) else None
         if isinstance(code, str) and code:
             words = _text(concept.get("text")) or _text(coding.get("display"))
@@ -230,7 +231,7 @@ def display_name(item: Item) -> str | None:
     code = item.resource.get("code")
     if not isinstance(code, dict):
         return item.text
-    codings = [c for c in _list(code.get("coding")) if isinstance(c, dict)]
+    codings = [c for c in listed(code.get("coding")) if isinstance(c, dict)]
     if text := _text(code.get("text")):
         # A source that copied LOINC's long name into its own words said nothing more.
         loinc = {c.get("display") for c in codings if c.get("system") == LOINC}
@@ -270,7 +271,7 @@ def _number_of(resource: dict[str, Any]) -> Decimal | None:
 
 
 def _range(ranges: Any) -> tuple[Decimal | None, Decimal | None, str | None]:
-    for entry in _list(ranges):
+    for entry in listed(ranges):
         if isinstance(entry, dict):
             low, high = entry.get("low"), entry.get("high")
             return (
@@ -309,7 +310,3 @@ def _decimal(value: Any) -> Decimal | None:
 
 def _text(value: Any) -> str | None:
     return value.strip() if isinstance(value, str) and value.strip() else None
-
-
-def _list(value: Any) -> list[Any]:
-    return value if isinstance(value, list) else []

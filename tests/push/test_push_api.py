@@ -667,3 +667,19 @@ def test_every_push_is_in_the_audit_log_after_its_work(push: PushClient, store: 
     assert entry["actor"].startswith("client:") and entry["outcome"] == "success"
     assert entry["detail"]["entries"] == 3 and entry["detail"]["status"] == 200
     assert entry["detail"]["type"] == "transaction"
+
+
+@pytest.mark.parametrize(
+    "field", [{"link": True}, {"link": "replaced-by"}, {"name": 5}, {"address": True}], ids=repr
+)
+def test_a_patient_with_a_scalar_where_fhir_has_a_list_is_answered_not_a_server_error(
+    push: PushClient, store: Store, field: dict[str, Any]
+) -> None:
+    """Found by the push fuzz test: `"link": true` failed the merge check with a TypeError."""
+    patient = {**make_patient(local_id="pat-1"), **field}
+
+    response = push.post(bundle("transaction", entry(patient, "PUT", "Patient/pat-1")))
+
+    assert response.status_code == 200, response.text
+    assert statuses(response) == ["201 Created"]
+    assert store.patient_id_for_nhs_number(NHS) is not None
