@@ -10,7 +10,7 @@ from typing import Any
 import orjson
 
 from carerecord.access.vocabulary import RelationshipKind
-from carerecord.fhir.extract import referenced_ods_codes
+from carerecord.fhir.extract import listed, referenced_ods_codes
 from carerecord.store.account_records import Declaration, RelationshipEvidence
 
 # The most specific evidence first: it is the one named in the grant.
@@ -77,7 +77,7 @@ def _team_codes(bodies: Sequence[str]) -> set[str]:
     for body in bodies:
         team = _parse(body)
         found.update(referenced_ods_codes(team.get("managingOrganization")))
-        for participant in team.get("participant") or ():
+        for participant in listed(team.get("participant")):
             if isinstance(participant, dict):
                 found.update(referenced_ods_codes(participant.get("member")))
                 found.update(referenced_ods_codes(participant.get("onBehalfOf")))

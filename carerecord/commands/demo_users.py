@@ -23,6 +23,7 @@ from carerecord.access.gate import RecordAccess
 from carerecord.access.rules import load_rules
 from carerecord.access.sign_in import hash_password, new_totp_secret
 from carerecord.access.vocabulary import Role
+from carerecord.fhir.extract import listed
 from carerecord.nhs_number import SYSTEM as NHS_SYSTEM
 from carerecord.settings import Settings
 from carerecord.store import Store
@@ -71,7 +72,7 @@ def held_people(fhir: Path) -> dict[str, list[str]]:
             resource = orjson.loads(line)
             if resource.get("resourceType") != "Patient":
                 continue
-            for identifier in resource.get("identifier") or ():
+            for identifier in listed(resource.get("identifier")):
                 if identifier.get("system") == NHS_SYSTEM and identifier.get("value"):
                     numbers.append(identifier["value"])
     return found

@@ -112,7 +112,7 @@ def primary_coding(resource: Resource) -> tuple[str | None, str | None]:
             continue
         if "code" in concept and "coding" not in concept:  # a bare Coding, e.g. Encounter.class
             return concept.get("system"), concept.get("code")
-        for coding in concept.get("coding") or ():
+        for coding in listed(concept.get("coding")):
             if isinstance(coding, dict) and coding.get("code"):
                 return coding.get("system"), str(coding["code"])
     return None, None
@@ -125,7 +125,7 @@ def status(resource: Resource) -> str | None:
         if isinstance(value, str):
             return value
         if isinstance(value, dict):
-            for coding in value.get("coding") or ():
+            for coding in listed(value.get("coding")):
                 if isinstance(coding, dict) and coding.get("code"):
                     return str(coding["code"])
     return None

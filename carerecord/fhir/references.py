@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from carerecord.fhir.extract import listed
 from carerecord.nhs_number import SYSTEM as NHS_NUMBER_SYSTEM
 
 _FHIR_ID = re.compile(r"[A-Za-z0-9\-.]{1,64}")
@@ -32,7 +33,7 @@ class PatientReference:
 def patient_reference(resource: dict[str, Any]) -> PatientReference | None:
     """The patient a resource is about, or None when it names no patient."""
     if resource.get("resourceType") == "Appointment":
-        for participant in resource.get("participant") or ():
+        for participant in listed(resource.get("participant")):
             found = _from_reference(
                 participant.get("actor") if isinstance(participant, dict) else None
             )

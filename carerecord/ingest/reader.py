@@ -11,6 +11,7 @@ from typing import Any
 import orjson
 
 from carerecord.errors import UnsupportedFormat
+from carerecord.fhir.extract import listed
 from carerecord.ingest.limits import ResourceLimits, Shape, judged, shape_of
 
 
@@ -141,7 +142,7 @@ def bundle_items(
     """One item per entry of a Bundle, with the bundle's fullUrls resolvable between them; an
     entry over the limits is marked so, before it is serialised (too deep, orjson cannot).
     Each entry is measured once here, and checking reuses the measure."""
-    entries = [e for e in bundle.get("entry") or () if isinstance(e, dict)]
+    entries = [e for e in listed(bundle.get("entry")) if isinstance(e, dict)]
     refs = bundle_refs(entries)
     for index, entry in enumerate(entries):
         inner = entry.get("resource")

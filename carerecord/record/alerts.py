@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import IntEnum
 
+from carerecord.fhir.extract import listed
 from carerecord.fhir.systems import SNOMED
 from carerecord.record.items import Item
 from carerecord.record.merge import Group, concept_key, group
@@ -130,8 +131,8 @@ def weight(item: Item) -> Weight:
 
 def _categories(item: Item) -> list[str]:
     found = []
-    for concept in item.resource.get("category") or ():
-        for coding in (concept.get("coding") or ()) if isinstance(concept, dict) else ():
+    for concept in listed(item.resource.get("category")):
+        for coding in (listed(concept.get("coding"))) if isinstance(concept, dict) else ():
             if isinstance(coding, dict) and isinstance(coding.get("code"), str):
                 found.append(coding["code"])
     return found

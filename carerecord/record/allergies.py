@@ -20,6 +20,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from carerecord.fhir.extract import listed
 from carerecord.fhir.systems import SNOMED
 from carerecord.record.items import Item, concept_text
 from carerecord.record.merge import Group, concept_key, group
@@ -64,9 +65,9 @@ def reactions(item: Item) -> str | None:
     """The manifestations the source records, in its words, joined."""
     found = [
         text
-        for reaction in item.resource.get("reaction") or ()
+        for reaction in listed(item.resource.get("reaction"))
         if isinstance(reaction, dict)
-        for manifestation in reaction.get("manifestation") or ()
+        for manifestation in listed(reaction.get("manifestation"))
         if (text := concept_text({"code": manifestation}))
     ]
     return ", ".join(dict.fromkeys(found)) or None
@@ -75,7 +76,7 @@ def reactions(item: Item) -> str | None:
 def severity(item: Item) -> str | None:
     found = [
         str(r["severity"]).capitalize()
-        for r in item.resource.get("reaction") or ()
+        for r in listed(item.resource.get("reaction"))
         if isinstance(r, dict) and r.get("severity")
     ]
     return ", ".join(dict.fromkeys(found)) or None

@@ -10,6 +10,7 @@ from typing import Any
 
 import orjson
 
+from carerecord.fhir.extract import listed
 from carerecord.store.records import StoredResource
 
 CITED_TYPES = ("PractitionerRole", "Practitioner")
@@ -41,7 +42,7 @@ def _references(resource: Any) -> Iterator[str]:
         if isinstance(practitioner, dict) and isinstance(practitioner.get("reference"), str):
             yield practitioner["reference"]
         return
-    for participant in resource.get("participant") or ():
+    for participant in listed(resource.get("participant")):
         member = participant.get("member") if isinstance(participant, dict) else None
         if isinstance(member, dict) and isinstance(member.get("reference"), str):
             yield member["reference"]

@@ -9,6 +9,7 @@ from typing import Any
 
 import orjson
 
+from carerecord.fhir.extract import listed
 from carerecord.organisations import Organisation
 from carerecord.store.records import StoredResource
 
@@ -151,7 +152,7 @@ def _text_of(value: Any) -> str | None:
         return None
     if isinstance(value.get("text"), str) and value["text"]:
         return str(value["text"])
-    for coding in value.get("coding") or ():
+    for coding in listed(value.get("coding")):
         if isinstance(coding, dict) and isinstance(coding.get("display"), str):
             return str(coding["display"])
     if isinstance(value.get("display"), str):

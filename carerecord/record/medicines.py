@@ -19,7 +19,7 @@ from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from carerecord.fhir.extract import get_path, parse_fhir_datetime
+from carerecord.fhir.extract import get_path, listed, parse_fhir_datetime
 from carerecord.record.items import Item, concept_text
 from carerecord.record.merge import Group, concept_key, group, newest
 
@@ -308,7 +308,7 @@ def _prescription(issue: Item, dispenses: list[Item]) -> Prescription:
 
 
 def _eps_state(resource: dict[str, Any]) -> str | None:
-    for extension in resource.get("extension") or ():
+    for extension in listed(resource.get("extension")):
         if isinstance(extension, dict) and extension.get("url") == EPS_STATUS_URL:
             return _EPS_STATES.get(str(get_path(extension, "valueCoding.code")))
     return None
@@ -321,7 +321,7 @@ def _dispense_of(issue: Item, dispenses: list[Item]) -> Item | None:
     exact = next((d for d in same_source if own in _authorised_by(d)), None)
     if exact is not None or not _is_acute(issue):
         return exact
-    plans = {str(get_path(b, "reference")) for b in issue.resource.get("basedOn") or ()}
+    plans = {str(get_path(b, "reference")) for b in listed(issue.resource.get("basedOn"))}
     return next(
         (
             d
@@ -335,7 +335,7 @@ def _dispense_of(issue: Item, dispenses: list[Item]) -> Item | None:
 def _authorised_by(dispense: Item) -> set[str]:
     return {
         str(ref.get("reference"))
-        for ref in dispense.resource.get("authorizingPrescription") or ()
+        for ref in listed(dispense.resource.get("authorizingPrescription"))
         if isinstance(ref, dict)
     }
 

@@ -10,7 +10,7 @@ from typing import Any
 import orjson
 
 from carerecord import nhs_number
-from carerecord.fhir.extract import identifier_value, parse_fhir_datetime
+from carerecord.fhir.extract import identifier_value, listed, parse_fhir_datetime
 from carerecord.fhir.sections import SECTIONS
 from carerecord.organisations import NATIONAL, ORG_TYPES
 from carerecord.record.authority import (
@@ -146,7 +146,7 @@ def demographics(
         patient_id=patient_id,
         nhs_number=identifier_value(patient, nhs_number.SYSTEM) or "",
         family=official.get("family"),
-        given=tuple(official.get("given") or ()),
+        given=tuple(listed(official.get("given"))),
         prefix=(official.get("prefix") or [None])[0],
         preferred_name=preferred,
         birth_date=_date(patient.get("birthDate")),
@@ -156,7 +156,7 @@ def demographics(
         address=_address(patient),
         telecom=tuple(
             Telecom(t.get("system", "other"), t["value"], t.get("use"))
-            for t in patient.get("telecom") or ()
+            for t in listed(patient.get("telecom"))
             if isinstance(t, dict) and t.get("value")
         ),
         gp_practice=gp_name,
@@ -209,19 +209,19 @@ def _updated(row: StoredResource) -> datetime:
 
 
 def _names(patient: dict[str, Any]) -> tuple[dict[str, Any], str | None]:
-    names = [n for n in patient.get("name") or () if isinstance(n, dict)]
+    names = [n for n in listed(patient.get("name")) if isinstance(n, dict)]
     official = next((n for n in names if n.get("use") == "official"), names[0] if names else {})
     usual = next(
         (n for n in names if n.get("use") in ("usual", "nickname") and n is not official), None
     )
-    preferred = " ".join(usual.get("given") or ()) if usual else None
+    preferred = " ".join(listed(usual.get("given"))) if usual else None
     return official, preferred or None
 
 
 def _gp(
     patient: dict[str, Any], registry: dict[str, Organisation]
 ) -> tuple[str | None, str | None]:
-    for reference in patient.get("generalPractitioner") or ():
+    for reference in listed(patient.get("generalPractitioner")):
         identifier = reference.get("identifier") if isinstance(reference, dict) else None
         ods = identifier.get("value") if isinstance(identifier, dict) else None
         if ods:
@@ -233,14 +233,14 @@ def _gp(
 
 
 def _address(patient: dict[str, Any]) -> tuple[str, ...]:
-    addresses = [a for a in patient.get("address") or () if isinstance(a, dict)]
+    addresses = [a for a in listed(patient.get("address")) if isinstance(a, dict)]
     home = next(
         (a for a in addresses if a.get("use") == "home"), addresses[0] if addresses else None
     )
     if home is None:
         return ()
     parts = [
-        *(home.get("line") or ()),
+        *(listed(home.get("line"))),
         home.get("city"),
         home.get("district"),
         home.get("postalCode"),
@@ -263,7 +263,7 @@ def _is_restricted(patient: dict[str, Any]) -> bool:
 
 def extract_security(resource: dict[str, Any]) -> list[Any]:
     meta = resource.get("meta")
-    return list(meta.get("security") or ()) if isinstance(meta, dict) else []
+    return list(listed(meta.get("security"))) if isinstance(meta, dict) else []
 
 
 def _date(value: Any) -> date | None:

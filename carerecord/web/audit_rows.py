@@ -8,6 +8,7 @@ from typing import Any
 
 from carerecord.audit.entry import StoredEntry
 from carerecord.audit.fhir_event import own_detail
+from carerecord.fhir.extract import listed
 from carerecord.web.formatting import day_time
 
 OUTCOMES = {
@@ -40,7 +41,7 @@ def row(entry: StoredEntry) -> dict[str, Any]:
         "outcome": OUTCOMES.get(entry.outcome, entry.outcome),
         "patient_id": entry.patient_id or "",
         "page": str(shown.get("page") or ""),
-        "sections": ", ".join(str(s) for s in shown.get("sections") or ()),
+        "sections": ", ".join(str(s) for s in listed(shown.get("sections"))),
         "basis": basis(body),
     }
 
@@ -90,7 +91,7 @@ def _shown(shown: Mapping[str, Any]) -> dict[str, Any]:
     params = shown.get("params") or {}
     return {
         "page": str(shown.get("page") or ""),
-        "sections": [str(s) for s in shown.get("sections") or ()],
+        "sections": [str(s) for s in listed(shown.get("sections"))],
         "versions": [{"resource_id": r, "version": v, "section": s} for r, v, s in versions],
         "params": sorted((str(k), str(v)) for k, v in params.items()),
         "new_since": str(shown.get("new_since") or ""),

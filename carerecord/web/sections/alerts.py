@@ -8,6 +8,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
+from carerecord.fhir.extract import listed
 from carerecord.record.alerts import Weight, alerts, is_active, latest_active, weight
 from carerecord.record.items import concept_text
 from carerecord.record.merge import Group
@@ -44,9 +45,9 @@ class AlertRow:
 
 
 def category(resource: Mapping[str, Any]) -> str:
-    for concept in resource.get("category") or ():
+    for concept in listed(resource.get("category")):
         text = concept_text({"code": concept})
-        codes = [c.get("code") for c in concept.get("coding") or () if isinstance(c, dict)]
+        codes = [c.get("code") for c in listed(concept.get("coding")) if isinstance(c, dict)]
         for code in codes:
             if code in CATEGORIES:
                 return CATEGORIES[code]

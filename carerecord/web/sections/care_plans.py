@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from carerecord.fhir.extract import listed
 from carerecord.record.items import Item, concept_text
 from carerecord.record.sections import SectionView
 from carerecord.web import formatting, listing
@@ -42,7 +43,7 @@ def _words(value: Any) -> str:
 
 
 def _categories(resource: Mapping[str, Any]) -> list[str]:
-    texts = [concept_text({"code": c}) for c in resource.get("category") or ()]
+    texts = [concept_text({"code": c}) for c in listed(resource.get("category"))]
     return [t for t in texts if t]
 
 
@@ -50,8 +51,8 @@ def is_wishes(item: Item) -> bool:
     """An advance care plan: coded as such, or titled so."""
     codes = {
         coding.get("code")
-        for concept in item.resource.get("category") or ()
-        for coding in concept.get("coding") or ()
+        for concept in listed(item.resource.get("category"))
+        for coding in listed(concept.get("coding"))
         if isinstance(coding, dict)
     }
     words = " ".join([str(item.resource.get("title") or ""), *_categories(item.resource)])
@@ -60,7 +61,7 @@ def is_wishes(item: Item) -> bool:
 
 def _activities(resource: Mapping[str, Any]) -> tuple[str, ...]:
     found = []
-    for activity in resource.get("activity") or ():
+    for activity in listed(resource.get("activity")):
         detail = activity.get("detail") or {}
         text = detail.get("description") or concept_text({"code": detail.get("code")})
         if text:

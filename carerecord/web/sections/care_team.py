@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from carerecord.fhir.extract import listed
 from carerecord.record.items import Item, concept_text
 from carerecord.record.sections import SectionView
 from carerecord.web import formatting, listing
@@ -77,9 +78,9 @@ def _member_contact(member: Mapping[str, Any], source: str, by_reference: Refere
 
 
 def _human_name(resource: Mapping[str, Any]) -> str:
-    for name in resource.get("name") or ():
+    for name in listed(resource.get("name")):
         if isinstance(name, dict):
-            given = " ".join(name.get("given") or ())
+            given = " ".join(listed(name.get("given")))
             text = name.get("text") or f"{given} {name.get('family') or ''}".strip()
             if text:
                 return str(text)
@@ -87,13 +88,13 @@ def _human_name(resource: Mapping[str, Any]) -> str:
 
 
 def _contact(resource: Mapping[str, Any]) -> str:
-    values = [t.get("value") for t in resource.get("telecom") or () if isinstance(t, dict)]
+    values = [t.get("value") for t in listed(resource.get("telecom")) if isinstance(t, dict)]
     return ", ".join(str(v) for v in values if v) or formatting.NOT_KNOWN
 
 
 def members(item: Item, by_reference: References) -> tuple[Member, ...]:
     found = []
-    for participant in item.resource.get("participant") or ():
+    for participant in listed(item.resource.get("participant")):
         role = concept_text({"code": participant.get("role")}) or formatting.NOT_KNOWN
         member = participant.get("member") or {}
         name = _member_name(member, item.provenance.ods_code, by_reference)

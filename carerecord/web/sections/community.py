@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from carerecord.fhir.extract import parse_fhir_datetime
+from carerecord.fhir.extract import listed, parse_fhir_datetime
 from carerecord.record.items import Item
 from carerecord.record.sections import SectionView
 from carerecord.web import formatting, listing
@@ -43,7 +43,7 @@ def contacts_by_episode(items: Sequence[Item]) -> dict[tuple[str, str], list[Ite
     for item in items:
         if item.resource_type != "Encounter":
             continue
-        for episode in item.resource.get("episodeOfCare") or ():
+        for episode in listed(item.resource.get("episodeOfCare")):
             key = (item.provenance.ods_code, str((episode or {}).get("reference")))
             found.setdefault(key, []).append(item)
     return found
@@ -105,7 +105,7 @@ def episodes(items: Sequence[Item], all_items: Sequence[Item]) -> list[EpisodeRo
 def _belongs(item: Item, episodes_held: set[tuple[str, str]]) -> bool:
     return any(
         (item.provenance.ods_code, str((e or {}).get("reference"))) in episodes_held
-        for e in item.resource.get("episodeOfCare") or ()
+        for e in listed(item.resource.get("episodeOfCare"))
     )
 
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from carerecord.fhir.extract import parse_fhir_datetime
+from carerecord.fhir.extract import listed, parse_fhir_datetime
 from carerecord.record import timeline
 from carerecord.record.items import Item, concept_text
 from carerecord.record.sections import SectionView
@@ -61,7 +61,7 @@ def _when(start: datetime | None, end: datetime | None) -> str:
 
 def _moves(resource: Mapping[str, Any]) -> tuple[str, ...]:
     moves = []
-    for stay in resource.get("location") or ():
+    for stay in listed(resource.get("location")):
         place = concept_text({"name": (stay.get("location") or {}).get("display")})
         moves.append(
             f"{place or formatting.NOT_KNOWN} {formatting.fhir_period(stay.get('period'))}"

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from carerecord.fhir.extract import parse_fhir_datetime
+from carerecord.fhir.extract import listed, parse_fhir_datetime
 from carerecord.record.items import Item
 from carerecord.record.sections import SectionView
 from carerecord.web import formatting, listing
@@ -42,7 +42,8 @@ class Problem:
 
 def clinical_status(item: Item) -> str:
     status = item.resource.get("clinicalStatus")
-    codes = [c.get("code") for c in (status or {}).get("coding") or () if isinstance(c, dict)]
+    codings = listed(status.get("coding")) if isinstance(status, dict) else []
+    codes = [c.get("code") for c in codings if isinstance(c, dict)]
     return str(codes[0]) if codes else (item.status or "")
 
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from carerecord.fhir.extract import listed
 from carerecord.record.items import Item, concept_text
 from carerecord.record.sections import SectionView
 from carerecord.web import formatting, listing
@@ -24,7 +25,7 @@ class ReferralRow:
 
 
 def _performer(resource: Mapping[str, Any]) -> str:
-    names = [p.get("display") for p in resource.get("performer") or () if isinstance(p, dict)]
+    names = [p.get("display") for p in listed(resource.get("performer")) if isinstance(p, dict)]
     named = [str(n) for n in names if n]
     return ", ".join(named) or concept_text(dict(resource)) or formatting.NOT_KNOWN
 
