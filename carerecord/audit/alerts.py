@@ -27,6 +27,7 @@ from carerecord.audit.alert_rules import (
     AlertRules,
 )
 from carerecord.audit.entry import RECORD_VIEWS, StoredEntry
+from carerecord.fhir.extract import strings
 from carerecord.identity.patients import normalise_name, normalise_postcode
 from carerecord.record.overview import extract_security
 
@@ -208,7 +209,7 @@ def person_from(patient_id: str, bodies: Iterable[str]) -> Person:
     shown: tuple[str | None, tuple[str, ...]] = (None, ())
     for patient in patients:
         for name in _dicts(patient.get("name")):
-            family, given = name.get("family"), _strings(name.get("given"))
+            family, given = name.get("family"), strings(name.get("given"))
             families.update(filter(None, [normalise_name(family)]))
             firsts.update(filter(None, [normalise_name(given[0]) if given else None]))
             if shown[0] is None and isinstance(family, str):
@@ -275,7 +276,3 @@ def _postcode(normalised: str) -> str:
 
 def _dicts(value: Any) -> list[dict[str, Any]]:
     return [v for v in value if isinstance(v, dict)] if isinstance(value, list) else []
-
-
-def _strings(value: Any) -> tuple[str, ...]:
-    return tuple(v for v in value if isinstance(v, str)) if isinstance(value, list) else ()

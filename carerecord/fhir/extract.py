@@ -59,6 +59,12 @@ def listed(value: Any) -> list[Any]:
     return value if isinstance(value, list) else []
 
 
+def strings(value: Any) -> tuple[str, ...]:
+    """The strings of a repeating string element (`given`, `line`, `prefix`); anything else
+    in it is left out."""
+    return tuple(v for v in listed(value) if isinstance(v, str))
+
+
 def get_path(resource: Resource, path: str) -> Any:
     """Follow a dotted path; a list on the way means its first element."""
     value: Any = resource

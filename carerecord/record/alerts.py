@@ -132,7 +132,7 @@ def weight(item: Item) -> Weight:
 def _categories(item: Item) -> list[str]:
     found = []
     for concept in listed(item.resource.get("category")):
-        for coding in (listed(concept.get("coding"))) if isinstance(concept, dict) else ():
+        for coding in listed(concept.get("coding")) if isinstance(concept, dict) else ():
             if isinstance(coding, dict) and isinstance(coding.get("code"), str):
                 found.append(coding["code"])
     return found

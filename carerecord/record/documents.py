@@ -194,7 +194,7 @@ def _attachments(resource: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def _display(value: Any) -> str | None:
-    for reference in listed(value) if isinstance(value, list) else [value]:
+    for reference in value if isinstance(value, list) else [value]:
         if isinstance(reference, dict) and _text(reference.get("display")):
             return _text(reference.get("display"))
     return None

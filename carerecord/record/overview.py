@@ -10,7 +10,7 @@ from typing import Any
 import orjson
 
 from carerecord import nhs_number
-from carerecord.fhir.extract import identifier_value, listed, parse_fhir_datetime
+from carerecord.fhir.extract import identifier_value, listed, parse_fhir_datetime, strings
 from carerecord.fhir.sections import SECTIONS
 from carerecord.organisations import NATIONAL, ORG_TYPES
 from carerecord.record.authority import (
@@ -146,8 +146,8 @@ def demographics(
         patient_id=patient_id,
         nhs_number=identifier_value(patient, nhs_number.SYSTEM) or "",
         family=official.get("family"),
-        given=tuple(listed(official.get("given"))),
-        prefix=(official.get("prefix") or [None])[0],
+        given=strings(official.get("given")),
+        prefix=next(iter(strings(official.get("prefix"))), None),
         preferred_name=preferred,
         birth_date=_date(patient.get("birthDate")),
         gender=patient.get("gender"),
@@ -214,7 +214,7 @@ def _names(patient: dict[str, Any]) -> tuple[dict[str, Any], str | None]:
     usual = next(
         (n for n in names if n.get("use") in ("usual", "nickname") and n is not official), None
     )
-    preferred = " ".join(listed(usual.get("given"))) if usual else None
+    preferred = " ".join(strings(usual.get("given"))) if usual else None
     return official, preferred or None
 
 
@@ -240,7 +240,7 @@ def _address(patient: dict[str, Any]) -> tuple[str, ...]:
     if home is None:
         return ()
     parts = [
-        *(listed(home.get("line"))),
+        *strings(home.get("line")),
         home.get("city"),
         home.get("district"),
         home.get("postalCode"),
@@ -263,7 +263,7 @@ def _is_restricted(patient: dict[str, Any]) -> bool:
 
 def extract_security(resource: dict[str, Any]) -> list[Any]:
     meta = resource.get("meta")
-    return list(listed(meta.get("security"))) if isinstance(meta, dict) else []
+    return listed(meta.get("security")) if isinstance(meta, dict) else []
 
 
 def _date(value: Any) -> date | None:

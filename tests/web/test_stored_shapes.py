@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 
 from carerecord.ingest.pipeline import ingest_paths
 from carerecord.store import Store
-from tests.factories import make_allergy, make_condition, write_ndjson
+from tests.factories import make_allergy, make_condition, make_patient, write_ndjson
 from tests.web.conftest import patient_url
 from tests.web.seed import JANE
 
@@ -31,3 +31,20 @@ def test_a_scalar_where_fhir_has_a_list_is_read_as_none_and_the_page_shows(
 
     assert page.status_code == 200, page.text[-500:]
     assert "SMITH, Jane" in page.text
+
+
+def test_names_and_an_address_holding_things_other_than_words_show_the_words(
+    client: TestClient, store: Store, tmp_path: Path
+) -> None:
+    names = [
+        {"use": "official", "family": "SMITH", "given": [5, "Jane", None], "prefix": True},
+        {"use": "usual", "given": [7]},
+    ]
+    address = [{"use": "home", "line": [3, "12 Agar Grove"], "postalCode": "NW1 9SL"}]
+    patient = make_patient("p1", JANE, name=names, address=address)
+    ingest_paths(store, [write_ndjson(tmp_path / "odd.ndjson", patient)], source="F83004")
+
+    page = client.get(patient_url(client, JANE))
+
+    assert page.status_code == 200, page.text[-500:]
+    assert "SMITH, Jane" in page.text and "12 Agar Grove" in page.text

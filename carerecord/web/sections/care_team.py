@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from carerecord.fhir.extract import listed
+from carerecord.fhir.extract import listed, strings
 from carerecord.record.items import Item, concept_text
 from carerecord.record.sections import SectionView
 from carerecord.web import formatting, listing
@@ -80,7 +80,7 @@ def _member_contact(member: Mapping[str, Any], source: str, by_reference: Refere
 def _human_name(resource: Mapping[str, Any]) -> str:
     for name in listed(resource.get("name")):
         if isinstance(name, dict):
-            given = " ".join(listed(name.get("given")))
+            given = " ".join(strings(name.get("given")))
             text = name.get("text") or f"{given} {name.get('family') or ''}".strip()
             if text:
                 return str(text)
