@@ -19,7 +19,7 @@ def http_client(**options: Any) -> httpx.Client:
 
 
 def http_get(url: str, **options: Any) -> httpx.Response:
-    """One GET on a client of its own, as httpx.get is."""
-    timeout = options.pop("timeout", None)
+    """One GET on a client of its own, as httpx.get is (its 5 s timeout too, unless given)."""
+    timeout = options.pop("timeout", 5.0)
     with http_client(timeout=timeout) as one:
         return one.get(url, **options)
